@@ -1,0 +1,109 @@
+"""Render an e-mail from its template, keep it in the outbox, send it over SMTP once."""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from pydantic import BaseModel
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from adapters.portal_tokens import PortalTokens
+from adapters.storage.tables import emails
+from adapters.storage.users import UserDirectory
+from domain.messages import EmailRequest, NoRecipients
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class SmtpConfig(BaseModel):
+    host: str
+    port: int
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = False
+
+
+def message_id(key: str) -> str:
+    """The same key always gives the same Message-ID, so a resent mail is a duplicate."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@l2c.local>"
+
+
+class Mailer:
+    def __init__(self, engine: Engine, smtp: SmtpConfig, sender: str, seller: str,
+                 base_url: str, tokens: PortalTokens, users: UserDirectory) -> None:
+        self.engine = engine
+        self.seller = seller
+        self.smtp = smtp
+        self.sender = sender
+        self.base_url = base_url.rstrip("/")
+        self.tokens = tokens
+        self.users = users
+        self.templates = Environment(loader=FileSystemLoader(TEMPLATES),
+                                     undefined=StrictUndefined, autoescape=False,
+                                     keep_trailing_newline=True)
+
+    def _recipients(self, request: EmailRequest) -> list[str]:
+        recipients = list(request.to)
+        if request.to_user:
+            user = self.users.get(request.to_user)
+            if user is not None and user.active:
+                recipients.append(user.email)
+        if request.to_role:
+            recipients += self.users.emails_of_role(request.to_role, request.exclude_user)
+        if not recipients:
+            raise NoRecipients(f"no recipient for e-mail {request.key}")
+        return recipients
+
+    def _render(self, request: EmailRequest) -> tuple[str, str]:
+        context = {"seller": self.seller, "base_url": self.base_url, **request.context}
+        if request.portal is not None and request.deal_id is not None:
+            token = self.tokens.issue(request.deal_id, request.portal.action,
+                                      request.portal.version)
+            context["link"] = f"{self.base_url}/portal/{token}"
+        text = self.templates.get_template(f"{request.template}.txt").render(**context)
+        first, _, body = text.partition("\n")
+        return first.removeprefix("Subject:").strip(), body.lstrip("\n")
+
+    def send(self, request: EmailRequest) -> str:
+        """Write the outbox row (once), send it unless already sent; its Message-ID."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(emails).where(emails.c.key == request.key)).first()
+            if row is None:
+                subject, body = self._render(request)
+                conn.execute(insert(emails).values(
+                    key=request.key, deal_id=request.deal_id, kind=request.template,
+                    recipients=self._recipients(request), subject=subject, body=body,
+                    message_id=message_id(request.key), status="pending",
+                    created_at=datetime.now(UTC),
+                ).on_conflict_do_nothing())
+                row = conn.execute(select(emails).where(emails.c.key == request.key)).one()
+        if row.status == "sent":
+            return str(row.message_id)
+        self._deliver(row.recipients, row.subject, row.body, row.message_id, row.created_at)
+        with self.engine.begin() as conn:
+            conn.execute(update(emails).where(emails.c.key == request.key).values(
+                status="sent", sent_at=datetime.now(UTC), attempts=emails.c.attempts + 1))
+        return str(row.message_id)
+
+    def _deliver(self, recipients: list[str], subject: str, body: str, msg_id: str,
+                 created_at: datetime) -> None:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = ", ".join(recipients)
+        message["Subject"] = subject
+        message["Message-ID"] = msg_id
+        message["Date"] = format_datetime(created_at)
+        message.set_content(body)
+        with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=30) as client:
+            if self.smtp.starttls:
+                client.starttls()
+            if self.smtp.user:
+                client.login(self.smtp.user, self.smtp.password or "")
+            client.send_message(message)

@@ -1,0 +1,33 @@
+"""Servers l2c can run itself for development and tests: Postgres, Temporal, an SMTP sink."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str,
+               alive: Callable[[], bool] = lambda: True) -> None:
+    """Poll `check` until it holds; fail early if the process behind it died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if not alive():
+            raise RuntimeError(f"{what} exited before it was ready")
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f}s")

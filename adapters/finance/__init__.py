@@ -1,0 +1,1 @@
+"""Finance: the double-entry ledger, invoices with gapless numbers, payments."""

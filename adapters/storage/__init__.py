@@ -1,0 +1,1 @@
+"""Postgres, the system of record: tables, migrations, and the reads and writes on them."""

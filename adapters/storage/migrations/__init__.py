@@ -1,0 +1,1 @@
+"""Alembic migrations of the l2c schema; `adapters.storage.db.migrate` applies them."""

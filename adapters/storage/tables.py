@@ -1,0 +1,282 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations (in migrations/) create it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+TS = DateTime(timezone=True)
+# Unconstrained numeric keeps the scale each amount is written with (always the currency's).
+AMOUNT = Numeric(asdecimal=True)
+
+users = Table(
+    "users", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    Column("country", String(2)),
+    Column("created_at", TS, nullable=False),
+)
+
+customers = Table(
+    "customers", metadata,
+    Column("customer_id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False, unique=True),
+    Column("email_domain", String(255)),
+    Column("country", String(2)),
+    Column("created_at", TS, nullable=False),
+    Index("ix_customers_email_domain", "email_domain"),
+)
+
+contacts = Table(
+    "contacts", metadata,
+    Column("contact_id", String(40), primary_key=True),
+    Column("customer_id", String(40), ForeignKey("customers.customer_id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("phone", String(40)),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("customer_id", "email", name="uq_contacts_customer_email"),
+)
+
+deals = Table(
+    "deals", metadata,
+    Column("deal_id", String(40), primary_key=True),
+    Column("workflow_id", String(80), nullable=False, unique=True),
+    Column("customer_id", String(40), ForeignKey("customers.customer_id"), nullable=False),
+    Column("contact_id", String(40), ForeignKey("contacts.contact_id"), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("score_reasons", JSONB, nullable=False),
+    Column("lead", JSONB, nullable=False),
+    Column("amount", AMOUNT),
+    Column("currency", String(3)),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("signed_at", TS),
+    Column("closed_at", TS),
+    Column("close_reason", Text),
+    Index("ix_deals_owner", "owner"),
+    Index("ix_deals_stage", "stage"),
+    Index("ix_deals_customer", "customer_id"),
+    Index("ix_deals_created", "created_at", "deal_id"),
+)
+
+stage_changes = Table(
+    "stage_changes", metadata,
+    Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("note", Text),
+    PrimaryKeyConstraint("deal_id", "seq"),
+)
+
+quotes = Table(
+    "quotes", metadata,
+    Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total", AMOUNT, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("document", JSONB, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    PrimaryKeyConstraint("deal_id", "version"),
+)
+
+contracts = Table(
+    "contracts", metadata,
+    Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("quote_version", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("drafted_at", TS, nullable=False),
+    Column("signed_name", String(200)),
+    Column("signed_at", TS),
+    Column("signed_ip", String(64)),
+    Column("signed_sha256", String(64)),
+    PrimaryKeyConstraint("deal_id", "version"),
+)
+
+approval_steps = Table(
+    "approval_steps", metadata,
+    Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
+    Column("contract_version", Integer, nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("requested_at", TS),
+    Column("decided_at", TS),
+    Column("decided_by", String(64)),
+    Column("comment", Text),
+    PrimaryKeyConstraint("deal_id", "contract_version", "idx"),
+    Index("ix_approval_steps_pending", "role", "status"),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("order_id", String(60), primary_key=True),
+    Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False, unique=True),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("lines", JSONB, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("due_date", TS, nullable=False),
+    Column("fulfilled_at", TS),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("lines", JSONB, nullable=False),
+    Column("delivered_at", TS, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    PrimaryKeyConstraint("deal_id", "reference"),
+)
+
+invoice_sequences = Table(
+    "invoice_sequences", metadata,
+    Column("year", Integer, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+invoices = Table(
+    "invoices", metadata,
+    Column("number", String(40), primary_key=True),
+    Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
+    Column("customer_id", String(40), ForeignKey("customers.customer_id"), nullable=False),
+    Column("billing_key", String(100), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("net_total", AMOUNT, nullable=False),
+    Column("tax_total", AMOUNT, nullable=False),
+    Column("total", AMOUNT, nullable=False),
+    Column("paid", AMOUNT, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("lines", JSONB, nullable=False),
+    Column("issued_at", TS, nullable=False),
+    Column("due_date", TS, nullable=False),
+    UniqueConstraint("deal_id", "billing_key", name="uq_invoices_deal_billing_key"),
+    Index("ix_invoices_deal", "deal_id"),
+    Index("ix_invoices_customer", "customer_id"),
+    Index("ix_invoices_status", "status"),
+)
+
+payments = Table(
+    "payments", metadata,
+    Column("reference", String(100), primary_key=True),
+    Column("invoice_number", String(40), ForeignKey("invoices.number"), nullable=False),
+    Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
+    Column("amount", AMOUNT, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("received_at", TS, nullable=False),
+    Column("recorded_at", TS, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Index("ix_payments_invoice", "invoice_number"),
+)
+
+journal_entries = Table(
+    "journal_entries", metadata,
+    Column("entry_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("deal_id", String(40)),
+    Column("memo", Text, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("posted_at", TS, nullable=False),
+)
+
+journal_lines = Table(
+    "journal_lines", metadata,
+    Column("line_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("entry_id", BigInteger, ForeignKey("journal_entries.entry_id"), nullable=False),
+    Column("account", String(40), nullable=False),
+    Column("debit", AMOUNT, nullable=False),
+    Column("credit", AMOUNT, nullable=False),
+    Index("ix_journal_lines_entry", "entry_id"),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("event_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("deal_id", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("event_key", String(200), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("deal_id", "seq", name="uq_audit_deal_seq"),
+    UniqueConstraint("deal_id", "event_key", name="uq_audit_deal_key"),
+)
+
+emails = Table(
+    "emails", metadata,
+    Column("email_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("deal_id", String(40)),
+    Column("kind", String(40), nullable=False),
+    Column("recipients", JSONB, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("message_id", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("created_at", TS, nullable=False),
+    Column("sent_at", TS),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("username", String(64), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSONB, nullable=False),
+    Column("created_at", TS, nullable=False),
+    PrimaryKeyConstraint("username", "key"),
+)
+
+products = Table(
+    "products", metadata,
+    Column("sku", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("tax_rate", AMOUNT, nullable=False),
+    Column("term_months", Integer),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    Column("created_at", TS, nullable=False),
+)
+
+product_prices = Table(
+    "product_prices", metadata,
+    Column("sku", String(40), ForeignKey("products.sku"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("unit_price", AMOUNT, nullable=False),
+    PrimaryKeyConstraint("sku", "currency"),
+)

@@ -1,0 +1,1 @@
+"""The HTTP API of l2c (shared/API.md): thin routes over Temporal and Postgres."""

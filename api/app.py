@@ -1,0 +1,51 @@
+"""The FastAPI application: one Temporal client and one engine, made in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from adapters.portal_tokens import portal_tokens
+from adapters.storage.catalogue import Catalogue
+from adapters.storage.db import make_engine
+from adapters.storage.idempotency import IdempotencyStore
+from adapters.storage.reads import Reads
+from adapters.storage.users import UserDirectory
+from adapters.temporal import connect_temporal
+from config import Settings, get_settings
+from domain.errors import DomainError
+
+from .deps import Services
+from .errors import domain_error_handler
+from .gateway import TemporalGateway
+from .routes import auth, catalogue, deals, finance, health, leads, portal
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.database_url is None:
+            raise ValueError("DATABASE_URL is not set")
+        engine = make_engine(settings.database_url)
+        client = await connect_temporal(settings)
+        app.state.services = Services(
+            settings=settings, engine=engine, reads=Reads(engine), users=UserDirectory(engine),
+            catalogue=Catalogue(engine), idempotency=IdempotencyStore(engine),
+            portal=portal_tokens(settings.secret_key, settings.portal_token_days),
+            temporal=TemporalGateway(client, settings.task_queue),
+        )
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title="l2c", version="0.1.0", lifespan=lifespan,
+                  description="Lead-to-Cash on Temporal. See shared/API.md for the contract.")
+    app.add_exception_handler(DomainError, domain_error_handler)
+    for module in (auth, health, leads, deals, portal, catalogue, finance):
+        app.include_router(module.router)
+    return app

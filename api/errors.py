@@ -1,0 +1,40 @@
+"""Errors to HTTP, in one place: domain errors, Temporal failures, and their status codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from temporalio.exceptions import ApplicationError
+
+from domain.errors import DomainError, InvalidInput, error_from_details
+
+
+def error_body(err: DomainError) -> dict[str, Any]:
+    if isinstance(err, InvalidInput):
+        # The shape FastAPI gives its own validation errors: the field is named in `loc`.
+        return {"detail": [{"loc": ["body", *(err.field or ())], "msg": err.message,
+                            "type": type(err).__name__}]}
+    return {"detail": err.message}
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse(error_body(exc), status_code=exc.status, headers=headers)
+
+
+def from_failure(failure: BaseException | None) -> DomainError:
+    """The domain error a workflow refused with (validators and handlers raise them typed)."""
+    if isinstance(failure, ApplicationError) and failure.details:
+        details = failure.details[0]
+        if isinstance(details, dict):
+            return error_from_details(details)
+    if isinstance(failure, ApplicationError):
+        return error_from_details({"type": failure.type, "message": failure.message})
+    return DomainError(str(failure) if failure else "the workflow refused the command")
+
+
+class Unauthenticated(DomainError):
+    status = 401

@@ -1,0 +1,66 @@
+"""All settings, from the environment (and a .env file): one object for every process."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "l2c-dev-secret-change-me-in-production-0123456789"
+
+
+class Settings(BaseSettings):
+    """Where the servers are, and the knobs of l2c. Unset servers are started by `l2c dev`."""
+
+    model_config = SettingsConfigDict(env_prefix="L2C_", env_file=".env", extra="ignore",
+                                      populate_by_name=True)
+
+    # Servers (standard names). Unset means "l2c dev runs its own".
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    temporal_address: str | None = Field(default=None, alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
+    smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
+    smtp_port: int = Field(default=1025, alias="SMTP_PORT")
+    smtp_user: str | None = Field(default=None, alias="SMTP_USER")
+    smtp_password: str | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_starttls: bool = Field(default=False, alias="SMTP_STARTTLS")
+
+    # Ports and folders of the embedded dev stack (L2C_API_PORT, L2C_DATA_DIR, ...).
+    data_dir: Path = Path(".l2c")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    postgres_port: int = 5433
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+
+    # l2c itself.
+    task_queue: str = "l2c"
+    public_url: str = Field(default="", description="Base URL of the API, for e-mailed links")
+    temporal_ui_url: str = ""
+    secret_key: str = DEV_SECRET
+    token_minutes: int = 60
+    portal_token_days: int = 60
+    dev_password: str = Field(default="l2c-dev", alias="L2C_DEV_PASSWORD")
+    day_seconds: float = Field(default=86400, gt=0, alias="L2C_DAY_SECONDS")
+    mail_from: str = "l2c <no-reply@l2c.local>"
+    seller_name: str = "l2c Demo GmbH"
+
+    @property
+    def day(self) -> timedelta:
+        return timedelta(seconds=self.day_seconds)
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def temporal_ui(self) -> str:
+        return self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,60 @@
+"""Who may do what: one table of role x action x ownership, used by the API and workflows."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from .users import Actor, Role
+
+
+class Action(StrEnum):
+    CREATE_LEAD = "create_lead"
+    ASSIGN_OWNER = "assign_owner"
+    VIEW_DEAL = "view_deal"
+    QUALIFY = "qualify"
+    QUOTE = "quote"
+    DELIVER = "deliver"
+    CANCEL = "cancel"
+    VIEW_INVOICES = "view_invoices"
+    RECORD_PAYMENT = "record_payment"
+    VIEW_LEDGER = "view_ledger"
+    MANAGE_PRODUCTS = "manage_products"
+    VIEW_CATALOGUE = "view_catalogue"
+
+
+_ALL = frozenset(Role)
+_MANAGERS = frozenset({Role.SALES_MANAGER, Role.ADMIN})
+
+# action -> (roles allowed on any deal, roles allowed only on deals they own)
+POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
+    Action.CREATE_LEAD: (frozenset({Role.SALES_REP, *_MANAGERS}), frozenset()),
+    Action.ASSIGN_OWNER: (_MANAGERS, frozenset()),
+    Action.VIEW_DEAL: (_ALL - {Role.SALES_REP}, frozenset({Role.SALES_REP})),
+    Action.QUALIFY: (_MANAGERS, frozenset({Role.SALES_REP})),
+    Action.QUOTE: (_MANAGERS, frozenset({Role.SALES_REP})),
+    Action.DELIVER: (frozenset({Role.OPS, Role.ADMIN}), frozenset({Role.SALES_REP, Role.SALES_MANAGER})),
+    Action.CANCEL: (_MANAGERS, frozenset({Role.SALES_REP})),
+    Action.VIEW_INVOICES: (
+        frozenset({Role.FINANCE, Role.OPS, Role.ADMIN, Role.SALES_MANAGER}),
+        frozenset({Role.SALES_REP}),
+    ),
+    Action.RECORD_PAYMENT: (frozenset({Role.FINANCE}), frozenset()),
+    Action.VIEW_LEDGER: (frozenset({Role.FINANCE, Role.ADMIN}), frozenset()),
+    Action.MANAGE_PRODUCTS: (frozenset({Role.ADMIN}), frozenset()),
+    Action.VIEW_CATALOGUE: (_ALL, frozenset()),
+}
+
+
+def can(actor: Actor, action: Action, owner: str | None = None) -> bool:
+    """True when `actor` may do `action`, on a deal owned by `owner` where one is concerned."""
+    if actor.role is None:
+        return False
+    anyone, owners_only = POLICY[action]
+    if actor.role in anyone:
+        return True
+    return actor.role in owners_only and owner is not None and owner == actor.username
+
+
+def sees_all_deals(actor: Actor) -> bool:
+    """Reps see their own deals only; everyone else sees every deal."""
+    return actor.role is not None and actor.role in POLICY[Action.VIEW_DEAL][0]

@@ -1,0 +1,158 @@
+"""Invoices a billing plan calls for, computed from the accepted quote.
+
+Each invoice bills a share of every quote line. A share is rounded once per line; the
+invoice that completes a line takes exactly what is left of it, so the invoices of a deal
+always add up to the quote to the cent.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .billing_plans import Installments, Milestones, OnDelivery, Upfront
+from .money import round_money
+from .quotes import Quote, QuoteLine
+
+
+class InvoiceLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    net: Decimal
+    tax_rate: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+class InvoiceDraft(BaseModel):
+    """An invoice to issue: its billing key makes it issued once per deal."""
+
+    model_config = ConfigDict(frozen=True)
+
+    billing_key: str
+    currency: str
+    lines: list[InvoiceLine]
+    net_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    payment_terms_days: int
+
+
+class BillingEvent(BaseModel):
+    """Something that may call for an invoice."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["signature", "delivery", "delivery_complete", "installment"]
+    reference: str = ""
+    delivered: dict[str, Decimal] = Field(default_factory=dict)
+    delivered_before: dict[str, Decimal] = Field(default_factory=dict)
+    index: int = 0
+
+
+def _billed(issued: list[InvoiceDraft]) -> dict[str, tuple[Decimal, Decimal]]:
+    billed: dict[str, tuple[Decimal, Decimal]] = {}
+    for draft in issued:
+        for line in draft.lines:
+            net, tax = billed.get(line.sku, (Decimal(0), Decimal(0)))
+            billed[line.sku] = (net + line.net, tax + line.tax)
+    return billed
+
+
+def _share_line(line: QuoteLine, share: Decimal, final: bool, billed: tuple[Decimal, Decimal],
+                currency: str, description: str, quantity: Decimal) -> InvoiceLine:
+    if final:
+        net, tax = line.net - billed[0], line.tax - billed[1]
+    else:
+        net, tax = round_money(line.net * share, currency), round_money(line.tax * share, currency)
+    return InvoiceLine(sku=line.sku, description=description, quantity=quantity,
+                       unit_price=line.unit_price, net=net, tax_rate=line.tax_rate, tax=tax,
+                       total=net + tax)
+
+
+def _draft(quote: Quote, key: str, lines: list[InvoiceLine]) -> InvoiceDraft:
+    net = sum((line.net for line in lines), Decimal(0))
+    tax = sum((line.tax for line in lines), Decimal(0))
+    return InvoiceDraft(billing_key=key, currency=quote.currency, lines=lines, net_total=net,
+                        tax_total=tax, total=net + tax,
+                        payment_terms_days=quote.payment_terms_days)
+
+
+def bill_share(quote: Quote, key: str, percent: Decimal, final: bool,
+               issued: list[InvoiceDraft], label: str) -> InvoiceDraft:
+    """`percent` of every line; the `final` share takes what is left."""
+    billed = _billed(issued)
+    zero = (Decimal(0), Decimal(0))
+    lines = [
+        _share_line(line, percent / 100, final, billed.get(line.sku, zero), quote.currency,
+                    f"{line.name} ({label})", line.quantity)
+        for line in quote.lines
+    ]
+    return _draft(quote, key, lines)
+
+
+def bill_delivery(quote: Quote, event: BillingEvent, issued: list[InvoiceDraft]) -> InvoiceDraft:
+    """What one delivery delivered, line by line; a line delivered in full takes its rest."""
+    billed = _billed(issued)
+    zero = (Decimal(0), Decimal(0))
+    lines = []
+    for line in quote.lines:
+        quantity = event.delivered.get(line.sku, Decimal(0))
+        if quantity <= 0:
+            continue
+        before = event.delivered_before.get(line.sku, Decimal(0))
+        final = before + quantity >= line.quantity
+        lines.append(_share_line(line, quantity / line.quantity, final,
+                                 billed.get(line.sku, zero), quote.currency,
+                                 f"{line.name}, delivery {event.reference}", quantity))
+    return _draft(quote, f"delivery:{event.reference}", lines)
+
+
+def invoices_for(quote: Quote, event: BillingEvent,
+                 issued: list[InvoiceDraft]) -> list[InvoiceDraft]:
+    """The invoices the quote's billing plan calls for on `event` (often none)."""
+    plan = quote.billing_plan
+    if isinstance(plan, OnDelivery) and event.kind == "delivery":
+        return [bill_delivery(quote, event, issued)]
+    if isinstance(plan, Upfront) and event.kind == "signature":
+        return [bill_share(quote, "upfront", Decimal(100), True, issued, "upfront")]
+    if isinstance(plan, Milestones) and event.kind in ("signature", "delivery_complete"):
+        return _milestones(quote, plan, event, issued)
+    if isinstance(plan, Installments) and event.kind == "installment":
+        share = Decimal(100) / plan.count
+        final = event.index == plan.count - 1
+        label = f"installment {event.index + 1} of {plan.count}"
+        return [bill_share(quote, f"installment:{event.index}", share, final, issued, label)]
+    return []
+
+
+def _milestones(quote: Quote, plan: Milestones, event: BillingEvent,
+                issued: list[InvoiceDraft]) -> list[InvoiceDraft]:
+    # Signature milestones are billed before delivery ones, so the share that completes
+    # 100 % in that order is the one that takes the rest.
+    order = ("signature", "delivery_complete")
+    ranked = sorted(enumerate(plan.milestones), key=lambda pair: order.index(pair[1].trigger))
+    drafts: list[InvoiceDraft] = []
+    done = Decimal(0)
+    for index, milestone in ranked:
+        done += milestone.percent
+        if milestone.trigger != event.kind:
+            continue
+        label = f"{milestone.percent} % at {milestone.trigger.replace('_', ' ')}"
+        drafts.append(bill_share(quote, f"milestone:{index}", milestone.percent,
+                                 done == 100, [*issued, *drafts], label))
+    return drafts
+
+
+def installment_days(quote: Quote) -> list[int]:
+    """When each installment falls due, in policy days after signature (0 = at signature)."""
+    plan = quote.billing_plan
+    if not isinstance(plan, Installments):
+        return []
+    return [plan.every_days * i for i in range(plan.count)]

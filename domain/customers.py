@@ -1,0 +1,29 @@
+"""Which customer a lead belongs to: the same company name, or the same company e-mail domain."""
+
+from __future__ import annotations
+
+import re
+
+FREE_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "hotmail.com", "outlook.com",
+    "live.com", "msn.com", "icloud.com", "me.com", "aol.com", "gmx.de", "gmx.net", "gmx.com",
+    "web.de", "proton.me", "protonmail.com", "mail.com", "yandex.com", "zoho.com", "t-online.de",
+})
+
+_LEGAL_FORMS = re.compile(
+    r"\b(inc|incorporated|ltd|limited|llc|llp|plc|gmbh|ag|sa|sas|sarl|bv|nv|oy|ab|as|spa|srl"
+    r"|co|corp|corporation|company|kg|ug|pty)\b\.?"
+)
+
+
+def company_key(name: str) -> str:
+    """`ACME GmbH.`, `Acme` and ` acme  gmbh` are one company."""
+    key = _LEGAL_FORMS.sub(" ", name.lower())
+    key = re.sub(r"[^0-9a-z]+", " ", key)
+    return " ".join(key.split()) or name.strip().lower()
+
+
+def company_domain(email_domain: str) -> str | None:
+    """The domain that identifies a company, or None for free mail providers."""
+    domain = email_domain.lower()
+    return None if domain in FREE_MAIL_DOMAINS else domain

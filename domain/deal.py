@@ -1,0 +1,174 @@
+"""A deal as the workflow carries it: its input, the commands it accepts, the state it shows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .approval import ApprovalStep
+from .catalogue import PriceBook
+from .contract import Contract
+from .invoices import Invoice, Payment
+from .leads import Lead, LeadScore
+from .orders import Delivery, DeliveryRequest, Order
+from .policy import DealPolicy
+from .quotes import Quote, QuoteRequest
+from .stages import DealStage
+from .users import Actor
+
+Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class DealInput(BaseModel):
+    """What starts a deal workflow."""
+
+    model_config = ConfigDict(frozen=True)
+
+    deal_id: str
+    lead: Lead
+    owner: str
+    created_by: str
+    policy: DealPolicy = Field(default_factory=DealPolicy)
+
+
+class CustomerRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    customer_id: str
+    name: str
+
+
+class OpenedDeal(BaseModel):
+    """The deal as recorded: matched to a customer, scored, with its creation time."""
+
+    model_config = ConfigDict(frozen=True)
+    customer: CustomerRef
+    score: LeadScore
+    created_at: datetime
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    at: datetime
+    stage: DealStage
+    note: str | None = None
+
+
+class DealState(BaseModel):
+    """Everything a reader needs about one deal (shared/API.md `GET /deals/{id}`)."""
+
+    deal_id: str
+    stage: DealStage
+    owner: str
+    customer: CustomerRef | None = None
+    contact: dict[str, Any] = Field(default_factory=dict)
+    source: str | None = None
+    score: LeadScore | None = None
+    quotes: list[Quote] = Field(default_factory=list)
+    contract: Contract | None = None
+    approvals: list[ApprovalStep] = Field(default_factory=list)
+    order: Order | None = None
+    deliveries: list[Delivery] = Field(default_factory=list)
+    invoices: list[Invoice] = Field(default_factory=list)
+    payments: list[Payment] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    close_reason: str | None = None
+
+
+class DealOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    deal_id: str
+    stage: DealStage
+    reason: str | None = None
+
+
+class StageAnswer(BaseModel):
+    """What an update that moves a deal answers: where the deal stands now."""
+
+    deal_id: str
+    stage: DealStage
+
+
+# --- Bodies the API accepts (unknown fields refused) and the commands the workflow takes ---
+
+
+class QualifyDecision(StrEnum):
+    QUALIFY = "qualify"
+    DISQUALIFY = "disqualify"
+
+
+class Qualification(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    decision: QualifyDecision
+    reason: Reason | None = None
+
+
+class QualifyCommand(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    body: Qualification
+    actor: Actor
+
+
+class QuoteCommand(BaseModel):
+    """A quote request and the price book snapshot it is priced from (kept in history)."""
+
+    model_config = ConfigDict(frozen=True)
+    request: QuoteRequest
+    price_book: PriceBook
+    actor: Actor
+
+
+class CustomerAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    reason: Reason | None = None
+
+
+class QuoteAnswerCommand(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    version: int
+    accept: bool
+    reason: str | None = None
+    ip: str | None = None
+
+
+class ApprovalDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    decision: Literal["approve", "reject"]
+    comment: Reason | None = None
+
+
+class ApprovalCommand(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    body: ApprovalDecision
+    actor: Actor
+
+
+class SignatureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class SignCommand(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    version: int
+    name: str
+    ip: str | None = None
+
+
+class DeliveryCommand(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    request: DeliveryRequest
+    actor: Actor
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    reason: Reason
+
+
+class CancelCommand(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    body: CancelRequest
+    actor: Actor

@@ -1,0 +1,82 @@
+"""Issued invoices and the payments against them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .billing import InvoiceLine
+from .errors import PaymentRefused
+from .money import Currency, ExactDecimal, has_minor_precision
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    WRITTEN_OFF = "written_off"
+    CREDITED = "credited"
+
+
+class Invoice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: str
+    deal_id: str
+    billing_key: str
+    currency: str
+    lines: list[InvoiceLine]
+    net_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    issued_at: datetime
+    due_date: datetime
+    paid: Decimal = Decimal(0)
+    status: InvoiceStatus = InvoiceStatus.OPEN
+
+    @property
+    def balance(self) -> Decimal:
+        return self.total - self.paid
+
+
+class PaymentIn(BaseModel):
+    """A payment as finance records it (shared/API.md `POST /payments`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    invoice_number: str = Field(min_length=1, max_length=40)
+    amount: Annotated[ExactDecimal, Field(gt=0, le=10**12)]
+    currency: Currency
+    reference: str = Field(min_length=1, max_length=100, pattern=r"^[\x21-\x7e][\x20-\x7e]*$")
+    received_at: datetime | None = None
+
+
+class Payment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    reference: str
+    invoice_number: str
+    deal_id: str
+    amount: Decimal
+    currency: str
+    received_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+
+
+def check_payment(invoice: Invoice, payment: PaymentIn) -> None:
+    """Refuse another currency, sub-cent amounts and more than the open balance."""
+    if payment.currency != invoice.currency:
+        raise PaymentRefused(f"invoice {invoice.number} is in {invoice.currency}",
+                             field=("currency",))
+    if not has_minor_precision(payment.amount, payment.currency):
+        raise PaymentRefused(f"more decimals than {payment.currency} has", field=("amount",))
+    if invoice.status is not InvoiceStatus.OPEN:
+        raise PaymentRefused(f"invoice {invoice.number} is {invoice.status}",
+                             field=("invoice_number",))
+    if payment.amount > invoice.balance:
+        raise PaymentRefused(f"{payment.amount} is more than the open balance {invoice.balance}",
+                             field=("amount",))

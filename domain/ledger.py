@@ -1,0 +1,96 @@
+"""Double-entry bookkeeping: the journal entries each money event posts. Every entry balances."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .billing import InvoiceDraft
+
+
+class Account(StrEnum):
+    CASH = "cash"
+    ACCOUNTS_RECEIVABLE = "accounts_receivable"
+    DEFERRED_REVENUE = "deferred_revenue"
+    TAX_PAYABLE = "tax_payable"
+    REVENUE = "revenue"
+    BAD_DEBT = "bad_debt_expense"
+
+
+class Posting(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    account: Account
+    debit: Decimal = Field(default=Decimal(0), ge=0)
+    credit: Decimal = Field(default=Decimal(0), ge=0)
+
+
+class JournalEntry(BaseModel):
+    """One balanced event in one currency; `key` makes it posted once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str = Field(min_length=1, max_length=200)
+    memo: str
+    currency: str
+    postings: list[Posting] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _balances(self) -> JournalEntry:
+        debit = sum((p.debit for p in self.postings), Decimal(0))
+        credit = sum((p.credit for p in self.postings), Decimal(0))
+        if debit != credit:
+            raise ValueError(f"entry {self.key} does not balance: {debit} != {credit}")
+        return self
+
+
+def _lines(*postings: Posting) -> list[Posting]:
+    # A zero posting (say, no tax) says nothing; leave it out.
+    return [p for p in postings if p.debit or p.credit]
+
+
+def invoice_entry(number: str, draft: InvoiceDraft) -> JournalEntry:
+    """Invoice issued: receivable for the total, revenue deferred until recognized, tax owed."""
+    return JournalEntry(
+        key=f"invoice:{number}", memo=f"Invoice {number}", currency=draft.currency,
+        postings=_lines(
+            Posting(account=Account.ACCOUNTS_RECEIVABLE, debit=draft.total),
+            Posting(account=Account.DEFERRED_REVENUE, credit=draft.net_total),
+            Posting(account=Account.TAX_PAYABLE, credit=draft.tax_total),
+        ),
+    )
+
+
+def payment_entry(reference: str, number: str, amount: Decimal, currency: str) -> JournalEntry:
+    """Cash received against an invoice."""
+    return JournalEntry(
+        key=f"payment:{reference}", memo=f"Payment {reference} for {number}", currency=currency,
+        postings=[Posting(account=Account.CASH, debit=amount),
+                  Posting(account=Account.ACCOUNTS_RECEIVABLE, credit=amount)],
+    )
+
+
+class TrialBalanceLine(BaseModel):
+    account: str
+    currency: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal
+
+
+class TrialBalance(BaseModel):
+    accounts: list[TrialBalanceLine]
+    balanced: bool
+
+
+def trial_balance(lines: list[TrialBalanceLine]) -> TrialBalance:
+    """Balanced when, in every currency, debits equal credits."""
+    currencies = {line.currency for line in lines}
+    balanced = all(
+        sum((x.debit for x in lines if x.currency == c), Decimal(0))
+        == sum((x.credit for x in lines if x.currency == c), Decimal(0))
+        for c in currencies
+    )
+    return TrialBalance(accounts=lines, balanced=balanced)

@@ -1,0 +1,141 @@
+"""Quotes: what the customer is offered, priced from the price book in exact Decimal.
+
+Pricing rule, per line, each amount rounded once, half away from zero, to the currency's
+minor unit:  gross = unit_price x quantity;  discount = gross x discount_pct / 100;
+net = gross - discount;  tax = net x tax_rate / 100;  total = net + tax.
+The quote's subtotal, discount_total, tax_total and total are exact sums of its lines.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .billing_plans import BillingPlan
+from .catalogue import Percent, PriceBook, ProductKind, Sku
+from .errors import QuoteInvalid
+from .money import Currency, ExactDecimal, round_money
+
+Quantity = Annotated[ExactDecimal, Field(gt=0, le=1_000_000, decimal_places=3)]
+
+
+class QuoteLineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sku: Sku
+    quantity: Quantity
+    discount_pct: Percent = Decimal(0)
+
+
+class QuoteRequest(BaseModel):
+    """What a rep asks to quote; prices come from the price book, never from the client."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    currency: Currency
+    lines: list[QuoteLineRequest] = Field(min_length=1, max_length=200)
+    billing_plan: BillingPlan
+    payment_terms_days: int = Field(default=30, ge=0, le=365)
+    valid_days: int = Field(default=30, ge=1, le=365)
+
+
+class QuoteStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+    EXPIRED = "expired"
+
+
+class QuoteLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    name: str
+    kind: ProductKind
+    term_months: int | None = None
+    quantity: Decimal
+    unit_price: Decimal
+    discount_pct: Decimal
+    gross: Decimal
+    discount: Decimal
+    net: Decimal
+    tax_rate: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+class Quote(BaseModel):
+    """A priced, versioned offer. Amounts are exact sums of the lines."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    currency: str
+    lines: list[QuoteLine]
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    billing_plan: BillingPlan
+    payment_terms_days: int
+    valid_days: int
+    issued_at: datetime
+    valid_until: datetime
+    status: QuoteStatus = QuoteStatus.OPEN
+
+    @property
+    def max_discount_pct(self) -> Decimal:
+        """The largest line discount (the overall discount can never exceed it)."""
+        return max(line.discount_pct for line in self.lines)
+
+    @property
+    def net_total(self) -> Decimal:
+        return self.total - self.tax_total
+
+
+def price_line(request: QuoteLineRequest, book: PriceBook, currency: str, index: int) -> QuoteLine:
+    entry = book.find(request.sku, currency)
+    if entry is None:
+        known = request.sku in book.skus()
+        reason = f"no {currency} price for {request.sku}" if known else f"unknown SKU {request.sku}"
+        raise QuoteInvalid(reason, field=("lines", index, "sku"))
+    if not entry.active:
+        raise QuoteInvalid(f"{request.sku} is not sold any more", field=("lines", index, "sku"))
+    gross = round_money(entry.unit_price * request.quantity, currency)
+    discount = round_money(gross * request.discount_pct / 100, currency)
+    net = gross - discount
+    tax = round_money(net * entry.tax_rate / 100, currency)
+    return QuoteLine(
+        sku=entry.sku, name=entry.name, kind=entry.kind, term_months=entry.term_months,
+        quantity=request.quantity, unit_price=entry.unit_price,
+        discount_pct=request.discount_pct, gross=gross, discount=discount, net=net,
+        tax_rate=entry.tax_rate, tax=tax, total=net + tax,
+    )
+
+
+def price_quote(request: QuoteRequest, book: PriceBook, version: int, issued_at: datetime,
+                day: timedelta = timedelta(days=1)) -> Quote:
+    """Price `request` from `book`; raise QuoteInvalid naming the field at fault."""
+    seen: set[str] = set()
+    for index, line in enumerate(request.lines):
+        if line.sku in seen:
+            raise QuoteInvalid(f"{line.sku} appears twice; give one line per SKU",
+                               field=("lines", index, "sku"))
+        seen.add(line.sku)
+    lines = [price_line(line, book, request.currency, i) for i, line in enumerate(request.lines)]
+    subtotal = sum((line.gross for line in lines), Decimal(0))
+    discount_total = sum((line.discount for line in lines), Decimal(0))
+    tax_total = sum((line.tax for line in lines), Decimal(0))
+    return Quote(
+        version=version, currency=request.currency, lines=lines, subtotal=subtotal,
+        discount_total=discount_total, tax_total=tax_total,
+        total=subtotal - discount_total + tax_total,
+        billing_plan=request.billing_plan, payment_terms_days=request.payment_terms_days,
+        valid_days=request.valid_days, issued_at=issued_at,
+        valid_until=issued_at + day * request.valid_days,
+    )

@@ -1,0 +1,173 @@
+"""The real services, once per test session: Postgres, the Temporal dev server, an SMTP
+sink, the worker and the API, on free ports (so the tests run beside a running `l2c dev`)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import Future
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from temporalio.client import Client
+
+from adapters.embedded import free_port
+from adapters.storage.db import make_engine
+from adapters.temporal import connect_temporal
+from config import Settings
+from stack import Stack, serve
+
+T = TypeVar("T")
+PASSWORD = "l2c-test-password"
+
+
+def wait_for(check: Callable[[], T], timeout: float = 30, what: str = "condition") -> T:
+    """Poll until `check` returns something truthy; that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+class LoopThread:
+    """An event loop in a thread: the worker, the API and Temporal clients live there."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 120) -> T:
+        return self.submit(coro).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+class Live:
+    """Everything a test needs to drive and inspect the running stack."""
+
+    def __init__(self, settings: Settings, stack: Stack, loop: LoopThread, engine: Engine,
+                 client: Client) -> None:
+        self.settings, self.stack, self.loop = settings, stack, loop
+        self.engine, self.client = engine, client
+        self.base_url = f"http://{settings.api_host}:{settings.api_port}"
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 120) -> T:
+        return self.loop.run(coro, timeout)
+
+    def mail(self) -> list[EmailMessage]:
+        assert self.stack.smtp is not None
+        return self.stack.smtp.messages()
+
+    def mail_to(self, address: str, subject_has: str = "") -> list[EmailMessage]:
+        return [m for m in self.mail()
+                if address in str(m["To"]) and subject_has in str(m["Subject"])]
+
+
+def test_settings(root: Path) -> Settings:
+    api_port = free_port()
+    return Settings(
+        _env_file=None, data_dir=root, api_port=api_port, postgres_port=free_port(),
+        temporal_port=free_port(), smtp_port=free_port(),
+        task_queue=f"l2c-test-{uuid.uuid4().hex[:8]}",
+        secret_key="test-secret-" + uuid.uuid4().hex, dev_password=PASSWORD,
+        day_seconds=60, public_url=f"http://127.0.0.1:{api_port}",
+    )
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    stack = Stack(test_settings(tmp_path_factory.mktemp("l2c")), persist_temporal=False,
+                  temporal_ui=False)
+    loop = LoopThread()
+    try:
+        settings = stack.start()
+        stack.prepare()
+        serving = loop.submit(serve(settings))
+        client = loop.run(connect_temporal(settings))
+        engine = make_engine(settings.database_url or "")
+        live = Live(settings, stack, loop, engine, client)
+
+        def api_up() -> bool:
+            if serving.done():
+                serving.result()
+            try:
+                return httpx.get(f"{live.base_url}/healthz", timeout=2).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_for(api_up, 60, "the API")
+        yield live
+        serving.cancel()
+        wait_for(serving.done, 30, "the worker and API to stop")
+        engine.dispose()
+    finally:
+        loop.stop()
+        stack.stop()
+
+
+class Api:
+    """An HTTP client logged in as one user."""
+
+    def __init__(self, live: Live, username: str | None) -> None:
+        self.live = live
+        self.username = username
+        self.http = httpx.Client(base_url=live.base_url, timeout=60)
+        if username is not None:
+            token = self.http.post("/auth/token", data={"username": username,
+                                                         "password": PASSWORD})
+            assert token.status_code == 200, token.text
+            self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.http.get(path, **kw)
+
+    def post(self, path: str, **kw: Any) -> httpx.Response:
+        return self.http.post(path, **kw)
+
+
+@pytest.fixture(scope="session")
+def as_user(live: Live) -> Callable[[str | None], Api]:
+    cache: dict[str | None, Api] = {}
+
+    def login(username: str | None) -> Api:
+        if username not in cache:
+            cache[username] = Api(live, username)
+        return cache[username]
+
+    return login
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT] = int(exitstatus)
+
+
+_EXIT = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # temporalio/sdk-python#300: a process that used a Temporal client may abort at exit
+    # after all its work is done. Leave with pytest's own status before that can happen.
+    if _EXIT in config.stash and os.environ.get("L2C_PYTEST_SOFT_EXIT") != "1":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config.stash[_EXIT])

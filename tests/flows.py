@@ -1,0 +1,91 @@
+"""Steps of a deal as a client takes them, shared by the API and end-to-end tests."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from tests.conftest import Api, Live, wait_for
+
+PORTAL = re.compile(r"/portal/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
+
+
+def lead_body(**overrides: Any) -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:8]
+    body: dict[str, Any] = {
+        "company": f"Acme {tag} GmbH", "contact_name": "Ada Lovelace",
+        "email": f"ada@acme-{tag}.example", "source": "web", "country": "DE",
+        "estimated_value": "12000.00", "currency": "EUR", "budget_confirmed": True,
+        "decision_maker": True, "need": "automate order-to-cash", "timeline_days": 60,
+    }
+    body.update(overrides)
+    return body
+
+
+def quote_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "currency": "EUR",
+        "lines": [{"sku": "GW-100", "quantity": "3", "discount_pct": "5"},
+                  {"sku": "ONBOARD", "quantity": "1"}],
+        "billing_plan": {"kind": "on_delivery"},
+        "payment_terms_days": 30,
+    }
+    body.update(overrides)
+    return body
+
+
+def create_lead(api: Api, **overrides: Any) -> dict[str, Any]:
+    response = api.post("/leads", json=lead_body(**overrides))
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def stage_of(api: Api, deal_id: str) -> str:
+    response = api.get(f"/deals/{deal_id}")
+    assert response.status_code == 200, response.text
+    return str(response.json()["stage"])
+
+
+def portal_token(live: Live, to: str, subject_has: str) -> str:
+    """The portal token in the newest matching e-mail (waits for it to arrive)."""
+    messages = wait_for(lambda: live.mail_to(to, subject_has), 30, f"mail '{subject_has}'")
+    match = PORTAL.search(messages[-1].get_content())
+    assert match, messages[-1].get_content()
+    return match.group(1)
+
+
+def to_quoting(api: Api, **lead: Any) -> dict[str, Any]:
+    deal = create_lead(api, **lead)
+    response = api.post(f"/deals/{deal['deal_id']}/qualify", json={"decision": "qualify"})
+    assert response.status_code == 200, response.text
+    assert response.json()["stage"] == "QUOTING"
+    return deal
+
+
+def to_approval(live: Live, api: Api, quote: dict[str, Any] | None = None,
+                **lead: Any) -> dict[str, Any]:
+    deal = to_quoting(api, **lead)
+    response = api.post(f"/deals/{deal['deal_id']}/quotes", json=quote or quote_body())
+    assert response.status_code == 201, response.text
+    token = portal_token(live, lead_email(api, deal["deal_id"]), "Your quote")
+    accepted = api.http.post(f"/portal/{token}/accept")
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["stage"] == "AWAITING_APPROVAL"
+    return deal
+
+
+def lead_email(api: Api, deal_id: str) -> str:
+    return str(api.get(f"/deals/{deal_id}").json()["contact"]["email"])
+
+
+def to_fulfilment(live: Live, rep: Api, manager: Api, quote: dict[str, Any] | None = None,
+                  **lead: Any) -> dict[str, Any]:
+    deal = to_approval(live, rep, quote, **lead)
+    approved = manager.post(f"/deals/{deal['deal_id']}/approvals", json={"decision": "approve"})
+    assert approved.status_code == 200, approved.text
+    token = portal_token(live, lead_email(rep, deal["deal_id"]), "ready to sign")
+    signed = rep.http.post(f"/portal/{token}/sign", json={"name": "Ada Lovelace"})
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["stage"] == "FULFILLING"
+    return deal

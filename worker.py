@@ -1,0 +1,88 @@
+"""The l2c worker: wires real adapters into the activities and runs the deal workflows."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.email import EmailActivities
+from activities.finance import FinanceActivities
+from activities.storage import StorageActivities
+from adapters.email.mailer import Mailer, SmtpConfig
+from adapters.finance.invoices import InvoiceBook
+from adapters.portal_tokens import portal_tokens
+from adapters.storage.db import make_engine
+from adapters.storage.deals import DealStore
+from adapters.storage.users import UserDirectory
+from adapters.temporal import connect_temporal
+from config import Settings, get_settings
+from workflows.deal import DealWorkflow
+from workflows.invoice import InvoiceWorkflow
+
+WORKFLOWS = [DealWorkflow, InvoiceWorkflow]
+ACTIVITY_THREADS = 16
+# Pure libraries our domain models use lazily (e-mail validation); safe to share.
+PASSTHROUGH = ("email_validator", "idna", "dns")
+
+
+def build_activities(settings: Settings, engine: Engine) -> list[Any]:
+    """Every activity, bound to the real adapters."""
+    if settings.smtp_host is None:
+        raise ValueError("SMTP_HOST is not set")
+    mailer = Mailer(
+        engine,
+        SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, user=settings.smtp_user,
+                   password=settings.smtp_password, starttls=settings.smtp_starttls),
+        sender=settings.mail_from, seller=settings.seller_name, base_url=settings.base_url,
+        tokens=portal_tokens(settings.secret_key, settings.portal_token_days), users=UserDirectory(engine),
+    )
+    storage = StorageActivities(DealStore(engine))
+    finance = FinanceActivities(InvoiceBook(engine))
+    email = EmailActivities(mailer)
+    return [
+        storage.open_deal, storage.change_stage, storage.record_deal_event, storage.save_quote,
+        storage.set_quote_status, storage.save_contract, storage.update_approval_step,
+        storage.record_signature, storage.create_order, storage.record_delivery,
+        finance.issue_invoice, finance.record_payment, email.send_email,
+    ]
+
+
+def make_worker(client: Client, settings: Settings, engine: Engine) -> Worker:
+    return Worker(
+        client, task_queue=settings.task_queue, workflows=WORKFLOWS,
+        activities=build_activities(settings, engine),
+        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)),
+        max_concurrent_activities=ACTIVITY_THREADS,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run until cancelled (Ctrl-C), against the configured servers."""
+    if settings.database_url is None:
+        raise ValueError("DATABASE_URL is not set")
+    engine = make_engine(settings.database_url)
+    client = await connect_temporal(settings)
+    worker = make_worker(client, settings, engine)
+    logging.getLogger(__name__).info("worker on task queue %s", settings.task_queue)
+    try:
+        await worker.run()
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(run_worker(get_settings()))
+
+
+if __name__ == "__main__":
+    main()

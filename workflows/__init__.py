@@ -1,0 +1,1 @@
+"""Deterministic orchestration: the deal workflow and its per-invoice collection children."""

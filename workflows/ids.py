@@ -1,0 +1,11 @@
+"""Workflow ids, made in one place so the API, the workflows and ops agree."""
+
+from __future__ import annotations
+
+
+def deal_workflow_id(deal_id: str) -> str:
+    return f"deal-{deal_id}"
+
+
+def invoice_workflow_id(number: str) -> str:
+    return f"invoice-{number}"
