@@ -15,8 +15,9 @@ DEV_SECRET = "l2c-dev-secret-change-me-in-production-0123456789"
 class Settings(BaseSettings):
     """Where the servers are, and the knobs of l2c. Unset servers are started by `l2c dev`."""
 
-    model_config = SettingsConfigDict(env_prefix="L2C_", env_file=".env", extra="ignore",
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="L2C_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     # Servers (standard names). Unset means "l2c dev runs its own".
     database_url: str | None = Field(default=None, alias="DATABASE_URL")

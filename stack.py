@@ -29,8 +29,9 @@ log = logging.getLogger("l2c")
 class Stack:
     """Starts what `settings` leaves unconfigured, in order; stops it in reverse."""
 
-    def __init__(self, settings: Settings, persist_temporal: bool = True,
-                 temporal_ui: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, persist_temporal: bool = True, temporal_ui: bool = True
+    ) -> None:
         self.settings = settings
         self.data_dir = Path(settings.data_dir).resolve()
         self.persist_temporal = persist_temporal
@@ -53,7 +54,8 @@ class Stack:
                 port=s.temporal_port,
                 ui_port=s.temporal_ui_port if self.temporal_ui else None,
                 db_file=self.data_dir / "temporal.db" if self.persist_temporal else None,
-                search_attributes=FOR_DEV_SERVER, log_path=self.data_dir / "temporal.log",
+                search_attributes=FOR_DEV_SERVER,
+                log_path=self.data_dir / "temporal.log",
                 namespace=s.temporal_namespace,
             ).start()
             update["temporal_address"] = self.temporal.address
@@ -82,8 +84,12 @@ class Stack:
                 server.stop()
 
 
-async def serve(settings: Settings, ready: asyncio.Event | None = None,
-                with_api: bool = True, with_worker: bool = True) -> None:
+async def serve(
+    settings: Settings,
+    ready: asyncio.Event | None = None,
+    with_api: bool = True,
+    with_worker: bool = True,
+) -> None:
     """Run the worker and the API in this event loop until the API stops or we are cancelled."""
     from worker import make_worker
 
@@ -92,9 +98,19 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None,
     client = await connect_temporal(settings)
     tasks: list[asyncio.Task[None]] = []
     worker = make_worker(client, settings, engine) if with_worker else None
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.api_host,
-                                           port=settings.api_port, log_level="warning",
-                                           lifespan="on")) if with_api else None
+    server = (
+        uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings),
+                host=settings.api_host,
+                port=settings.api_port,
+                log_level="warning",
+                lifespan="on",
+            )
+        )
+        if with_api
+        else None
+    )
     try:
         if worker is not None:
             tasks.append(asyncio.create_task(worker.run()))

@@ -38,29 +38,49 @@ def build_activities(settings: Settings, engine: Engine) -> list[Any]:
         raise ValueError("SMTP_HOST is not set")
     mailer = Mailer(
         engine,
-        SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, user=settings.smtp_user,
-                   password=settings.smtp_password, starttls=settings.smtp_starttls),
-        sender=settings.mail_from, seller=settings.seller_name, base_url=settings.base_url,
-        tokens=portal_tokens(settings.secret_key, settings.portal_token_days), users=UserDirectory(engine),
+        SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+        ),
+        sender=settings.mail_from,
+        seller=settings.seller_name,
+        base_url=settings.base_url,
+        tokens=portal_tokens(settings.secret_key, settings.portal_token_days),
+        users=UserDirectory(engine),
     )
     storage = StorageActivities(DealStore(engine))
     finance = FinanceActivities(InvoiceBook(engine))
     email = EmailActivities(mailer)
     return [
-        storage.open_deal, storage.change_stage, storage.record_deal_event, storage.save_quote,
-        storage.set_quote_status, storage.save_contract, storage.update_approval_step,
-        storage.record_signature, storage.create_order, storage.record_delivery,
-        finance.issue_invoice, finance.record_payment, email.send_email,
+        storage.open_deal,
+        storage.change_stage,
+        storage.record_deal_event,
+        storage.save_quote,
+        storage.set_quote_status,
+        storage.save_contract,
+        storage.update_approval_step,
+        storage.record_signature,
+        storage.create_order,
+        storage.record_delivery,
+        finance.issue_invoice,
+        finance.record_payment,
+        email.send_email,
     ]
 
 
 def make_worker(client: Client, settings: Settings, engine: Engine) -> Worker:
     return Worker(
-        client, task_queue=settings.task_queue, workflows=WORKFLOWS,
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
         activities=build_activities(settings, engine),
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
         workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)),
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        ),
         max_concurrent_activities=ACTIVITY_THREADS,
     )
 

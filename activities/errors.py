@@ -16,5 +16,6 @@ def refusals_are_final() -> Iterator[None]:
     try:
         yield
     except DomainError as err:
-        raise ApplicationError(err.message, err.details(), type=type(err).__name__,
-                               non_retryable=True) from err
+        raise ApplicationError(
+            err.message, err.details(), type=type(err).__name__, non_retryable=True
+        ) from err

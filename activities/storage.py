@@ -114,8 +114,9 @@ class StorageActivities:
 
     @activity.defn(name="set_quote_status")
     def set_quote_status(self, cmd: QuoteStatusChange) -> None:
-        self.deals.set_quote_status(cmd.deal_id, cmd.version, cmd.status, cmd.at, cmd.actor,
-                                    cmd.reason)
+        self.deals.set_quote_status(
+            cmd.deal_id, cmd.version, cmd.status, cmd.at, cmd.actor, cmd.reason
+        )
 
     @activity.defn(name="save_contract")
     def save_contract(self, cmd: ContractRecord) -> None:
@@ -123,8 +124,9 @@ class StorageActivities:
 
     @activity.defn(name="update_approval_step")
     def update_approval_step(self, cmd: ApprovalStepRecord) -> None:
-        self.deals.update_approval_step(cmd.deal_id, cmd.contract_version, cmd.step, cmd.at,
-                                        cmd.actor)
+        self.deals.update_approval_step(
+            cmd.deal_id, cmd.contract_version, cmd.step, cmd.at, cmd.actor
+        )
 
     @activity.defn(name="record_signature")
     def record_signature(self, cmd: SignatureRecord) -> None:

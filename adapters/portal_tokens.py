@@ -35,11 +35,16 @@ class PortalTokens:
         self._key = hashlib.sha256(b"l2c-portal\x00" + secret.encode()).digest()
         self.lifetime = lifetime
 
-    def issue(self, deal_id: str, action: PortalAction, version: int,
-              now: datetime | None = None) -> str:
+    def issue(
+        self, deal_id: str, action: PortalAction, version: int, now: datetime | None = None
+    ) -> str:
         now = now or datetime.now(UTC)
-        claim = PortalClaim(deal_id=deal_id, action=action, version=version,
-                            expires=int((now + self.lifetime).timestamp()))
+        claim = PortalClaim(
+            deal_id=deal_id,
+            action=action,
+            version=version,
+            expires=int((now + self.lifetime).timestamp()),
+        )
         body = _b64(claim.model_dump_json().encode())
         return f"{body}.{self._sign(body)}"
 

@@ -10,5 +10,6 @@ from config import Settings
 
 async def connect_temporal(settings: Settings, address: str | None = None) -> Client:
     target = address or settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
-    return await Client.connect(target, namespace=settings.temporal_namespace,
-                                data_converter=pydantic_data_converter)
+    return await Client.connect(
+        target, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+    )

@@ -33,8 +33,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         client = await connect_temporal(settings)
         app.state.services = Services(
-            settings=settings, engine=engine, reads=Reads(engine), users=UserDirectory(engine),
-            catalogue=Catalogue(engine), idempotency=IdempotencyStore(engine),
+            settings=settings,
+            engine=engine,
+            reads=Reads(engine),
+            users=UserDirectory(engine),
+            catalogue=Catalogue(engine),
+            idempotency=IdempotencyStore(engine),
             portal=portal_tokens(settings.secret_key, settings.portal_token_days),
             temporal=TemporalGateway(client, settings.task_queue),
         )
@@ -43,8 +47,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             engine.dispose()
 
-    app = FastAPI(title="l2c", version="0.1.0", lifespan=lifespan,
-                  description="Lead-to-Cash on Temporal. See shared/API.md for the contract.")
+    app = FastAPI(
+        title="l2c",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Lead-to-Cash on Temporal. See shared/API.md for the contract.",
+    )
     app.add_exception_handler(DomainError, domain_error_handler)
     for module in (auth, health, leads, deals, portal, catalogue, finance):
         app.include_router(module.router)

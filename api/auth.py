@@ -22,8 +22,13 @@ class TokenOut(BaseModel):
 def issue_token(user: User, settings: Settings) -> TokenOut:
     now = datetime.now(UTC)
     lifetime = timedelta(minutes=settings.token_minutes)
-    claims = {"sub": user.username, "role": user.role, "iat": now, "exp": now + lifetime,
-              "aud": "l2c"}
+    claims = {
+        "sub": user.username,
+        "role": user.role,
+        "iat": now,
+        "exp": now + lifetime,
+        "aud": "l2c",
+    }
     token = jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
     return TokenOut(access_token=token, expires_in=int(lifetime.total_seconds()))
 
@@ -31,8 +36,13 @@ def issue_token(user: User, settings: Settings) -> TokenOut:
 def token_subject(token: str, settings: Settings) -> str | None:
     """The username of a genuine, unexpired token, else None."""
     try:
-        claims = jwt.decode(token, settings.secret_key, algorithms=[ALGORITHM], audience="l2c",
-                            options={"require": ["sub", "exp"]})
+        claims = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[ALGORITHM],
+            audience="l2c",
+            options={"require": ["sub", "exp"]},
+        )
     except jwt.PyJWTError:
         return None
     subject = claims.get("sub")

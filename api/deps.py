@@ -47,8 +47,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def current_user(token: Annotated[str | None, Depends(_bearer)],
-                 services: ServicesDep) -> Actor:
+def current_user(token: Annotated[str | None, Depends(_bearer)], services: ServicesDep) -> Actor:
     if not token:
         raise Unauthenticated("not authenticated")
     username = token_subject(token, services.settings)

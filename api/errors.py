@@ -14,8 +14,15 @@ from domain.errors import DomainError, InvalidInput, error_from_details
 def error_body(err: DomainError) -> dict[str, Any]:
     if isinstance(err, InvalidInput):
         # The shape FastAPI gives its own validation errors: the field is named in `loc`.
-        return {"detail": [{"loc": ["body", *(err.field or ())], "msg": err.message,
-                            "type": type(err).__name__}]}
+        return {
+            "detail": [
+                {
+                    "loc": ["body", *(err.field or ())],
+                    "msg": err.message,
+                    "type": type(err).__name__,
+                }
+            ]
+        }
     return {"detail": err.message}
 
 

@@ -40,15 +40,21 @@ class TemporalGateway:
 
         async def start() -> DealState:
             operation = WithStartWorkflowOperation(  # made on the loop: it holds a Future
-                DealWorkflow.run, deal, id=deal_workflow_id(deal.deal_id),
+                DealWorkflow.run,
+                deal,
+                id=deal_workflow_id(deal.deal_id),
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                search_attributes=TypedSearchAttributes([
-                    SearchAttributePair(DEAL_STAGE, DealStage.QUALIFYING.value),
-                    SearchAttributePair(DEAL_OWNER, deal.owner)]),
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(DEAL_STAGE, DealStage.QUALIFYING.value),
+                        SearchAttributePair(DEAL_OWNER, deal.owner),
+                    ]
+                ),
             )
             return await self.client.execute_update_with_start_workflow(
-                DealWorkflow.opened, start_workflow_operation=operation)
+                DealWorkflow.opened, start_workflow_operation=operation
+            )
 
         return self._call(start)
 
@@ -58,8 +64,9 @@ class TemporalGateway:
 
     def update_invoice(self, number: str, update: Any, arg: Any) -> Any:
         handle = self.client.get_workflow_handle(invoice_workflow_id(number))
-        return self._call(lambda: handle.execute_update(update, arg),
-                          closed=f"invoice {number} is settled")
+        return self._call(
+            lambda: handle.execute_update(update, arg), closed=f"invoice {number} is settled"
+        )
 
     def query_deal(self, deal_id: str) -> DealState:
         handle = self.client.get_workflow_handle(deal_workflow_id(deal_id))

@@ -35,8 +35,9 @@ class Idempotency:
         text = self.route + "\x1f" + (body.model_dump_json() if body is not None else "")
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def respond(self, body: BaseModel | None, status_code: int,
-                make: Callable[[], Any]) -> JSONResponse:
+    def respond(
+        self, body: BaseModel | None, status_code: int, make: Callable[[], Any]
+    ) -> JSONResponse:
         """Answer as before for a known key; otherwise `make` the answer and remember it."""
         request_hash = self._hash(body)
         if self.key is not None:
@@ -45,8 +46,13 @@ class Idempotency:
                 return self._replay(found, request_hash)
         content = jsonable_encoder(make())
         if self.key is not None:
-            kept = self.store.remember(self.username, self.key, StoredResponse(
-                request_hash=request_hash, status_code=status_code, response=content))
+            kept = self.store.remember(
+                self.username,
+                self.key,
+                StoredResponse(
+                    request_hash=request_hash, status_code=status_code, response=content
+                ),
+            )
             return self._replay(kept, request_hash)
         return JSONResponse(content, status_code=status_code)
 
@@ -57,11 +63,15 @@ class Idempotency:
         return JSONResponse(found.response, status_code=found.status_code)
 
 
-def idempotency(request: Request, user: CurrentUser, services: ServicesDep,
-                idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-                ) -> Idempotency:
-    return Idempotency(idempotency_key, user.username, f"{request.method} {request.url.path}",
-                       services)
+def idempotency(
+    request: Request,
+    user: CurrentUser,
+    services: ServicesDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Idempotency:
+    return Idempotency(
+        idempotency_key, user.username, f"{request.method} {request.url.path}", services
+    )
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

@@ -32,7 +32,10 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.VIEW_DEAL: (_ALL - {Role.SALES_REP}, frozenset({Role.SALES_REP})),
     Action.QUALIFY: (_MANAGERS, frozenset({Role.SALES_REP})),
     Action.QUOTE: (_MANAGERS, frozenset({Role.SALES_REP})),
-    Action.DELIVER: (frozenset({Role.OPS, Role.ADMIN}), frozenset({Role.SALES_REP, Role.SALES_MANAGER})),
+    Action.DELIVER: (
+        frozenset({Role.OPS, Role.ADMIN}),
+        frozenset({Role.SALES_REP, Role.SALES_MANAGER}),
+    ),
     Action.CANCEL: (_MANAGERS, frozenset({Role.SALES_REP})),
     Action.VIEW_INVOICES: (
         frozenset({Role.FINANCE, Role.OPS, Role.ADMIN, Role.SALES_MANAGER}),

@@ -29,10 +29,14 @@ class ApprovalBand(BaseModel):
 
 
 DEFAULT_BANDS = [
-    ApprovalBand(max_discount_pct=Decimal(10), below_value=Decimal(50_000),
-                 roles=[Role.SALES_MANAGER]),
-    ApprovalBand(max_discount_pct=Decimal(30), below_value=Decimal(250_000),
-                 roles=[Role.SALES_MANAGER, Role.FINANCE]),
+    ApprovalBand(
+        max_discount_pct=Decimal(10), below_value=Decimal(50_000), roles=[Role.SALES_MANAGER]
+    ),
+    ApprovalBand(
+        max_discount_pct=Decimal(30),
+        below_value=Decimal(250_000),
+        roles=[Role.SALES_MANAGER, Role.FINANCE],
+    ),
     ApprovalBand(roles=[Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN]),
 ]
 

@@ -25,13 +25,28 @@ class AuditEvent(BaseModel):
     hash: str
 
 
-def event_hash(prev_hash: str, deal_id: str, seq: int, at: datetime, actor: str, action: str,
-               data: dict[str, Any]) -> str:
+def event_hash(
+    prev_hash: str,
+    deal_id: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    data: dict[str, Any],
+) -> str:
     """SHA-256 over the previous hash and a canonical JSON of the event."""
     body = json.dumps(
-        {"deal_id": deal_id, "seq": seq, "at": at.astimezone(UTC).isoformat(), "actor": actor,
-         "action": action, "data": data},
-        sort_keys=True, separators=(",", ":"), default=str,
+        {
+            "deal_id": deal_id,
+            "seq": seq,
+            "at": at.astimezone(UTC).isoformat(),
+            "actor": actor,
+            "action": action,
+            "data": data,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
     )
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
@@ -40,8 +55,9 @@ def first_broken_link(events: list[AuditEvent]) -> int | None:
     """The seq of the first event whose hash does not prove its content and place, or None."""
     prev = GENESIS
     for event in events:
-        expected = event_hash(prev, event.deal_id, event.seq, event.at, event.actor,
-                              event.action, event.data)
+        expected = event_hash(
+            prev, event.deal_id, event.seq, event.at, event.actor, event.action, event.data
+        )
         if event.prev_hash != prev or event.hash != expected:
             return event.seq
         prev = event.hash

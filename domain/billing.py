@@ -65,33 +65,61 @@ def _billed(issued: list[InvoiceDraft]) -> dict[str, tuple[Decimal, Decimal]]:
     return billed
 
 
-def _share_line(line: QuoteLine, share: Decimal, final: bool, billed: tuple[Decimal, Decimal],
-                currency: str, description: str, quantity: Decimal) -> InvoiceLine:
+def _share_line(
+    line: QuoteLine,
+    share: Decimal,
+    final: bool,
+    billed: tuple[Decimal, Decimal],
+    currency: str,
+    description: str,
+    quantity: Decimal,
+) -> InvoiceLine:
     if final:
         net, tax = line.net - billed[0], line.tax - billed[1]
     else:
         net, tax = round_money(line.net * share, currency), round_money(line.tax * share, currency)
-    return InvoiceLine(sku=line.sku, description=description, quantity=quantity,
-                       unit_price=line.unit_price, net=net, tax_rate=line.tax_rate, tax=tax,
-                       total=net + tax)
+    return InvoiceLine(
+        sku=line.sku,
+        description=description,
+        quantity=quantity,
+        unit_price=line.unit_price,
+        net=net,
+        tax_rate=line.tax_rate,
+        tax=tax,
+        total=net + tax,
+    )
 
 
 def _draft(quote: Quote, key: str, lines: list[InvoiceLine]) -> InvoiceDraft:
     net = sum((line.net for line in lines), Decimal(0))
     tax = sum((line.tax for line in lines), Decimal(0))
-    return InvoiceDraft(billing_key=key, currency=quote.currency, lines=lines, net_total=net,
-                        tax_total=tax, total=net + tax,
-                        payment_terms_days=quote.payment_terms_days)
+    return InvoiceDraft(
+        billing_key=key,
+        currency=quote.currency,
+        lines=lines,
+        net_total=net,
+        tax_total=tax,
+        total=net + tax,
+        payment_terms_days=quote.payment_terms_days,
+    )
 
 
-def bill_share(quote: Quote, key: str, percent: Decimal, final: bool,
-               issued: list[InvoiceDraft], label: str) -> InvoiceDraft:
+def bill_share(
+    quote: Quote, key: str, percent: Decimal, final: bool, issued: list[InvoiceDraft], label: str
+) -> InvoiceDraft:
     """`percent` of every line; the `final` share takes what is left."""
     billed = _billed(issued)
     zero = (Decimal(0), Decimal(0))
     lines = [
-        _share_line(line, percent / 100, final, billed.get(line.sku, zero), quote.currency,
-                    f"{line.name} ({label})", line.quantity)
+        _share_line(
+            line,
+            percent / 100,
+            final,
+            billed.get(line.sku, zero),
+            quote.currency,
+            f"{line.name} ({label})",
+            line.quantity,
+        )
         for line in quote.lines
     ]
     return _draft(quote, key, lines)
@@ -108,14 +136,23 @@ def bill_delivery(quote: Quote, event: BillingEvent, issued: list[InvoiceDraft])
             continue
         before = event.delivered_before.get(line.sku, Decimal(0))
         final = before + quantity >= line.quantity
-        lines.append(_share_line(line, quantity / line.quantity, final,
-                                 billed.get(line.sku, zero), quote.currency,
-                                 f"{line.name}, delivery {event.reference}", quantity))
+        lines.append(
+            _share_line(
+                line,
+                quantity / line.quantity,
+                final,
+                billed.get(line.sku, zero),
+                quote.currency,
+                f"{line.name}, delivery {event.reference}",
+                quantity,
+            )
+        )
     return _draft(quote, f"delivery:{event.reference}", lines)
 
 
-def invoices_for(quote: Quote, event: BillingEvent,
-                 issued: list[InvoiceDraft]) -> list[InvoiceDraft]:
+def invoices_for(
+    quote: Quote, event: BillingEvent, issued: list[InvoiceDraft]
+) -> list[InvoiceDraft]:
     """The invoices the quote's billing plan calls for on `event` (often none)."""
     plan = quote.billing_plan
     if isinstance(plan, OnDelivery) and event.kind == "delivery":
@@ -132,8 +169,9 @@ def invoices_for(quote: Quote, event: BillingEvent,
     return []
 
 
-def _milestones(quote: Quote, plan: Milestones, event: BillingEvent,
-                issued: list[InvoiceDraft]) -> list[InvoiceDraft]:
+def _milestones(
+    quote: Quote, plan: Milestones, event: BillingEvent, issued: list[InvoiceDraft]
+) -> list[InvoiceDraft]:
     # Signature milestones are billed before delivery ones, so the share that completes
     # 100 % in that order is the one that takes the rest.
     order = ("signature", "delivery_complete")
@@ -145,8 +183,16 @@ def _milestones(quote: Quote, plan: Milestones, event: BillingEvent,
         if milestone.trigger != event.kind:
             continue
         label = f"{milestone.percent} % at {milestone.trigger.replace('_', ' ')}"
-        drafts.append(bill_share(quote, f"milestone:{index}", milestone.percent,
-                                 done == 100, [*issued, *drafts], label))
+        drafts.append(
+            bill_share(
+                quote,
+                f"milestone:{index}",
+                milestone.percent,
+                done == 100,
+                [*issued, *drafts],
+                label,
+            )
+        )
     return drafts
 
 

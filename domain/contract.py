@@ -40,31 +40,35 @@ def _plan_text(quote: Quote) -> str:
     return text
 
 
-def draft_contract(version: int, deal_id: str, customer: str, contact: str, quote: Quote,
-                   drafted_at: datetime) -> Contract:
+def draft_contract(
+    version: int, deal_id: str, customer: str, contact: str, quote: Quote, drafted_at: datetime
+) -> Contract:
     """A plain-text contract: parties, lines, totals, billing plan, payment terms, dates."""
     lines = [
         f"- {line.sku} {line.name}: {line.quantity} x {line.unit_price} {quote.currency}"
         f", discount {line.discount_pct} %, net {line.net}, tax {line.tax}, total {line.total}"
         for line in quote.lines
     ]
-    body = "\n".join([
-        f"SALES CONTRACT {deal_id}/v{version}",
-        f"Drafted: {drafted_at.isoformat()}",
-        "Seller: l2c Demo GmbH",
-        f"Customer: {customer}, represented by {contact}",
-        f"Based on quote version {quote.version} issued {quote.issued_at.isoformat()}",
-        "",
-        "Lines:",
-        *lines,
-        "",
-        f"Subtotal: {quote.subtotal} {quote.currency}",
-        f"Discount: {quote.discount_total} {quote.currency}",
-        f"Tax: {quote.tax_total} {quote.currency}",
-        f"Total: {quote.total} {quote.currency}",
-        f"Billing plan: {_plan_text(quote)}",
-        f"Payment terms: {quote.payment_terms_days} days from invoice date",
-    ])
+    body = "\n".join(
+        [
+            f"SALES CONTRACT {deal_id}/v{version}",
+            f"Drafted: {drafted_at.isoformat()}",
+            "Seller: l2c Demo GmbH",
+            f"Customer: {customer}, represented by {contact}",
+            f"Based on quote version {quote.version} issued {quote.issued_at.isoformat()}",
+            "",
+            "Lines:",
+            *lines,
+            "",
+            f"Subtotal: {quote.subtotal} {quote.currency}",
+            f"Discount: {quote.discount_total} {quote.currency}",
+            f"Tax: {quote.tax_total} {quote.currency}",
+            f"Total: {quote.total} {quote.currency}",
+            f"Billing plan: {_plan_text(quote)}",
+            f"Payment terms: {quote.payment_terms_days} days from invoice date",
+        ]
+    )
     sha = hashlib.sha256(body.encode()).hexdigest()
-    return Contract(version=version, quote_version=quote.version, body=body, sha256=sha,
-                    drafted_at=drafted_at)
+    return Contract(
+        version=version, quote_version=quote.version, body=body, sha256=sha, drafted_at=drafted_at
+    )

@@ -70,13 +70,16 @@ class Payment(BaseModel):
 def check_payment(invoice: Invoice, payment: PaymentIn) -> None:
     """Refuse another currency, sub-cent amounts and more than the open balance."""
     if payment.currency != invoice.currency:
-        raise PaymentRefused(f"invoice {invoice.number} is in {invoice.currency}",
-                             field=("currency",))
+        raise PaymentRefused(
+            f"invoice {invoice.number} is in {invoice.currency}", field=("currency",)
+        )
     if not has_minor_precision(payment.amount, payment.currency):
         raise PaymentRefused(f"more decimals than {payment.currency} has", field=("amount",))
     if invoice.status is not InvoiceStatus.OPEN:
-        raise PaymentRefused(f"invoice {invoice.number} is {invoice.status}",
-                             field=("invoice_number",))
+        raise PaymentRefused(
+            f"invoice {invoice.number} is {invoice.status}", field=("invoice_number",)
+        )
     if payment.amount > invoice.balance:
-        raise PaymentRefused(f"{payment.amount} is more than the open balance {invoice.balance}",
-                             field=("amount",))
+        raise PaymentRefused(
+            f"{payment.amount} is more than the open balance {invoice.balance}", field=("amount",)
+        )

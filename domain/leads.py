@@ -69,9 +69,14 @@ class LeadScore(BaseModel):
 
 
 _SOURCE_POINTS = {
-    LeadSource.REFERRAL: 15, LeadSource.PARTNER: 12, LeadSource.TRADE_SHOW: 10,
-    LeadSource.WEB: 8, LeadSource.OUTBOUND: 5, LeadSource.AD_CAMPAIGN: 5,
-    LeadSource.IMPORT: 2, LeadSource.OTHER: 0,
+    LeadSource.REFERRAL: 15,
+    LeadSource.PARTNER: 12,
+    LeadSource.TRADE_SHOW: 10,
+    LeadSource.WEB: 8,
+    LeadSource.OUTBOUND: 5,
+    LeadSource.AD_CAMPAIGN: 5,
+    LeadSource.IMPORT: 2,
+    LeadSource.OTHER: 0,
 }
 
 

@@ -54,7 +54,9 @@ def _lines(*postings: Posting) -> list[Posting]:
 def invoice_entry(number: str, draft: InvoiceDraft) -> JournalEntry:
     """Invoice issued: receivable for the total, revenue deferred until recognized, tax owed."""
     return JournalEntry(
-        key=f"invoice:{number}", memo=f"Invoice {number}", currency=draft.currency,
+        key=f"invoice:{number}",
+        memo=f"Invoice {number}",
+        currency=draft.currency,
         postings=_lines(
             Posting(account=Account.ACCOUNTS_RECEIVABLE, debit=draft.total),
             Posting(account=Account.DEFERRED_REVENUE, credit=draft.net_total),
@@ -66,9 +68,13 @@ def invoice_entry(number: str, draft: InvoiceDraft) -> JournalEntry:
 def payment_entry(reference: str, number: str, amount: Decimal, currency: str) -> JournalEntry:
     """Cash received against an invoice."""
     return JournalEntry(
-        key=f"payment:{reference}", memo=f"Payment {reference} for {number}", currency=currency,
-        postings=[Posting(account=Account.CASH, debit=amount),
-                  Posting(account=Account.ACCOUNTS_RECEIVABLE, credit=amount)],
+        key=f"payment:{reference}",
+        memo=f"Payment {reference} for {number}",
+        currency=currency,
+        postings=[
+            Posting(account=Account.CASH, debit=amount),
+            Posting(account=Account.ACCOUNTS_RECEIVABLE, credit=amount),
+        ],
     )
 
 

@@ -13,6 +13,7 @@ from .users import Role
 class NoRecipients(InvalidInput):
     """Nobody to send an e-mail to (a role with no active user, say): retrying won't help."""
 
+
 PortalAction = Literal["quote", "contract"]
 
 

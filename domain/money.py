@@ -9,9 +9,30 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 # ISO 4217 minor units of the currencies l2c prices in. Add a currency here to sell in it.
 MINOR_UNITS: dict[str, int] = {
-    "EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "CAD": 2, "AUD": 2, "SEK": 2, "NOK": 2,
-    "DKK": 2, "PLN": 2, "CZK": 2, "INR": 2, "CNY": 2, "BRL": 2, "MXN": 2, "ZAR": 2,
-    "SGD": 2, "NZD": 2, "HKD": 2, "JPY": 0, "KRW": 0, "ISK": 0, "KWD": 3, "BHD": 3,
+    "EUR": 2,
+    "USD": 2,
+    "GBP": 2,
+    "CHF": 2,
+    "CAD": 2,
+    "AUD": 2,
+    "SEK": 2,
+    "NOK": 2,
+    "DKK": 2,
+    "PLN": 2,
+    "CZK": 2,
+    "INR": 2,
+    "CNY": 2,
+    "BRL": 2,
+    "MXN": 2,
+    "ZAR": 2,
+    "SGD": 2,
+    "NZD": 2,
+    "HKD": 2,
+    "JPY": 0,
+    "KRW": 0,
+    "ISK": 0,
+    "KWD": 3,
+    "BHD": 3,
 }
 
 
@@ -24,7 +45,7 @@ def _currency(value: Any) -> Any:
 def _no_float(value: Any) -> Any:
     # A JSON number with a fraction arrives as a float and may already be inexact.
     if isinstance(value, float):
-        raise ValueError("give money and rates as decimal strings, e.g. \"12.50\", not floats")
+        raise ValueError('give money and rates as decimal strings, e.g. "12.50", not floats')
     return value
 
 

@@ -80,12 +80,20 @@ class Delivery(BaseModel):
     delivered_before: dict[str, Decimal] = Field(default_factory=dict)
 
 
-def order_from_quote(order_id: str, quote: Quote, created_at: datetime,
-                     due_date: datetime) -> Order:
-    lines = [OrderLine(sku=line.sku, name=line.name, kind=line.kind, quantity=line.quantity)
-             for line in quote.lines]
-    return Order(order_id=order_id, currency=quote.currency, lines=lines, created_at=created_at,
-                 due_date=due_date)
+def order_from_quote(
+    order_id: str, quote: Quote, created_at: datetime, due_date: datetime
+) -> Order:
+    lines = [
+        OrderLine(sku=line.sku, name=line.name, kind=line.kind, quantity=line.quantity)
+        for line in quote.lines
+    ]
+    return Order(
+        order_id=order_id,
+        currency=quote.currency,
+        lines=lines,
+        created_at=created_at,
+        due_date=due_date,
+    )
 
 
 def check_delivery(order: Order, request: DeliveryRequest) -> None:
@@ -99,17 +107,22 @@ def check_delivery(order: Order, request: DeliveryRequest) -> None:
             raise InvalidInput(f"{line.sku} appears twice", field=("lines", index, "sku"))
         seen.add(line.sku)
         if line.quantity > remaining[line.sku]:
-            raise InvalidInput(f"only {remaining[line.sku]} of {line.sku} left to deliver",
-                               field=("lines", index, "quantity"))
+            raise InvalidInput(
+                f"only {remaining[line.sku]} of {line.sku} left to deliver",
+                field=("lines", index, "quantity"),
+            )
 
 
 def apply_delivery(order: Order, delivery: Delivery) -> Order:
     """The order after `delivery` (already checked)."""
     added = {line.sku: line.quantity for line in delivery.lines}
-    lines = [line.model_copy(update={"delivered": line.delivered + added.get(line.sku, 0)})
-             for line in order.lines]
+    lines = [
+        line.model_copy(update={"delivered": line.delivered + added.get(line.sku, 0)})
+        for line in order.lines
+    ]
     updated = order.model_copy(update={"lines": lines})
     if updated.is_fully_delivered:
-        updated = updated.model_copy(update={"status": OrderStatus.FULFILLED,
-                                             "fulfilled_at": delivery.delivered_at})
+        updated = updated.model_copy(
+            update={"status": OrderStatus.FULFILLED, "fulfilled_at": delivery.delivered_at}
+        )
     return updated

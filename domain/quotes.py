@@ -111,31 +111,52 @@ def price_line(request: QuoteLineRequest, book: PriceBook, currency: str, index:
     net = gross - discount
     tax = round_money(net * entry.tax_rate / 100, currency)
     return QuoteLine(
-        sku=entry.sku, name=entry.name, kind=entry.kind, term_months=entry.term_months,
-        quantity=request.quantity, unit_price=entry.unit_price,
-        discount_pct=request.discount_pct, gross=gross, discount=discount, net=net,
-        tax_rate=entry.tax_rate, tax=tax, total=net + tax,
+        sku=entry.sku,
+        name=entry.name,
+        kind=entry.kind,
+        term_months=entry.term_months,
+        quantity=request.quantity,
+        unit_price=entry.unit_price,
+        discount_pct=request.discount_pct,
+        gross=gross,
+        discount=discount,
+        net=net,
+        tax_rate=entry.tax_rate,
+        tax=tax,
+        total=net + tax,
     )
 
 
-def price_quote(request: QuoteRequest, book: PriceBook, version: int, issued_at: datetime,
-                day: timedelta = timedelta(days=1)) -> Quote:
+def price_quote(
+    request: QuoteRequest,
+    book: PriceBook,
+    version: int,
+    issued_at: datetime,
+    day: timedelta = timedelta(days=1),
+) -> Quote:
     """Price `request` from `book`; raise QuoteInvalid naming the field at fault."""
     seen: set[str] = set()
     for index, line in enumerate(request.lines):
         if line.sku in seen:
-            raise QuoteInvalid(f"{line.sku} appears twice; give one line per SKU",
-                               field=("lines", index, "sku"))
+            raise QuoteInvalid(
+                f"{line.sku} appears twice; give one line per SKU", field=("lines", index, "sku")
+            )
         seen.add(line.sku)
     lines = [price_line(line, book, request.currency, i) for i, line in enumerate(request.lines)]
     subtotal = sum((line.gross for line in lines), Decimal(0))
     discount_total = sum((line.discount for line in lines), Decimal(0))
     tax_total = sum((line.tax for line in lines), Decimal(0))
     return Quote(
-        version=version, currency=request.currency, lines=lines, subtotal=subtotal,
-        discount_total=discount_total, tax_total=tax_total,
+        version=version,
+        currency=request.currency,
+        lines=lines,
+        subtotal=subtotal,
+        discount_total=discount_total,
+        tax_total=tax_total,
         total=subtotal - discount_total + tax_total,
-        billing_plan=request.billing_plan, payment_terms_days=request.payment_terms_days,
-        valid_days=request.valid_days, issued_at=issued_at,
+        billing_plan=request.billing_plan,
+        payment_terms_days=request.payment_terms_days,
+        valid_days=request.valid_days,
+        issued_at=issued_at,
         valid_until=issued_at + day * request.valid_days,
     )

@@ -64,8 +64,9 @@ class LoopThread:
 class Live:
     """Everything a test needs to drive and inspect the running stack."""
 
-    def __init__(self, settings: Settings, stack: Stack, loop: LoopThread, engine: Engine,
-                 client: Client) -> None:
+    def __init__(
+        self, settings: Settings, stack: Stack, loop: LoopThread, engine: Engine, client: Client
+    ) -> None:
         self.settings, self.stack, self.loop = settings, stack, loop
         self.engine, self.client = engine, client
         self.base_url = f"http://{settings.api_host}:{settings.api_port}"
@@ -78,25 +79,33 @@ class Live:
         return self.stack.smtp.messages()
 
     def mail_to(self, address: str, subject_has: str = "") -> list[EmailMessage]:
-        return [m for m in self.mail()
-                if address in str(m["To"]) and subject_has in str(m["Subject"])]
+        return [
+            m for m in self.mail() if address in str(m["To"]) and subject_has in str(m["Subject"])
+        ]
 
 
 def test_settings(root: Path) -> Settings:
     api_port = free_port()
     return Settings(
-        _env_file=None, data_dir=root, api_port=api_port, postgres_port=free_port(),
-        temporal_port=free_port(), smtp_port=free_port(),
+        _env_file=None,
+        data_dir=root,
+        api_port=api_port,
+        postgres_port=free_port(),
+        temporal_port=free_port(),
+        smtp_port=free_port(),
         task_queue=f"l2c-test-{uuid.uuid4().hex[:8]}",
-        secret_key="test-secret-" + uuid.uuid4().hex, dev_password=PASSWORD,
-        day_seconds=60, public_url=f"http://127.0.0.1:{api_port}",
+        secret_key="test-secret-" + uuid.uuid4().hex,
+        dev_password=PASSWORD,
+        day_seconds=60,
+        public_url=f"http://127.0.0.1:{api_port}",
     )
 
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    stack = Stack(test_settings(tmp_path_factory.mktemp("l2c")), persist_temporal=False,
-                  temporal_ui=False)
+    stack = Stack(
+        test_settings(tmp_path_factory.mktemp("l2c")), persist_temporal=False, temporal_ui=False
+    )
     loop = LoopThread()
     try:
         settings = stack.start()
@@ -132,8 +141,7 @@ class Api:
         self.username = username
         self.http = httpx.Client(base_url=live.base_url, timeout=60)
         if username is not None:
-            token = self.http.post("/auth/token", data={"username": username,
-                                                         "password": PASSWORD})
+            token = self.http.post("/auth/token", data={"username": username, "password": PASSWORD})
             assert token.status_code == 200, token.text
             self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
 

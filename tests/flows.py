@@ -14,10 +14,17 @@ PORTAL = re.compile(r"/portal/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
 def lead_body(**overrides: Any) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     body: dict[str, Any] = {
-        "company": f"Acme {tag} GmbH", "contact_name": "Ada Lovelace",
-        "email": f"ada@acme-{tag}.example", "source": "web", "country": "DE",
-        "estimated_value": "12000.00", "currency": "EUR", "budget_confirmed": True,
-        "decision_maker": True, "need": "automate order-to-cash", "timeline_days": 60,
+        "company": f"Acme {tag} GmbH",
+        "contact_name": "Ada Lovelace",
+        "email": f"ada@acme-{tag}.example",
+        "source": "web",
+        "country": "DE",
+        "estimated_value": "12000.00",
+        "currency": "EUR",
+        "budget_confirmed": True,
+        "decision_maker": True,
+        "need": "automate order-to-cash",
+        "timeline_days": 60,
     }
     body.update(overrides)
     return body
@@ -26,8 +33,10 @@ def lead_body(**overrides: Any) -> dict[str, Any]:
 def quote_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "currency": "EUR",
-        "lines": [{"sku": "GW-100", "quantity": "3", "discount_pct": "5"},
-                  {"sku": "ONBOARD", "quantity": "1"}],
+        "lines": [
+            {"sku": "GW-100", "quantity": "3", "discount_pct": "5"},
+            {"sku": "ONBOARD", "quantity": "1"},
+        ],
         "billing_plan": {"kind": "on_delivery"},
         "payment_terms_days": 30,
     }
@@ -63,8 +72,9 @@ def to_quoting(api: Api, **lead: Any) -> dict[str, Any]:
     return deal
 
 
-def to_approval(live: Live, api: Api, quote: dict[str, Any] | None = None,
-                **lead: Any) -> dict[str, Any]:
+def to_approval(
+    live: Live, api: Api, quote: dict[str, Any] | None = None, **lead: Any
+) -> dict[str, Any]:
     deal = to_quoting(api, **lead)
     response = api.post(f"/deals/{deal['deal_id']}/quotes", json=quote or quote_body())
     assert response.status_code == 201, response.text
@@ -79,8 +89,9 @@ def lead_email(api: Api, deal_id: str) -> str:
     return str(api.get(f"/deals/{deal_id}").json()["contact"]["email"])
 
 
-def to_fulfilment(live: Live, rep: Api, manager: Api, quote: dict[str, Any] | None = None,
-                  **lead: Any) -> dict[str, Any]:
+def to_fulfilment(
+    live: Live, rep: Api, manager: Api, quote: dict[str, Any] | None = None, **lead: Any
+) -> dict[str, Any]:
     deal = to_approval(live, rep, quote, **lead)
     approved = manager.post(f"/deals/{deal['deal_id']}/approvals", json={"decision": "approve"})
     assert approved.status_code == 200, approved.text

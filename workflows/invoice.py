@@ -74,16 +74,22 @@ class InvoiceWorkflow:
                 check_payment(self._invoice, cmd.payment)
             now = workflow.now()
             payment = Payment(
-                reference=cmd.payment.reference, invoice_number=self._invoice.number,
-                deal_id=self._invoice.deal_id, amount=cmd.payment.amount,
-                currency=cmd.payment.currency, received_at=cmd.payment.received_at or now,
-                recorded_at=now, recorded_by=cmd.actor.username,
+                reference=cmd.payment.reference,
+                invoice_number=self._invoice.number,
+                deal_id=self._invoice.deal_id,
+                amount=cmd.payment.amount,
+                currency=cmd.payment.currency,
+                received_at=cmd.payment.received_at or now,
+                recorded_at=now,
+                recorded_by=cmd.actor.username,
             )
             self._invoice = await workflow.execute_activity_method(
-                FinanceActivities.record_payment, payment, **FINANCE)
+                FinanceActivities.record_payment, payment, **FINANCE
+            )
             self._payments.append(payment)
             await workflow.get_external_workflow_handle(self._collection.deal_workflow_id).signal(
-                "invoice_updated", CollectionUpdate(invoice=self._invoice, payment=payment))
+                "invoice_updated", CollectionUpdate(invoice=self._invoice, payment=payment)
+            )
             self._receipt(payment)
             return self._invoice
 
@@ -103,10 +109,18 @@ class InvoiceWorkflow:
         c = self._collection
         request = EmailRequest(
             key=f"{self._invoice.deal_id}:payment:{payment.reference}",
-            deal_id=self._invoice.deal_id, template="payment_received", to=[c.contact_email],
-            context={"contact_name": c.contact_name, "invoice": self._invoice.number,
-                     "amount": str(payment.amount), "currency": payment.currency,
-                     "reference": payment.reference, "balance": str(self._invoice.balance)},
+            deal_id=self._invoice.deal_id,
+            template="payment_received",
+            to=[c.contact_email],
+            context={
+                "contact_name": c.contact_name,
+                "invoice": self._invoice.number,
+                "amount": str(payment.amount),
+                "currency": payment.currency,
+                "reference": payment.reference,
+                "balance": str(self._invoice.balance),
+            },
         )
         self._mail.append(
-            workflow.start_activity_method(EmailActivities.send_email, request, **EMAIL))
+            workflow.start_activity_method(EmailActivities.send_email, request, **EMAIL)
+        )

@@ -36,8 +36,16 @@ def message_id(key: str) -> str:
 
 
 class Mailer:
-    def __init__(self, engine: Engine, smtp: SmtpConfig, sender: str, seller: str,
-                 base_url: str, tokens: PortalTokens, users: UserDirectory) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        smtp: SmtpConfig,
+        sender: str,
+        seller: str,
+        base_url: str,
+        tokens: PortalTokens,
+        users: UserDirectory,
+    ) -> None:
         self.engine = engine
         self.seller = seller
         self.smtp = smtp
@@ -45,9 +53,12 @@ class Mailer:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self.users = users
-        self.templates = Environment(loader=FileSystemLoader(TEMPLATES),
-                                     undefined=StrictUndefined, autoescape=False,
-                                     keep_trailing_newline=True)
+        self.templates = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+        )
 
     def _recipients(self, request: EmailRequest) -> list[str]:
         recipients = list(request.to)
@@ -64,8 +75,9 @@ class Mailer:
     def _render(self, request: EmailRequest) -> tuple[str, str]:
         context = {"seller": self.seller, "base_url": self.base_url, **request.context}
         if request.portal is not None and request.deal_id is not None:
-            token = self.tokens.issue(request.deal_id, request.portal.action,
-                                      request.portal.version)
+            token = self.tokens.issue(
+                request.deal_id, request.portal.action, request.portal.version
+            )
             context["link"] = f"{self.base_url}/portal/{token}"
         text = self.templates.get_template(f"{request.template}.txt").render(**context)
         first, _, body = text.partition("\n")
@@ -77,23 +89,36 @@ class Mailer:
             row = conn.execute(select(emails).where(emails.c.key == request.key)).first()
             if row is None:
                 subject, body = self._render(request)
-                conn.execute(insert(emails).values(
-                    key=request.key, deal_id=request.deal_id, kind=request.template,
-                    recipients=self._recipients(request), subject=subject, body=body,
-                    message_id=message_id(request.key), status="pending",
-                    created_at=datetime.now(UTC),
-                ).on_conflict_do_nothing())
+                conn.execute(
+                    insert(emails)
+                    .values(
+                        key=request.key,
+                        deal_id=request.deal_id,
+                        kind=request.template,
+                        recipients=self._recipients(request),
+                        subject=subject,
+                        body=body,
+                        message_id=message_id(request.key),
+                        status="pending",
+                        created_at=datetime.now(UTC),
+                    )
+                    .on_conflict_do_nothing()
+                )
                 row = conn.execute(select(emails).where(emails.c.key == request.key)).one()
         if row.status == "sent":
             return str(row.message_id)
         self._deliver(row.recipients, row.subject, row.body, row.message_id, row.created_at)
         with self.engine.begin() as conn:
-            conn.execute(update(emails).where(emails.c.key == request.key).values(
-                status="sent", sent_at=datetime.now(UTC), attempts=emails.c.attempts + 1))
+            conn.execute(
+                update(emails)
+                .where(emails.c.key == request.key)
+                .values(status="sent", sent_at=datetime.now(UTC), attempts=emails.c.attempts + 1)
+            )
         return str(row.message_id)
 
-    def _deliver(self, recipients: list[str], subject: str, body: str, msg_id: str,
-                 created_at: datetime) -> None:
+    def _deliver(
+        self, recipients: list[str], subject: str, body: str, msg_id: str, created_at: datetime
+    ) -> None:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = ", ".join(recipients)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import socket
+import sys
 import time
 from collections.abc import Callable
 
@@ -20,8 +23,9 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str,
-               alive: Callable[[], bool] = lambda: True) -> None:
+def wait_until(
+    check: Callable[[], bool], timeout: float, what: str, alive: Callable[[], bool] = lambda: True
+) -> None:
     """Poll `check` until it holds; fail early if the process behind it died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -31,3 +35,18 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str,
             raise RuntimeError(f"{what} exited before it was ready")
         time.sleep(0.1)
     raise TimeoutError(f"{what} not ready after {timeout:.0f}s")
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A preexec_fn that has Linux send `sig` to the child if l2c dies (even by kill -9).
+
+    Children run in their own session, so Ctrl-C reaches only l2c, which stops them in order.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def arm() -> None:
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, sig)
+
+    return arm

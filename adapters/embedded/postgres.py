@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg2
 
-from . import wait_until
+from . import die_with_parent, wait_until
 
 
 def _bin_path() -> Path:
@@ -36,8 +36,11 @@ def _service_user() -> int | None:
     try:
         return pwd.getpwnam(SERVICE_USER).pw_uid
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "-s", "/usr/sbin/nologin",
-                        SERVICE_USER], check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "-s", "/usr/sbin/nologin", SERVICE_USER],
+            check=True,
+            capture_output=True,
+        )
         return pwd.getpwnam(SERVICE_USER).pw_uid
 
 
@@ -72,15 +75,30 @@ class EmbeddedPostgres:
             shutil.chown(self.data_dir, user=self._uid, group=self._uid)
         self.data_dir.chmod(0o700)
         subprocess.run(
-            [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(self.data_dir), "--auth=trust",
-             "-U", "postgres", "--encoding=UTF8", "--locale=C"],
-            check=True, capture_output=True, user=self._uid,
+            [
+                str(POSTGRES_BIN_PATH / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "--encoding=UTF8",
+                "--locale=C",
+            ],
+            check=True,
+            capture_output=True,
+            user=self._uid,
         )
 
     def _ready(self) -> bool:
         try:
-            psycopg2.connect(host=self.host, port=self.port, user="postgres",
-                             dbname="postgres", connect_timeout=1).close()
+            psycopg2.connect(
+                host=self.host,
+                port=self.port,
+                user="postgres",
+                dbname="postgres",
+                connect_timeout=1,
+            ).close()
             return True
         except psycopg2.OperationalError:
             return False
@@ -91,19 +109,37 @@ class EmbeddedPostgres:
             if self._uid is not None:
                 shutil.chown(self.log_path, user=self._uid, group=self._uid)
             self._process = subprocess.Popen(
-                [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir),
-                 "-p", str(self.port), "-h", self.host, "-k", str(self.data_dir),
-                 "-c", "max_connections=200", "-c", "fsync=on"],
-                stdout=log, stderr=subprocess.STDOUT, user=self._uid,
-                start_new_session=True,  # Ctrl-C goes to l2c, which stops us in order
+                [
+                    str(POSTGRES_BIN_PATH / "postgres"),
+                    "-D",
+                    str(self.data_dir),
+                    "-p",
+                    str(self.port),
+                    "-h",
+                    self.host,
+                    "-k",
+                    str(self.data_dir),
+                    "-c",
+                    "max_connections=200",
+                    "-c",
+                    "fsync=on",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                user=self._uid,
+                start_new_session=True,
+                preexec_fn=die_with_parent(signal.SIGINT),
             )
-        wait_until(self._ready, timeout, f"postgres on :{self.port} (log: {self.log_path})",
-                   alive=lambda: self._process is not None and self._process.poll() is None)
+        wait_until(
+            self._ready,
+            timeout,
+            f"postgres on :{self.port} (log: {self.log_path})",
+            alive=lambda: self._process is not None and self._process.poll() is None,
+        )
         return self
 
     def ensure_database(self, name: str) -> None:
-        conn = psycopg2.connect(host=self.host, port=self.port, user="postgres",
-                                dbname="postgres")
+        conn = psycopg2.connect(host=self.host, port=self.port, user="postgres", dbname="postgres")
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))

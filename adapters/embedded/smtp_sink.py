@@ -17,8 +17,7 @@ class _MaildirHandler:
         self.maildir = maildir
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        message = email.message_from_bytes(envelope.original_content,
-                                           policy=email.policy.default)
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.maildir.add(message)
         return "250 Message accepted for delivery"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import port_open, wait_until
+from . import die_with_parent, port_open, wait_until
 
 
 def temporal_cli() -> str:
@@ -25,10 +25,17 @@ def temporal_cli() -> str:
 class TemporalDevServer:
     """`temporal server start-dev` with our search attributes, persisted to `db_file`."""
 
-    def __init__(self, port: int, ui_port: int | None, db_file: Path | None,
-                 search_attributes: dict[str, str], log_path: Path,
-                 namespace: str = "default", host: str = "127.0.0.1",
-                 extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        ui_port: int | None,
+        db_file: Path | None,
+        search_attributes: dict[str, str],
+        log_path: Path,
+        namespace: str = "default",
+        host: str = "127.0.0.1",
+        extra_args: list[str] | None = None,
+    ) -> None:
         self.port = port
         self.ui_port = ui_port
         self.db_file = db_file
@@ -44,8 +51,18 @@ class TemporalDevServer:
         return f"{self.host}:{self.port}"
 
     def command(self) -> list[str]:
-        args = [temporal_cli(), "server", "start-dev", "--ip", self.host,
-                "--port", str(self.port), "--log-level", "warn", "--ui-disable-news-fetch"]
+        args = [
+            temporal_cli(),
+            "server",
+            "start-dev",
+            "--ip",
+            self.host,
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warn",
+            "--ui-disable-news-fetch",
+        ]
         if self.ui_port is None:
             args.append("--headless")
         else:
@@ -60,11 +77,19 @@ class TemporalDevServer:
 
     def start(self, timeout: float = 60) -> TemporalDevServer:
         with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(self.command(), stdout=log,
-                                             stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(lambda: port_open(self.host, self.port), timeout,
-                   f"temporal dev server on :{self.port} (log: {self.log_path})",
-                   alive=lambda: self._process is not None and self._process.poll() is None)
+            self._process = subprocess.Popen(
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent(),
+            )
+        wait_until(
+            lambda: port_open(self.host, self.port),
+            timeout,
+            f"temporal dev server on :{self.port} (log: {self.log_path})",
+            alive=lambda: self._process is not None and self._process.poll() is None,
+        )
         return self
 
     def stop(self, timeout: float = 30) -> None:

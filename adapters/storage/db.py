@@ -15,13 +15,14 @@ def normalize_url(url: str) -> str:
     """Accept plain postgres:// URLs as users write them; we speak psycopg2."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            return "postgresql+psycopg2://" + url[len(prefix) :]
     return url
 
 
 def make_engine(url: str, pool_size: int = 10) -> Engine:
-    return create_engine(normalize_url(url), pool_size=pool_size, max_overflow=20,
-                         pool_pre_ping=True, future=True)
+    return create_engine(
+        normalize_url(url), pool_size=pool_size, max_overflow=20, pool_pre_ping=True, future=True
+    )
 
 
 def alembic_config(url: str) -> Config:

@@ -52,73 +52,140 @@ class DealStore:
 
     # --- lead and customer ---
 
-    def open_deal(self, deal: DealInput, score: LeadScore, at: datetime,
-                  workflow_id: str) -> OpenedDeal:
+    def open_deal(
+        self, deal: DealInput, score: LeadScore, at: datetime, workflow_id: str
+    ) -> OpenedDeal:
         with self.engine.begin() as conn:
-            row = conn.execute(select(deals.c.customer_id, deals.c.created_at)
-                               .where(deals.c.deal_id == deal.deal_id)).first()
+            row = conn.execute(
+                select(deals.c.customer_id, deals.c.created_at).where(
+                    deals.c.deal_id == deal.deal_id
+                )
+            ).first()
             if row is None:
                 customer = self._match_customer(conn, deal, at)
                 contact_id = self._contact(conn, customer.customer_id, deal, at)
-                conn.execute(deals.insert().values(
-                    deal_id=deal.deal_id, workflow_id=workflow_id,
-                    customer_id=customer.customer_id, contact_id=contact_id, owner=deal.owner,
-                    created_by=deal.created_by, source=deal.lead.source,
-                    stage=DealStage.QUALIFYING, score=score.score,
-                    score_reasons=_dump(score)["reasons"], lead=_dump(deal.lead),
-                    amount=deal.lead.estimated_value, currency=deal.lead.currency,
-                    created_at=at, updated_at=at,
-                ))
-                conn.execute(stage_changes.insert().values(
-                    deal_id=deal.deal_id, seq=0, stage=DealStage.QUALIFYING, at=at))
-                append_event(conn, deal.deal_id, "lead.created", at, deal.created_by,
-                             "lead.created", {"lead": _dump(deal.lead), "owner": deal.owner,
-                                              "customer_id": customer.customer_id,
-                                              "score": _dump(score)})
+                conn.execute(
+                    deals.insert().values(
+                        deal_id=deal.deal_id,
+                        workflow_id=workflow_id,
+                        customer_id=customer.customer_id,
+                        contact_id=contact_id,
+                        owner=deal.owner,
+                        created_by=deal.created_by,
+                        source=deal.lead.source,
+                        stage=DealStage.QUALIFYING,
+                        score=score.score,
+                        score_reasons=_dump(score)["reasons"],
+                        lead=_dump(deal.lead),
+                        amount=deal.lead.estimated_value,
+                        currency=deal.lead.currency,
+                        created_at=at,
+                        updated_at=at,
+                    )
+                )
+                conn.execute(
+                    stage_changes.insert().values(
+                        deal_id=deal.deal_id, seq=0, stage=DealStage.QUALIFYING, at=at
+                    )
+                )
+                append_event(
+                    conn,
+                    deal.deal_id,
+                    "lead.created",
+                    at,
+                    deal.created_by,
+                    "lead.created",
+                    {
+                        "lead": _dump(deal.lead),
+                        "owner": deal.owner,
+                        "customer_id": customer.customer_id,
+                        "score": _dump(score),
+                    },
+                )
                 return OpenedDeal(customer=customer, score=score, created_at=at)
-            name = conn.execute(select(customers.c.name).where(
-                customers.c.customer_id == row.customer_id)).scalar_one()
-            return OpenedDeal(customer=CustomerRef(customer_id=row.customer_id, name=name),
-                              score=score, created_at=row.created_at)
+            name = conn.execute(
+                select(customers.c.name).where(customers.c.customer_id == row.customer_id)
+            ).scalar_one()
+            return OpenedDeal(
+                customer=CustomerRef(customer_id=row.customer_id, name=name),
+                score=score,
+                created_at=row.created_at,
+            )
 
     def _match_customer(self, conn: Connection, deal: DealInput, at: datetime) -> CustomerRef:
         key = company_key(deal.lead.company)
         domain = company_domain(deal.lead.email_domain)
-        found = conn.execute(select(customers.c.customer_id, customers.c.name)
-                             .where(customers.c.name_key == key)).first()
+        found = conn.execute(
+            select(customers.c.customer_id, customers.c.name).where(customers.c.name_key == key)
+        ).first()
         if found is None and domain is not None:
-            found = conn.execute(select(customers.c.customer_id, customers.c.name)
-                                 .where(customers.c.email_domain == domain)
-                                 .order_by(customers.c.created_at).limit(1)).first()
+            found = conn.execute(
+                select(customers.c.customer_id, customers.c.name)
+                .where(customers.c.email_domain == domain)
+                .order_by(customers.c.created_at)
+                .limit(1)
+            ).first()
         if found is not None:
             return CustomerRef(customer_id=found.customer_id, name=found.name)
         customer_id = _id("cus_", key)
-        conn.execute(insert(customers).values(
-            customer_id=customer_id, name=deal.lead.company, name_key=key, email_domain=domain,
-            country=deal.lead.country, created_at=at,
-        ).on_conflict_do_nothing())
-        found = conn.execute(select(customers.c.customer_id, customers.c.name)
-                             .where(customers.c.name_key == key)).one()
+        conn.execute(
+            insert(customers)
+            .values(
+                customer_id=customer_id,
+                name=deal.lead.company,
+                name_key=key,
+                email_domain=domain,
+                country=deal.lead.country,
+                created_at=at,
+            )
+            .on_conflict_do_nothing()
+        )
+        found = conn.execute(
+            select(customers.c.customer_id, customers.c.name).where(customers.c.name_key == key)
+        ).one()
         return CustomerRef(customer_id=found.customer_id, name=found.name)
 
     def _contact(self, conn: Connection, customer_id: str, deal: DealInput, at: datetime) -> str:
         email = deal.lead.email.lower()
         contact_id = _id("con_", customer_id, email)
-        conn.execute(insert(contacts).values(
-            contact_id=contact_id, customer_id=customer_id, name=deal.lead.contact_name,
-            email=email, phone=deal.lead.phone, created_at=at,
-        ).on_conflict_do_nothing(index_elements=["customer_id", "email"]))
-        return str(conn.execute(select(contacts.c.contact_id).where(
-            contacts.c.customer_id == customer_id, contacts.c.email == email)).scalar_one())
+        conn.execute(
+            insert(contacts)
+            .values(
+                contact_id=contact_id,
+                customer_id=customer_id,
+                name=deal.lead.contact_name,
+                email=email,
+                phone=deal.lead.phone,
+                created_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["customer_id", "email"])
+        )
+        return str(
+            conn.execute(
+                select(contacts.c.contact_id).where(
+                    contacts.c.customer_id == customer_id, contacts.c.email == email
+                )
+            ).scalar_one()
+        )
 
     # --- stages and decisions ---
 
-    def change_stage(self, deal_id: str, seq: int, stage: DealStage, at: datetime, actor: str,
-                     note: str | None) -> None:
+    def change_stage(
+        self, deal_id: str, seq: int, stage: DealStage, at: datetime, actor: str, note: str | None
+    ) -> None:
         with self.engine.begin() as conn:
-            inserted = conn.execute(insert(stage_changes).values(
-                deal_id=deal_id, seq=seq, stage=stage, at=at, note=note,
-            ).on_conflict_do_nothing().returning(stage_changes.c.seq)).first()
+            inserted = conn.execute(
+                insert(stage_changes)
+                .values(
+                    deal_id=deal_id,
+                    seq=seq,
+                    stage=stage,
+                    at=at,
+                    note=note,
+                )
+                .on_conflict_do_nothing()
+                .returning(stage_changes.c.seq)
+            ).first()
             if inserted is None:
                 return
             values: dict[str, Any] = {"stage": stage, "updated_at": at}
@@ -127,11 +194,19 @@ class DealStore:
             if stage is DealStage.FULFILLING:
                 values["signed_at"] = at
             conn.execute(update(deals).where(deals.c.deal_id == deal_id).values(**values))
-            append_event(conn, deal_id, f"stage:{seq}", at, actor, "stage.changed",
-                         {"stage": stage, "note": note})
+            append_event(
+                conn,
+                deal_id,
+                f"stage:{seq}",
+                at,
+                actor,
+                "stage.changed",
+                {"stage": stage, "note": note},
+            )
 
-    def record_event(self, deal_id: str, key: str, at: datetime, actor: str, action: str,
-                     data: dict[str, Any]) -> None:
+    def record_event(
+        self, deal_id: str, key: str, at: datetime, actor: str, action: str, data: dict[str, Any]
+    ) -> None:
         with self.engine.begin() as conn:
             append_event(conn, deal_id, key, at, actor, action, data)
 
@@ -139,110 +214,244 @@ class DealStore:
 
     def save_quote(self, deal_id: str, quote: Quote, actor: str) -> None:
         with self.engine.begin() as conn:
-            inserted = conn.execute(insert(quotes).values(
-                deal_id=deal_id, version=quote.version, currency=quote.currency,
-                total=quote.total, status=quote.status, document=_dump(quote), created_by=actor,
-                created_at=quote.issued_at,
-            ).on_conflict_do_nothing().returning(quotes.c.version)).first()
+            inserted = conn.execute(
+                insert(quotes)
+                .values(
+                    deal_id=deal_id,
+                    version=quote.version,
+                    currency=quote.currency,
+                    total=quote.total,
+                    status=quote.status,
+                    document=_dump(quote),
+                    created_by=actor,
+                    created_at=quote.issued_at,
+                )
+                .on_conflict_do_nothing()
+                .returning(quotes.c.version)
+            ).first()
             if inserted is None:
                 return
-            conn.execute(update(quotes).where(
-                quotes.c.deal_id == deal_id, quotes.c.version < quote.version,
-                quotes.c.status == QuoteStatus.OPEN,
-            ).values(status=QuoteStatus.SUPERSEDED))
-            conn.execute(update(deals).where(deals.c.deal_id == deal_id).values(
-                amount=quote.net_total, currency=quote.currency, updated_at=quote.issued_at))
-            append_event(conn, deal_id, f"quote:{quote.version}", quote.issued_at, actor,
-                         "quote.created", {"version": quote.version, "total": quote.total,
-                                           "currency": quote.currency})
+            conn.execute(
+                update(quotes)
+                .where(
+                    quotes.c.deal_id == deal_id,
+                    quotes.c.version < quote.version,
+                    quotes.c.status == QuoteStatus.OPEN,
+                )
+                .values(status=QuoteStatus.SUPERSEDED)
+            )
+            conn.execute(
+                update(deals)
+                .where(deals.c.deal_id == deal_id)
+                .values(amount=quote.net_total, currency=quote.currency, updated_at=quote.issued_at)
+            )
+            append_event(
+                conn,
+                deal_id,
+                f"quote:{quote.version}",
+                quote.issued_at,
+                actor,
+                "quote.created",
+                {"version": quote.version, "total": quote.total, "currency": quote.currency},
+            )
 
-    def set_quote_status(self, deal_id: str, version: int, status: QuoteStatus, at: datetime,
-                         actor: str, reason: str | None) -> None:
+    def set_quote_status(
+        self,
+        deal_id: str,
+        version: int,
+        status: QuoteStatus,
+        at: datetime,
+        actor: str,
+        reason: str | None,
+    ) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(quotes).where(quotes.c.deal_id == deal_id,
-                                              quotes.c.version == version).values(status=status))
-            append_event(conn, deal_id, f"quote:{version}:{status}", at, actor,
-                         f"quote.{status}", {"version": version, "reason": reason})
+            conn.execute(
+                update(quotes)
+                .where(quotes.c.deal_id == deal_id, quotes.c.version == version)
+                .values(status=status)
+            )
+            append_event(
+                conn,
+                deal_id,
+                f"quote:{version}:{status}",
+                at,
+                actor,
+                f"quote.{status}",
+                {"version": version, "reason": reason},
+            )
 
     # --- contract and approvals ---
 
     def save_contract(self, deal_id: str, contract: Contract, steps: list[ApprovalStep]) -> None:
         with self.engine.begin() as conn:
-            inserted = conn.execute(insert(contracts).values(
-                deal_id=deal_id, version=contract.version, quote_version=contract.quote_version,
-                body=contract.body, sha256=contract.sha256, drafted_at=contract.drafted_at,
-            ).on_conflict_do_nothing().returning(contracts.c.version)).first()
+            inserted = conn.execute(
+                insert(contracts)
+                .values(
+                    deal_id=deal_id,
+                    version=contract.version,
+                    quote_version=contract.quote_version,
+                    body=contract.body,
+                    sha256=contract.sha256,
+                    drafted_at=contract.drafted_at,
+                )
+                .on_conflict_do_nothing()
+                .returning(contracts.c.version)
+            ).first()
             if inserted is None:
                 return
             for step in steps:
-                conn.execute(approval_steps.insert().values(
-                    deal_id=deal_id, contract_version=contract.version, **self._step(step)))
-            append_event(conn, deal_id, f"contract:{contract.version}", contract.drafted_at,
-                         "system", "contract.drafted",
-                         {"version": contract.version, "sha256": contract.sha256,
-                          "approval_roles": [step.role for step in steps]})
+                conn.execute(
+                    approval_steps.insert().values(
+                        deal_id=deal_id, contract_version=contract.version, **self._step(step)
+                    )
+                )
+            append_event(
+                conn,
+                deal_id,
+                f"contract:{contract.version}",
+                contract.drafted_at,
+                "system",
+                "contract.drafted",
+                {
+                    "version": contract.version,
+                    "sha256": contract.sha256,
+                    "approval_roles": [step.role for step in steps],
+                },
+            )
 
     @staticmethod
     def _step(step: ApprovalStep) -> dict[str, Any]:
-        return {"idx": step.index, "role": step.role, "status": step.status,
-                "requested_at": step.requested_at, "decided_at": step.decided_at,
-                "decided_by": step.decided_by, "comment": step.comment}
+        return {
+            "idx": step.index,
+            "role": step.role,
+            "status": step.status,
+            "requested_at": step.requested_at,
+            "decided_at": step.decided_at,
+            "decided_by": step.decided_by,
+            "comment": step.comment,
+        }
 
-    def update_approval_step(self, deal_id: str, contract_version: int, step: ApprovalStep,
-                             at: datetime, actor: str) -> None:
+    def update_approval_step(
+        self, deal_id: str, contract_version: int, step: ApprovalStep, at: datetime, actor: str
+    ) -> None:
         with self.engine.begin() as conn:
             values = self._step(step)
             del values["idx"]
-            conn.execute(update(approval_steps).where(
-                approval_steps.c.deal_id == deal_id,
-                approval_steps.c.contract_version == contract_version,
-                approval_steps.c.idx == step.index,
-            ).values(**values))
-            append_event(conn, deal_id, f"approval:{contract_version}:{step.index}:{step.status}",
-                         at, actor, f"approval.{step.status}",
-                         {"contract_version": contract_version, "step": step.index,
-                          "role": step.role, "comment": step.comment})
+            conn.execute(
+                update(approval_steps)
+                .where(
+                    approval_steps.c.deal_id == deal_id,
+                    approval_steps.c.contract_version == contract_version,
+                    approval_steps.c.idx == step.index,
+                )
+                .values(**values)
+            )
+            append_event(
+                conn,
+                deal_id,
+                f"approval:{contract_version}:{step.index}:{step.status}",
+                at,
+                actor,
+                f"approval.{step.status}",
+                {
+                    "contract_version": contract_version,
+                    "step": step.index,
+                    "role": step.role,
+                    "comment": step.comment,
+                },
+            )
 
     def record_signature(self, deal_id: str, version: int, signature: Signature) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(contracts).where(
-                contracts.c.deal_id == deal_id, contracts.c.version == version,
-            ).values(signed_name=signature.name, signed_at=signature.signed_at,
-                     signed_ip=signature.ip, signed_sha256=signature.sha256))
-            append_event(conn, deal_id, f"contract:{version}:signed", signature.signed_at,
-                         f"customer:{signature.name}", "contract.signed",
-                         {"version": version, "sha256": signature.sha256, "ip": signature.ip})
+            conn.execute(
+                update(contracts)
+                .where(
+                    contracts.c.deal_id == deal_id,
+                    contracts.c.version == version,
+                )
+                .values(
+                    signed_name=signature.name,
+                    signed_at=signature.signed_at,
+                    signed_ip=signature.ip,
+                    signed_sha256=signature.sha256,
+                )
+            )
+            append_event(
+                conn,
+                deal_id,
+                f"contract:{version}:signed",
+                signature.signed_at,
+                f"customer:{signature.name}",
+                "contract.signed",
+                {"version": version, "sha256": signature.sha256, "ip": signature.ip},
+            )
 
     # --- order and deliveries ---
 
     def create_order(self, deal_id: str, order: Order) -> None:
         with self.engine.begin() as conn:
-            inserted = conn.execute(insert(orders).values(
-                order_id=order.order_id, deal_id=deal_id, currency=order.currency,
-                status=order.status, lines=_dump(order)["lines"], created_at=order.created_at,
-                due_date=order.due_date,
-            ).on_conflict_do_nothing().returning(orders.c.order_id)).first()
+            inserted = conn.execute(
+                insert(orders)
+                .values(
+                    order_id=order.order_id,
+                    deal_id=deal_id,
+                    currency=order.currency,
+                    status=order.status,
+                    lines=_dump(order)["lines"],
+                    created_at=order.created_at,
+                    due_date=order.due_date,
+                )
+                .on_conflict_do_nothing()
+                .returning(orders.c.order_id)
+            ).first()
             if inserted is None:
                 return
-            append_event(conn, deal_id, "order.created", order.created_at, "system",
-                         "order.created", {"order_id": order.order_id,
-                                           "due_date": order.due_date.isoformat()})
+            append_event(
+                conn,
+                deal_id,
+                "order.created",
+                order.created_at,
+                "system",
+                "order.created",
+                {"order_id": order.order_id, "due_date": order.due_date.isoformat()},
+            )
 
-    def record_delivery(self, deal_id: str, delivery: Delivery, order: Order,
-                        actor: str) -> None:
+    def record_delivery(self, deal_id: str, delivery: Delivery, order: Order, actor: str) -> None:
         """The delivery, and the order as it stands after it."""
         with self.engine.begin() as conn:
-            inserted = conn.execute(insert(deliveries).values(
-                deal_id=deal_id, reference=delivery.reference,
-                lines=_dump(delivery)["lines"], delivered_at=delivery.delivered_at,
-                recorded_by=actor,
-            ).on_conflict_do_nothing().returning(deliveries.c.reference)).first()
+            inserted = conn.execute(
+                insert(deliveries)
+                .values(
+                    deal_id=deal_id,
+                    reference=delivery.reference,
+                    lines=_dump(delivery)["lines"],
+                    delivered_at=delivery.delivered_at,
+                    recorded_by=actor,
+                )
+                .on_conflict_do_nothing()
+                .returning(deliveries.c.reference)
+            ).first()
             if inserted is None:
                 return
-            conn.execute(update(orders).where(orders.c.deal_id == deal_id).values(
-                lines=_dump(order)["lines"], status=order.status,
-                fulfilled_at=order.fulfilled_at))
-            append_event(conn, deal_id, f"delivery:{delivery.reference}", delivery.delivered_at,
-                         actor, "delivery.recorded",
-                         {"reference": delivery.reference, "lines": _dump(delivery)["lines"],
-                          "order_status": order.status})
+            conn.execute(
+                update(orders)
+                .where(orders.c.deal_id == deal_id)
+                .values(
+                    lines=_dump(order)["lines"],
+                    status=order.status,
+                    fulfilled_at=order.fulfilled_at,
+                )
+            )
+            append_event(
+                conn,
+                deal_id,
+                f"delivery:{delivery.reference}",
+                delivery.delivered_at,
+                actor,
+                "delivery.recorded",
+                {
+                    "reference": delivery.reference,
+                    "lines": _dump(delivery)["lines"],
+                    "order_status": order.status,
+                },
+            )

@@ -24,16 +24,23 @@ class IdempotencyStore:
 
     def find(self, username: str, key: str) -> StoredResponse | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(idempotency_keys).where(
-                idempotency_keys.c.username == username, idempotency_keys.c.key == key)).first()
+            row = conn.execute(
+                select(idempotency_keys).where(
+                    idempotency_keys.c.username == username, idempotency_keys.c.key == key
+                )
+            ).first()
         return None if row is None else StoredResponse.model_validate(dict(row._mapping))
 
     def remember(self, username: str, key: str, stored: StoredResponse) -> StoredResponse:
         """Keep the first answer for this key; return whichever answer was kept."""
         with self.engine.begin() as conn:
-            conn.execute(insert(idempotency_keys).values(
-                username=username, key=key, created_at=datetime.now(UTC),
-                **stored.model_dump()).on_conflict_do_nothing())
+            conn.execute(
+                insert(idempotency_keys)
+                .values(
+                    username=username, key=key, created_at=datetime.now(UTC), **stored.model_dump()
+                )
+                .on_conflict_do_nothing()
+            )
         found = self.find(username, key)
         assert found is not None
         return found

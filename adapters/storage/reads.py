@@ -87,53 +87,102 @@ class Reads:
 
     def deal(self, deal_id: str) -> DealRow | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(deals.c.deal_id, deals.c.owner, deals.c.stage,
-                                      deals.c.customer_id)
-                               .where(deals.c.deal_id == deal_id)).first()
+            row = conn.execute(
+                select(deals.c.deal_id, deals.c.owner, deals.c.stage, deals.c.customer_id).where(
+                    deals.c.deal_id == deal_id
+                )
+            ).first()
         return None if row is None else DealRow.model_validate(dict(row._mapping))
 
     def deal_state(self, deal_id: str) -> DealState | None:
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(deals, customers.c.name.label("customer_name"),
-                       contacts.c.name.label("contact_name"), contacts.c.email,
-                       contacts.c.phone)
+                select(
+                    deals,
+                    customers.c.name.label("customer_name"),
+                    contacts.c.name.label("contact_name"),
+                    contacts.c.email,
+                    contacts.c.phone,
+                )
                 .join(customers, customers.c.customer_id == deals.c.customer_id)
                 .join(contacts, contacts.c.contact_id == deals.c.contact_id)
-                .where(deals.c.deal_id == deal_id)).first()
+                .where(deals.c.deal_id == deal_id)
+            ).first()
             if row is None:
                 return None
-            quote_rows = conn.execute(select(quotes.c.document, quotes.c.status).where(
-                quotes.c.deal_id == deal_id).order_by(quotes.c.version)).all()
-            contract = conn.execute(select(contracts).where(contracts.c.deal_id == deal_id)
-                                    .order_by(contracts.c.version.desc()).limit(1)).first()
-            steps = [] if contract is None else conn.execute(
-                select(approval_steps).where(
-                    approval_steps.c.deal_id == deal_id,
-                    approval_steps.c.contract_version == contract.version,
-                ).order_by(approval_steps.c.idx)).all()
+            quote_rows = conn.execute(
+                select(quotes.c.document, quotes.c.status)
+                .where(quotes.c.deal_id == deal_id)
+                .order_by(quotes.c.version)
+            ).all()
+            contract = conn.execute(
+                select(contracts)
+                .where(contracts.c.deal_id == deal_id)
+                .order_by(contracts.c.version.desc())
+                .limit(1)
+            ).first()
+            steps = (
+                []
+                if contract is None
+                else conn.execute(
+                    select(approval_steps)
+                    .where(
+                        approval_steps.c.deal_id == deal_id,
+                        approval_steps.c.contract_version == contract.version,
+                    )
+                    .order_by(approval_steps.c.idx)
+                ).all()
+            )
             order = conn.execute(select(orders).where(orders.c.deal_id == deal_id)).first()
-            delivered = conn.execute(select(deliveries).where(deliveries.c.deal_id == deal_id)
-                                     .order_by(deliveries.c.delivered_at)).all()
-            invoice_rows = conn.execute(select(invoices).where(invoices.c.deal_id == deal_id)
-                                        .order_by(invoices.c.issued_at, invoices.c.number)).all()
-            payment_rows = conn.execute(select(payments).where(payments.c.deal_id == deal_id)
-                                        .order_by(payments.c.received_at)).all()
-            timeline = conn.execute(select(stage_changes).where(
-                stage_changes.c.deal_id == deal_id).order_by(stage_changes.c.seq)).all()
+            delivered = conn.execute(
+                select(deliveries)
+                .where(deliveries.c.deal_id == deal_id)
+                .order_by(deliveries.c.delivered_at)
+            ).all()
+            invoice_rows = conn.execute(
+                select(invoices)
+                .where(invoices.c.deal_id == deal_id)
+                .order_by(invoices.c.issued_at, invoices.c.number)
+            ).all()
+            payment_rows = conn.execute(
+                select(payments)
+                .where(payments.c.deal_id == deal_id)
+                .order_by(payments.c.received_at)
+            ).all()
+            timeline = conn.execute(
+                select(stage_changes)
+                .where(stage_changes.c.deal_id == deal_id)
+                .order_by(stage_changes.c.seq)
+            ).all()
         return DealState(
-            deal_id=row.deal_id, stage=row.stage, owner=row.owner,
+            deal_id=row.deal_id,
+            stage=row.stage,
+            owner=row.owner,
             customer=CustomerRef(customer_id=row.customer_id, name=row.customer_name),
-            contact={"name": row.contact_name, "email": row.email, "phone": row.phone,
-                     "company": row.lead.get("company")},
+            contact={
+                "name": row.contact_name,
+                "email": row.email,
+                "phone": row.phone,
+                "company": row.lead.get("company"),
+            },
             source=row.source,
-            score=LeadScore(score=row.score,
-                            reasons=[ScoreReason.model_validate(r) for r in row.score_reasons]),
+            score=LeadScore(
+                score=row.score, reasons=[ScoreReason.model_validate(r) for r in row.score_reasons]
+            ),
             quotes=[Quote.model_validate({**q.document, "status": q.status}) for q in quote_rows],
             contract=None if contract is None else _contract(contract),
-            approvals=[ApprovalStep(index=s.idx, role=s.role, status=s.status,
-                                    requested_at=s.requested_at, decided_at=s.decided_at,
-                                    decided_by=s.decided_by, comment=s.comment) for s in steps],
+            approvals=[
+                ApprovalStep(
+                    index=s.idx,
+                    role=s.role,
+                    status=s.status,
+                    requested_at=s.requested_at,
+                    decided_at=s.decided_at,
+                    decided_by=s.decided_by,
+                    comment=s.comment,
+                )
+                for s in steps
+            ],
             order=None if order is None else Order.model_validate(dict(order._mapping)),
             deliveries=[Delivery.model_validate(dict(d._mapping)) for d in delivered],
             invoices=[_invoice(i) for i in invoice_rows],
@@ -142,27 +191,47 @@ class Reads:
             close_reason=row.close_reason,
         )
 
-    def list_deals(self, *, owner: str | None, stage: DealStage | None,
-                   customer_id: str | None, source: str | None, limit: int,
-                   cursor: tuple[datetime, str] | None) -> DealPage:
+    def list_deals(
+        self,
+        *,
+        owner: str | None,
+        stage: DealStage | None,
+        customer_id: str | None,
+        source: str | None,
+        limit: int,
+        cursor: tuple[datetime, str] | None,
+    ) -> DealPage:
         """Newest first; `cursor` is the (created_at, deal_id) of the last item seen."""
-        query = (select(deals, customers.c.name.label("customer_name"))
-                 .join(customers, customers.c.customer_id == deals.c.customer_id))
-        for column, value in ((deals.c.owner, owner), (deals.c.stage, stage),
-                              (deals.c.customer_id, customer_id), (deals.c.source, source)):
+        query = select(deals, customers.c.name.label("customer_name")).join(
+            customers, customers.c.customer_id == deals.c.customer_id
+        )
+        for column, value in (
+            (deals.c.owner, owner),
+            (deals.c.stage, stage),
+            (deals.c.customer_id, customer_id),
+            (deals.c.source, source),
+        ):
             if value is not None:
                 query = query.where(column == value)
         if cursor is not None:
             at, deal_id = cursor
-            query = query.where(or_(deals.c.created_at < at,
-                                    and_(deals.c.created_at == at, deals.c.deal_id < deal_id)))
+            query = query.where(
+                or_(
+                    deals.c.created_at < at,
+                    and_(deals.c.created_at == at, deals.c.deal_id < deal_id),
+                )
+            )
         query = query.order_by(deals.c.created_at.desc(), deals.c.deal_id.desc()).limit(limit + 1)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         items = [DealSummary.model_validate(dict(r._mapping)) for r in rows[:limit]]
         more = len(rows) > limit
-        return DealPage(items=items, next_cursor=(
-            f"{items[-1].created_at.isoformat()}|{items[-1].deal_id}" if more else None))
+        return DealPage(
+            items=items,
+            next_cursor=(
+                f"{items[-1].created_at.isoformat()}|{items[-1].deal_id}" if more else None
+            ),
+        )
 
     def history(self, deal_id: str) -> list[AuditEvent]:
         with self.engine.connect() as conn:
@@ -171,30 +240,56 @@ class Reads:
     def pending_approvals(self, role: Role, username: str) -> list[PendingApproval]:
         """Steps waiting for `role`, on deals `username` does not own."""
         query = (
-            select(approval_steps, deals.c.owner, deals.c.amount, deals.c.currency,
-                   customers.c.name.label("customer_name"))
+            select(
+                approval_steps,
+                deals.c.owner,
+                deals.c.amount,
+                deals.c.currency,
+                customers.c.name.label("customer_name"),
+            )
             .join(deals, deals.c.deal_id == approval_steps.c.deal_id)
             .join(customers, customers.c.customer_id == deals.c.customer_id)
-            .where(approval_steps.c.role == role,
-                   approval_steps.c.status == StepStatus.PENDING,
-                   deals.c.stage == DealStage.AWAITING_APPROVAL,
-                   deals.c.owner != username)
+            .where(
+                approval_steps.c.role == role,
+                approval_steps.c.status == StepStatus.PENDING,
+                deals.c.stage == DealStage.AWAITING_APPROVAL,
+                deals.c.owner != username,
+            )
             .order_by(approval_steps.c.requested_at)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [PendingApproval(
-            deal_id=r.deal_id, contract_version=r.contract_version, owner=r.owner,
-            customer_name=r.customer_name, amount=r.amount, currency=r.currency,
-            step=ApprovalStep(index=r.idx, role=r.role, status=r.status,
-                              requested_at=r.requested_at)) for r in rows]
+        return [
+            PendingApproval(
+                deal_id=r.deal_id,
+                contract_version=r.contract_version,
+                owner=r.owner,
+                customer_name=r.customer_name,
+                amount=r.amount,
+                currency=r.currency,
+                step=ApprovalStep(
+                    index=r.idx, role=r.role, status=r.status, requested_at=r.requested_at
+                ),
+            )
+            for r in rows
+        ]
 
-    def invoices(self, *, deal_id: str | None, customer_id: str | None, status: str | None,
-                 owner: str | None, limit: int) -> list[Invoice]:
+    def invoices(
+        self,
+        *,
+        deal_id: str | None,
+        customer_id: str | None,
+        status: str | None,
+        owner: str | None,
+        limit: int,
+    ) -> list[Invoice]:
         query = select(invoices).join(deals, deals.c.deal_id == invoices.c.deal_id)
-        for column, value in ((invoices.c.deal_id, deal_id),
-                              (invoices.c.customer_id, customer_id),
-                              (invoices.c.status, status), (deals.c.owner, owner)):
+        for column, value in (
+            (invoices.c.deal_id, deal_id),
+            (invoices.c.customer_id, customer_id),
+            (invoices.c.status, status),
+            (deals.c.owner, owner),
+        ):
             if value is not None:
                 query = query.where(column == value)
         query = query.order_by(invoices.c.issued_at.desc(), invoices.c.number.desc()).limit(limit)
@@ -204,9 +299,11 @@ class Reads:
     def invoice(self, number: str) -> tuple[Invoice, str] | None:
         """The invoice and its deal's owner."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(invoices, deals.c.owner)
-                               .join(deals, deals.c.deal_id == invoices.c.deal_id)
-                               .where(invoices.c.number == number)).first()
+            row = conn.execute(
+                select(invoices, deals.c.owner)
+                .join(deals, deals.c.deal_id == invoices.c.deal_id)
+                .where(invoices.c.number == number)
+            ).first()
         return None if row is None else (_invoice(row), row.owner)
 
     def payment(self, reference: str) -> Payment | None:
@@ -216,11 +313,14 @@ class Reads:
             return None
         return Payment.model_validate(dict(row._mapping))
 
-    def price_book(self, currency: str | None = None, skus: set[str] | None = None,
-                   active_only: bool = False) -> PriceBook:
-        query = (select(products, product_prices.c.currency, product_prices.c.unit_price)
-                 .join(product_prices, product_prices.c.sku == products.c.sku)
-                 .order_by(products.c.sku, product_prices.c.currency))
+    def price_book(
+        self, currency: str | None = None, skus: set[str] | None = None, active_only: bool = False
+    ) -> PriceBook:
+        query = (
+            select(products, product_prices.c.currency, product_prices.c.unit_price)
+            .join(product_prices, product_prices.c.sku == products.c.sku)
+            .order_by(products.c.sku, product_prices.c.currency)
+        )
         if currency is not None:
             query = query.where(product_prices.c.currency == currency)
         if skus is not None:
@@ -235,7 +335,17 @@ class Reads:
 def _contract(row: Any) -> Contract:
     signature = None
     if row.signed_at is not None:
-        signature = Signature(name=row.signed_name, signed_at=row.signed_at, ip=row.signed_ip,
-                              sha256=row.signed_sha256)
-    return Contract(version=row.version, quote_version=row.quote_version, body=row.body,
-                    sha256=row.sha256, drafted_at=row.drafted_at, signature=signature)
+        signature = Signature(
+            name=row.signed_name,
+            signed_at=row.signed_at,
+            ip=row.signed_ip,
+            sha256=row.signed_sha256,
+        )
+    return Contract(
+        version=row.version,
+        quote_version=row.quote_version,
+        body=row.body,
+        sha256=row.sha256,
+        drafted_at=row.drafted_at,
+        signature=signature,
+    )

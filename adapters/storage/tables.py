@@ -26,7 +26,8 @@ TS = DateTime(timezone=True)
 AMOUNT = Numeric(asdecimal=True)
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("username", String(64), primary_key=True),
     Column("role", String(32), nullable=False),
     Column("email", String(320), nullable=False),
@@ -37,7 +38,8 @@ users = Table(
 )
 
 customers = Table(
-    "customers", metadata,
+    "customers",
+    metadata,
     Column("customer_id", String(40), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("name_key", String(200), nullable=False, unique=True),
@@ -48,7 +50,8 @@ customers = Table(
 )
 
 contacts = Table(
-    "contacts", metadata,
+    "contacts",
+    metadata,
     Column("contact_id", String(40), primary_key=True),
     Column("customer_id", String(40), ForeignKey("customers.customer_id"), nullable=False),
     Column("name", String(200), nullable=False),
@@ -59,7 +62,8 @@ contacts = Table(
 )
 
 deals = Table(
-    "deals", metadata,
+    "deals",
+    metadata,
     Column("deal_id", String(40), primary_key=True),
     Column("workflow_id", String(80), nullable=False, unique=True),
     Column("customer_id", String(40), ForeignKey("customers.customer_id"), nullable=False),
@@ -85,7 +89,8 @@ deals = Table(
 )
 
 stage_changes = Table(
-    "stage_changes", metadata,
+    "stage_changes",
+    metadata,
     Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("stage", String(32), nullable=False),
@@ -95,7 +100,8 @@ stage_changes = Table(
 )
 
 quotes = Table(
-    "quotes", metadata,
+    "quotes",
+    metadata,
     Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
     Column("version", Integer, nullable=False),
     Column("currency", String(3), nullable=False),
@@ -108,7 +114,8 @@ quotes = Table(
 )
 
 contracts = Table(
-    "contracts", metadata,
+    "contracts",
+    metadata,
     Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
     Column("version", Integer, nullable=False),
     Column("quote_version", Integer, nullable=False),
@@ -123,7 +130,8 @@ contracts = Table(
 )
 
 approval_steps = Table(
-    "approval_steps", metadata,
+    "approval_steps",
+    metadata,
     Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
     Column("contract_version", Integer, nullable=False),
     Column("idx", Integer, nullable=False),
@@ -138,7 +146,8 @@ approval_steps = Table(
 )
 
 orders = Table(
-    "orders", metadata,
+    "orders",
+    metadata,
     Column("order_id", String(60), primary_key=True),
     Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False, unique=True),
     Column("currency", String(3), nullable=False),
@@ -150,7 +159,8 @@ orders = Table(
 )
 
 deliveries = Table(
-    "deliveries", metadata,
+    "deliveries",
+    metadata,
     Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
     Column("reference", String(100), nullable=False),
     Column("lines", JSONB, nullable=False),
@@ -160,13 +170,15 @@ deliveries = Table(
 )
 
 invoice_sequences = Table(
-    "invoice_sequences", metadata,
+    "invoice_sequences",
+    metadata,
     Column("year", Integer, primary_key=True),
     Column("last", Integer, nullable=False),
 )
 
 invoices = Table(
-    "invoices", metadata,
+    "invoices",
+    metadata,
     Column("number", String(40), primary_key=True),
     Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
     Column("customer_id", String(40), ForeignKey("customers.customer_id"), nullable=False),
@@ -187,7 +199,8 @@ invoices = Table(
 )
 
 payments = Table(
-    "payments", metadata,
+    "payments",
+    metadata,
     Column("reference", String(100), primary_key=True),
     Column("invoice_number", String(40), ForeignKey("invoices.number"), nullable=False),
     Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
@@ -200,7 +213,8 @@ payments = Table(
 )
 
 journal_entries = Table(
-    "journal_entries", metadata,
+    "journal_entries",
+    metadata,
     Column("entry_id", BigInteger, primary_key=True, autoincrement=True),
     Column("key", String(200), nullable=False, unique=True),
     Column("deal_id", String(40)),
@@ -210,7 +224,8 @@ journal_entries = Table(
 )
 
 journal_lines = Table(
-    "journal_lines", metadata,
+    "journal_lines",
+    metadata,
     Column("line_id", BigInteger, primary_key=True, autoincrement=True),
     Column("entry_id", BigInteger, ForeignKey("journal_entries.entry_id"), nullable=False),
     Column("account", String(40), nullable=False),
@@ -220,7 +235,8 @@ journal_lines = Table(
 )
 
 audit_events = Table(
-    "audit_events", metadata,
+    "audit_events",
+    metadata,
     Column("event_id", BigInteger, primary_key=True, autoincrement=True),
     Column("deal_id", String(40), nullable=False),
     Column("seq", Integer, nullable=False),
@@ -236,7 +252,8 @@ audit_events = Table(
 )
 
 emails = Table(
-    "emails", metadata,
+    "emails",
+    metadata,
     Column("email_id", BigInteger, primary_key=True, autoincrement=True),
     Column("key", String(200), nullable=False, unique=True),
     Column("deal_id", String(40)),
@@ -252,7 +269,8 @@ emails = Table(
 )
 
 idempotency_keys = Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     Column("username", String(64), nullable=False),
     Column("key", String(200), nullable=False),
     Column("request_hash", String(64), nullable=False),
@@ -263,7 +281,8 @@ idempotency_keys = Table(
 )
 
 products = Table(
-    "products", metadata,
+    "products",
+    metadata,
     Column("sku", String(40), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("kind", String(16), nullable=False),
@@ -274,7 +293,8 @@ products = Table(
 )
 
 product_prices = Table(
-    "product_prices", metadata,
+    "product_prices",
+    metadata,
     Column("sku", String(40), ForeignKey("products.sku"), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("unit_price", AMOUNT, nullable=False),

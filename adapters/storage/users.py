@@ -41,16 +41,23 @@ class UserDirectory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(self, username: str, role: Role, email: str, password: str,
-            replace: bool = False) -> None:
-        values = {"username": username, "role": role, "email": email,
-                  "password_hash": _hasher.hash(password), "active": True,
-                  "created_at": datetime.now(UTC)}
+    def add(
+        self, username: str, role: Role, email: str, password: str, replace: bool = False
+    ) -> None:
+        values = {
+            "username": username,
+            "role": role,
+            "email": email,
+            "password_hash": _hasher.hash(password),
+            "active": True,
+            "created_at": datetime.now(UTC),
+        }
         statement = insert(users).values(**values)
         if replace:
             statement = statement.on_conflict_do_update(
                 index_elements=["username"],
-                set_={k: v for k, v in values.items() if k not in ("username", "created_at")})
+                set_={k: v for k, v in values.items() if k not in ("username", "created_at")},
+            )
         else:
             statement = statement.on_conflict_do_nothing()
         with self.engine.begin() as conn:
@@ -80,7 +87,13 @@ class UserDirectory:
 
     def emails_of_role(self, role: Role, exclude: str | None = None) -> list[str]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(users.c.email).where(
-                users.c.role == role, users.c.active.is_(True),
-                users.c.username != (exclude or "")).order_by(users.c.username))
+            rows = conn.execute(
+                select(users.c.email)
+                .where(
+                    users.c.role == role,
+                    users.c.active.is_(True),
+                    users.c.username != (exclude or ""),
+                )
+                .order_by(users.c.username)
+            )
             return [row.email for row in rows]

@@ -15,8 +15,7 @@ router = APIRouter(tags=["auth"])
 
 
 @router.post("/auth/token")
-def login(form: Annotated[OAuth2PasswordRequestForm, Depends()],
-          services: ServicesDep) -> TokenOut:
+def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep) -> TokenOut:
     user = services.users.authenticate(form.username, form.password)
     if user is None:
         raise Unauthenticated("wrong username or password")

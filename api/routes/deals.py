@@ -20,8 +20,8 @@ from domain.deal import (
     CancelRequest,
     DealState,
     DeliveryCommand,
-    QualifyCommand,
     Qualification,
+    QualifyCommand,
     QuoteCommand,
     StageAnswer,
 )
@@ -49,17 +49,28 @@ def _cursor(cursor: str | None) -> tuple[datetime, str] | None:
 
 
 @router.get("/deals")
-def list_deals(user: CurrentUser, services: ServicesDep, stage: DealStage | None = None,
-               owner: str | None = None, customer_id: str | None = None,
-               source: LeadSource | None = None,
-               limit: Annotated[int, Query(ge=1, le=200)] = 50,
-               cursor: Annotated[str | None, Query(max_length=200)] = None) -> DealPage:
+def list_deals(
+    user: CurrentUser,
+    services: ServicesDep,
+    stage: DealStage | None = None,
+    owner: str | None = None,
+    customer_id: str | None = None,
+    source: LeadSource | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> DealPage:
     if not sees_all_deals(user):
         if owner not in (None, user.username):
             return DealPage(items=[], next_cursor=None)
         owner = user.username
-    return services.reads.list_deals(owner=owner, stage=stage, customer_id=customer_id,
-                                     source=source, limit=limit, cursor=_cursor(cursor))
+    return services.reads.list_deals(
+        owner=owner,
+        stage=stage,
+        customer_id=customer_id,
+        source=source,
+        limit=limit,
+        cursor=_cursor(cursor),
+    )
 
 
 @router.get("/deals/{deal_id}")
@@ -78,18 +89,25 @@ def deal_history(deal_id: str, user: CurrentUser, services: ServicesDep) -> list
 
 
 @router.post("/deals/{deal_id}/qualify")
-def qualify(deal_id: str, body: Qualification, user: CurrentUser,
-            services: ServicesDep) -> StageAnswer:
+def qualify(
+    deal_id: str, body: Qualification, user: CurrentUser, services: ServicesDep
+) -> StageAnswer:
     deal = visible_deal(deal_id, user, services)
     require(user, Action.QUALIFY, deal.owner)
     answer: StageAnswer = services.temporal.update_deal(
-        deal_id, DealWorkflow.qualify, QualifyCommand(body=body, actor=user))
+        deal_id, DealWorkflow.qualify, QualifyCommand(body=body, actor=user)
+    )
     return answer
 
 
 @router.post("/deals/{deal_id}/quotes", status_code=201, response_model=Quote)
-def create_quote(deal_id: str, body: QuoteRequest, user: CurrentUser, services: ServicesDep,
-                 idempotency: IdempotencyDep) -> JSONResponse:
+def create_quote(
+    deal_id: str,
+    body: QuoteRequest,
+    user: CurrentUser,
+    services: ServicesDep,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
     deal = visible_deal(deal_id, user, services)
     require(user, Action.QUOTE, deal.owner)
 
@@ -97,39 +115,47 @@ def create_quote(deal_id: str, body: QuoteRequest, user: CurrentUser, services: 
         # The prices of the quoted SKUs go with the command, so history shows what priced it.
         book: PriceBook = services.reads.price_book(skus={line.sku for line in body.lines})
         quote: Quote = services.temporal.update_deal(
-            deal_id, DealWorkflow.submit_quote,
-            QuoteCommand(request=body, price_book=book, actor=user))
+            deal_id,
+            DealWorkflow.submit_quote,
+            QuoteCommand(request=body, price_book=book, actor=user),
+        )
         return quote
 
     return idempotency.respond(body, 201, submit)
 
 
 @router.post("/deals/{deal_id}/approvals")
-def decide_approval(deal_id: str, body: ApprovalDecision, user: CurrentUser,
-                    services: ServicesDep) -> list[ApprovalStep]:
+def decide_approval(
+    deal_id: str, body: ApprovalDecision, user: CurrentUser, services: ServicesDep
+) -> list[ApprovalStep]:
     visible_deal(deal_id, user, services)
     steps: list[ApprovalStep] = services.temporal.update_deal(
-        deal_id, DealWorkflow.decide_approval, ApprovalCommand(body=body, actor=user))
+        deal_id, DealWorkflow.decide_approval, ApprovalCommand(body=body, actor=user)
+    )
     return steps
 
 
 @router.post("/deals/{deal_id}/deliveries")
-def record_delivery(deal_id: str, body: DeliveryRequest, user: CurrentUser,
-                    services: ServicesDep) -> Order:
+def record_delivery(
+    deal_id: str, body: DeliveryRequest, user: CurrentUser, services: ServicesDep
+) -> Order:
     deal = visible_deal(deal_id, user, services)
     require(user, Action.DELIVER, deal.owner)
     order: Order = services.temporal.update_deal(
-        deal_id, DealWorkflow.record_delivery, DeliveryCommand(request=body, actor=user))
+        deal_id, DealWorkflow.record_delivery, DeliveryCommand(request=body, actor=user)
+    )
     return order
 
 
 @router.post("/deals/{deal_id}/cancel")
-def cancel_deal(deal_id: str, body: CancelRequest, user: CurrentUser,
-                services: ServicesDep) -> StageAnswer:
+def cancel_deal(
+    deal_id: str, body: CancelRequest, user: CurrentUser, services: ServicesDep
+) -> StageAnswer:
     deal = visible_deal(deal_id, user, services)
     require(user, Action.CANCEL, deal.owner)
     answer: StageAnswer = services.temporal.update_deal(
-        deal_id, DealWorkflow.cancel, CancelCommand(body=body, actor=user))
+        deal_id, DealWorkflow.cancel, CancelCommand(body=body, actor=user)
+    )
     return answer
 
 

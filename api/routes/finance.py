@@ -20,13 +20,19 @@ router = APIRouter(tags=["finance"])
 
 
 @router.get("/invoices")
-def list_invoices(user: CurrentUser, services: ServicesDep, deal_id: str | None = None,
-                  customer_id: str | None = None, status: InvoiceStatus | None = None,
-                  limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[Invoice]:
+def list_invoices(
+    user: CurrentUser,
+    services: ServicesDep,
+    deal_id: str | None = None,
+    customer_id: str | None = None,
+    status: InvoiceStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[Invoice]:
     require(user, Action.VIEW_INVOICES, user.username)  # reps: their own deals' invoices
     owner = None if can(user, Action.VIEW_INVOICES) else user.username
-    return services.reads.invoices(deal_id=deal_id, customer_id=customer_id, status=status,
-                                   owner=owner, limit=limit)
+    return services.reads.invoices(
+        deal_id=deal_id, customer_id=customer_id, status=status, owner=owner, limit=limit
+    )
 
 
 @router.get("/invoices/{number}")
@@ -44,7 +50,10 @@ def record_payment(body: PaymentIn, user: CurrentUser, services: ServicesDep) ->
     earlier = services.reads.payment(body.reference)
     if earlier is not None:
         same = (earlier.invoice_number, earlier.amount, earlier.currency) == (
-            body.invoice_number, body.amount, body.currency)
+            body.invoice_number,
+            body.amount,
+            body.currency,
+        )
         if not same:
             raise Conflict(f"reference {body.reference} was used for another payment")
     found = services.reads.invoice(body.invoice_number)
@@ -52,8 +61,11 @@ def record_payment(body: PaymentIn, user: CurrentUser, services: ServicesDep) ->
         raise PaymentRefused("no such invoice", field=("invoice_number",))
     if earlier is None:
         check_payment(found[0], body)
-        services.temporal.update_invoice(body.invoice_number, InvoiceWorkflow.record_payment,
-                                         PaymentCommand(payment=body, actor=user))
+        services.temporal.update_invoice(
+            body.invoice_number,
+            InvoiceWorkflow.record_payment,
+            PaymentCommand(payment=body, actor=user),
+        )
     payment = services.reads.payment(body.reference)
     invoice = services.reads.invoice(body.invoice_number)
     assert payment is not None and invoice is not None
@@ -64,5 +76,3 @@ def record_payment(body: PaymentIn, user: CurrentUser, services: ServicesDep) ->
 def trial_balance(user: CurrentUser, services: ServicesDep) -> TrialBalance:
     require(user, Action.VIEW_LEDGER)
     return read_trial_balance(services.engine)
-
-

@@ -33,20 +33,29 @@ def deal_owner(body: LeadIn, user: Actor, services: Services) -> str:
 
 
 @router.post("/leads", status_code=201, response_model=LeadCreated)
-def create_lead(body: LeadIn, user: CurrentUser, services: ServicesDep,
-                idempotency: IdempotencyDep) -> JSONResponse:
+def create_lead(
+    body: LeadIn, user: CurrentUser, services: ServicesDep, idempotency: IdempotencyDep
+) -> JSONResponse:
     require(user, Action.CREATE_LEAD)
     owner = deal_owner(body, user, services)
 
     def start() -> LeadCreated:
-        deal = DealInput(deal_id=idempotency.derived_id(),
-                         lead=Lead.model_validate(body.model_dump(exclude={"owner"})),
-                         owner=owner, created_by=user.username,
-                         policy=DealPolicy(day=services.settings.day))
+        deal = DealInput(
+            deal_id=idempotency.derived_id(),
+            lead=Lead.model_validate(body.model_dump(exclude={"owner"})),
+            owner=owner,
+            created_by=user.username,
+            policy=DealPolicy(day=services.settings.day),
+        )
         state = services.temporal.open_deal(deal)
         assert state.customer is not None and state.score is not None
-        return LeadCreated(deal_id=deal.deal_id, workflow_id=deal_workflow_id(deal.deal_id),
-                           stage=state.stage, owner=state.owner, customer=state.customer,
-                           score=state.score)
+        return LeadCreated(
+            deal_id=deal.deal_id,
+            workflow_id=deal_workflow_id(deal.deal_id),
+            stage=state.stage,
+            owner=state.owner,
+            customer=state.customer,
+            score=state.score,
+        )
 
     return idempotency.respond(body, 201, start)

@@ -9,7 +9,14 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from adapters.portal_tokens import PortalClaim
-from domain.deal import CustomerAnswer, DealState, QuoteAnswerCommand, SignatureIn, SignCommand, StageAnswer
+from domain.deal import (
+    CustomerAnswer,
+    DealState,
+    QuoteAnswerCommand,
+    SignatureIn,
+    SignCommand,
+    StageAnswer,
+)
 from domain.errors import NotAllowed, NotFound
 from domain.messages import PortalAction
 from workflows.deal import DealWorkflow
@@ -31,9 +38,13 @@ def _claim(token: str, services: Services, action: PortalAction | None = None) -
 
 
 def _document(claim: PortalClaim, state: DealState) -> dict[str, Any]:
-    view: dict[str, Any] = {"deal_id": claim.deal_id, "action": claim.action,
-                            "version": claim.version, "stage": state.stage,
-                            "company": state.customer.name if state.customer else None}
+    view: dict[str, Any] = {
+        "deal_id": claim.deal_id,
+        "action": claim.action,
+        "version": claim.version,
+        "stage": state.stage,
+        "company": state.customer.name if state.customer else None,
+    }
     if claim.action == "quote":
         quote = next((q for q in state.quotes if q.version == claim.version), None)
         if quote is None:
@@ -66,19 +77,28 @@ def _ip(request: Request) -> str | None:
 def accept(token: str, request: Request, services: ServicesDep) -> StageAnswer:
     claim = _claim(token, services, "quote")
     answer: StageAnswer = services.temporal.update_deal(
-        claim.deal_id, DealWorkflow.answer_quote,
-        QuoteAnswerCommand(version=claim.version, accept=True, ip=_ip(request)))
+        claim.deal_id,
+        DealWorkflow.answer_quote,
+        QuoteAnswerCommand(version=claim.version, accept=True, ip=_ip(request)),
+    )
     return answer
 
 
 @router.post("/portal/{token}/reject")
-def reject(token: str, request: Request, services: ServicesDep,
-           body: CustomerAnswer | None = None) -> StageAnswer:
+def reject(
+    token: str, request: Request, services: ServicesDep, body: CustomerAnswer | None = None
+) -> StageAnswer:
     claim = _claim(token, services, "quote")
     answer: StageAnswer = services.temporal.update_deal(
-        claim.deal_id, DealWorkflow.answer_quote,
-        QuoteAnswerCommand(version=claim.version, accept=False,
-                           reason=body.reason if body else None, ip=_ip(request)))
+        claim.deal_id,
+        DealWorkflow.answer_quote,
+        QuoteAnswerCommand(
+            version=claim.version,
+            accept=False,
+            reason=body.reason if body else None,
+            ip=_ip(request),
+        ),
+    )
     return answer
 
 
@@ -86,8 +106,8 @@ def reject(token: str, request: Request, services: ServicesDep,
 def sign(token: str, body: SignatureIn, request: Request, services: ServicesDep) -> StageAnswer:
     claim = _claim(token, services, "contract")
     answer: StageAnswer = services.temporal.update_deal(
-        claim.deal_id, DealWorkflow.sign_contract,
-        SignCommand(version=claim.version, name=body.name, ip=_ip(request)))
+        claim.deal_id,
+        DealWorkflow.sign_contract,
+        SignCommand(version=claim.version, name=body.name, ip=_ip(request)),
+    )
     return answer
-
-

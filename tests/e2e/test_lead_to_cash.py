@@ -40,15 +40,21 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user):
     assert created.json()["owner"] == "rep1"
 
     # Qualify, quote.
-    assert rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"}).json()[
-        "stage"] == "QUOTING"
+    assert (
+        rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"}).json()["stage"]
+        == "QUOTING"
+    )
     quote = rep.post(f"/deals/{deal_id}/quotes", json=quote_body())
     assert quote.status_code == 201, quote.text
     q = quote.json()
     # GW-100: 3 x 349.90 = 1049.70, -5 % = 52.49 (52.485 rounded half up), net 997.21,
     # tax 20 % = 199.44 (199.442); ONBOARD: 1200.00, tax 240.00.
     assert (q["subtotal"], q["discount_total"], q["tax_total"], q["total"]) == (
-        "2249.70", "52.49", "439.44", "2636.65")
+        "2249.70",
+        "52.49",
+        "439.44",
+        "2636.65",
+    )
 
     # The customer reads and accepts the quote through the e-mailed link.
     token = portal_token(live, lead["email"], "Your quote")
@@ -60,8 +66,9 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user):
     # The manager approves from the inbox.
     inbox = manager.get("/approvals").json()
     assert [item["deal_id"] for item in inbox].count(deal_id) == 1
-    steps = manager.post(f"/deals/{deal_id}/approvals",
-                         json={"decision": "approve", "comment": "fine"})
+    steps = manager.post(
+        f"/deals/{deal_id}/approvals", json={"decision": "approve", "comment": "fine"}
+    )
     assert steps.status_code == 200, steps.text
     assert steps.json()[0]["status"] == "approved"
     assert stage_of(rep, deal_id) == "AWAITING_SIGNATURE"
@@ -72,8 +79,10 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user):
     assert signed.json()["stage"] == "FULFILLING"
 
     # Ops delivers everything (the repeated reference changes nothing).
-    delivery = {"reference": "DN-E2E-1", "lines": [{"sku": "GW-100", "quantity": "3"},
-                                                   {"sku": "ONBOARD", "quantity": "1"}]}
+    delivery = {
+        "reference": "DN-E2E-1",
+        "lines": [{"sku": "GW-100", "quantity": "3"}, {"sku": "ONBOARD", "quantity": "1"}],
+    }
     delivered = ops.post(f"/deals/{deal_id}/deliveries", json=delivery)
     assert delivered.status_code == 200, delivered.text
     assert delivered.json()["status"] == "fulfilled"
@@ -85,44 +94,79 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user):
     assert len(listed) == 1 and listed[0]["total"] == "2636.65"
     number = listed[0]["number"]
     assert finance.get(f"/invoices/{number}").json()["status"] == "open"
-    paid = finance.post("/payments", json={"invoice_number": number, "amount": "2636.65",
-                                           "currency": "EUR", "reference": f"BANK-{deal_id}"})
+    paid = finance.post(
+        "/payments",
+        json={
+            "invoice_number": number,
+            "amount": "2636.65",
+            "currency": "EUR",
+            "reference": f"BANK-{deal_id}",
+        },
+    )
     assert paid.status_code == 201, paid.text
     assert paid.json()["invoice"]["status"] == "paid"
     wait_for(lambda: stage_of(rep, deal_id) == "WON", 30, "WON")
 
     # The rows.
     with live.engine.connect() as conn:
-        assert conn.execute(select(deals.c.stage).where(deals.c.deal_id == deal_id)
-                            ).scalar_one() == "WON"
-        assert conn.execute(select(quotes.c.status).where(quotes.c.deal_id == deal_id)
-                            ).scalars().all() == ["accepted"]
+        assert (
+            conn.execute(select(deals.c.stage).where(deals.c.deal_id == deal_id)).scalar_one()
+            == "WON"
+        )
+        assert conn.execute(
+            select(quotes.c.status).where(quotes.c.deal_id == deal_id)
+        ).scalars().all() == ["accepted"]
         contract = conn.execute(select(contracts).where(contracts.c.deal_id == deal_id)).one()
         assert contract.signed_name == "Ada Lovelace"
         assert contract.signed_sha256 == contract.sha256
-        assert conn.execute(select(approval_steps.c.status, approval_steps.c.decided_by).where(
-            approval_steps.c.deal_id == deal_id)).all() == [("approved", "manager")]
-        assert conn.execute(select(orders.c.status).where(orders.c.deal_id == deal_id)
-                            ).scalar_one() == "fulfilled"
+        assert conn.execute(
+            select(approval_steps.c.status, approval_steps.c.decided_by).where(
+                approval_steps.c.deal_id == deal_id
+            )
+        ).all() == [("approved", "manager")]
+        assert (
+            conn.execute(select(orders.c.status).where(orders.c.deal_id == deal_id)).scalar_one()
+            == "fulfilled"
+        )
         invoice = conn.execute(select(invoices).where(invoices.c.deal_id == deal_id)).one()
         assert (invoice.status, invoice.paid, invoice.total) == (
-            "paid", Decimal("2636.65"), Decimal("2636.65"))
-        assert conn.execute(select(payments.c.amount).where(payments.c.deal_id == deal_id)
-                            ).scalars().all() == [Decimal("2636.65")]
-        entries = conn.execute(select(journal_entries.c.key).where(
-            journal_entries.c.deal_id == deal_id)).scalars().all()
+            "paid",
+            Decimal("2636.65"),
+            Decimal("2636.65"),
+        )
+        assert conn.execute(
+            select(payments.c.amount).where(payments.c.deal_id == deal_id)
+        ).scalars().all() == [Decimal("2636.65")]
+        entries = (
+            conn.execute(select(journal_entries.c.key).where(journal_entries.c.deal_id == deal_id))
+            .scalars()
+            .all()
+        )
         assert sorted(entries) == sorted([f"invoice:{number}", f"payment:BANK-{deal_id}"])
-        outbox = conn.execute(select(emails.c.kind, emails.c.status).where(
-            emails.c.deal_id == deal_id)).all()
+        outbox = conn.execute(
+            select(emails.c.kind, emails.c.status).where(emails.c.deal_id == deal_id)
+        ).all()
 
     # Every e-mail of the deal was sent once and arrived once.
     kinds = Counter(kind for kind, _ in outbox)
-    assert kinds == Counter({"lead_assigned": 1, "quote_sent": 1, "approval_requested": 1,
-                             "signature_requested": 1, "invoice_issued": 1,
-                             "payment_received": 1})
+    assert kinds == Counter(
+        {
+            "lead_assigned": 1,
+            "quote_sent": 1,
+            "approval_requested": 1,
+            "signature_requested": 1,
+            "invoice_issued": 1,
+            "payment_received": 1,
+        }
+    )
     assert {status for _, status in outbox} == {"sent"}
-    arrived = wait_for(lambda: [m for m in live.mail() if deal_id in m.get_content()
-                                or number in str(m["Subject"])], 10, "mails")
+    arrived = wait_for(
+        lambda: [
+            m for m in live.mail() if deal_id in m.get_content() or number in str(m["Subject"])
+        ],
+        10,
+        "mails",
+    )
     ids = [m["Message-ID"] for m in arrived]
     assert len(ids) == len(set(ids))
     assert any(lead["email"] in str(m["To"]) and number in str(m["Subject"]) for m in arrived)
@@ -135,10 +179,19 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user):
     history = [AuditEvent.model_validate(e) for e in rep.get(f"/deals/{deal_id}/history").json()]
     assert first_broken_link(history) is None
     actions = [e.action for e in history]
-    for action in ("lead.created", "lead.qualified", "quote.created", "quote.accepted",
-                   "contract.drafted", "approval.approved", "contract.signed",
-                   "order.created", "delivery.recorded", "invoice.issued",
-                   "payment.recorded"):
+    for action in (
+        "lead.created",
+        "lead.qualified",
+        "quote.created",
+        "quote.accepted",
+        "contract.drafted",
+        "approval.approved",
+        "contract.signed",
+        "order.created",
+        "delivery.recorded",
+        "invoice.issued",
+        "payment.recorded",
+    ):
         assert action in actions, action
 
     # Temporal: the workflow completed as WON, searchable by its stage.
@@ -150,12 +203,16 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user):
     state = live.run(handle.query(DealWorkflow.state))
     assert state.stage == "WON" and state.invoices[0].status == "paid"
     history_events = live.run(handle.fetch_history()).events
-    upserts = [e for e in history_events
-               if e.HasField("upsert_workflow_search_attributes_event_attributes")]
+    upserts = [
+        e
+        for e in history_events
+        if e.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
     assert len(upserts) >= 8  # customer, amount and every stage
 
-    found = live.run(_count(live, f"DealStage = 'WON' AND WorkflowId = "
-                                  f"'{deal_workflow_id(deal_id)}'"))
+    found = live.run(
+        _count(live, f"DealStage = 'WON' AND WorkflowId = '{deal_workflow_id(deal_id)}'")
+    )
     assert found == 1
 
 

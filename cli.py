@@ -1,0 +1,144 @@
+"""The `l2c` command: dev (everything, embedded), api, worker, migrate, users."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+from config import Settings, get_settings
+from domain.users import Role
+
+
+def _banner(settings: Settings, data_dir: str) -> str:
+    return "\n".join(
+        [
+            "",
+            "l2c is running. Ctrl-C stops everything.",
+            f"  API            {settings.base_url}/docs",
+            f"  Temporal UI    {settings.temporal_ui}",
+            f"  Temporal       {settings.temporal_address} ({settings.temporal_namespace})",
+            f"  Postgres       {settings.database_url}",
+            f"  SMTP           {settings.smtp_host}:{settings.smtp_port}"
+            + (
+                f"  (mail lands in {data_dir}/mail/new/)"
+                if settings.smtp_host == "127.0.0.1"
+                else ""
+            ),
+            "  Users          rep1 rep2 manager finance ops admin, password from L2C_DEV_PASSWORD",
+            f"  Data           {data_dir}",
+            "",
+        ]
+    )
+
+
+def dev(settings: Settings) -> int:
+    """Start what is not configured (Postgres, Temporal, SMTP), migrate, seed, then serve."""
+    from stack import Stack, serve
+
+    stack = Stack(settings)
+    try:
+        settings = stack.start()
+        stack.prepare(seed=True)
+        print(_banner(settings, str(stack.data_dir)), flush=True)
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("l2c: stopping", flush=True)
+        stack.stop()
+    return 0
+
+
+def api(settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+    return 0
+
+
+def worker(settings: Settings) -> int:
+    from worker import run_worker
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(settings))
+    return 0
+
+
+def migrate(settings: Settings) -> int:
+    from adapters.storage.db import migrate as apply
+
+    if settings.database_url is None:
+        print("l2c migrate: DATABASE_URL is not set", file=sys.stderr)
+        return 2
+    apply(settings.database_url)
+    return 0
+
+
+def add_user(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.storage.db import make_engine
+    from adapters.storage.users import UserDirectory
+
+    if settings.database_url is None:
+        print("l2c users add: DATABASE_URL is not set", file=sys.stderr)
+        return 2
+    password = args.password or os.environ.get("L2C_NEW_USER_PASSWORD")
+    if not password:
+        print("l2c users add: give --password or L2C_NEW_USER_PASSWORD", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url, pool_size=1)
+    UserDirectory(engine).add(args.username, Role(args.role), args.email, password, replace=True)
+    engine.dispose()
+    print(f"user {args.username} ({args.role}) saved")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="l2c", description="Lead-to-Cash on Temporal")
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "dev",
+        help="run everything here: Postgres, Temporal, SMTP sink, "
+        "worker, API (each replaced by a configured server)",
+    )
+    commands.add_parser("api", help="run the HTTP API against configured servers")
+    commands.add_parser("worker", help="run a Temporal worker against configured servers")
+    commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
+    users = commands.add_parser("users", help="manage users").add_subparsers(
+        dest="users_command", required=True
+    )
+    add = users.add_parser("add", help="create or replace a user")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--email", required=True)
+    add.add_argument("--password", help="or set L2C_NEW_USER_PASSWORD")
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # the SMTP sink's chatter
+    settings = get_settings()
+    handlers: dict[str, Callable[[], int]] = {
+        "dev": lambda: dev(settings),
+        "api": lambda: api(settings),
+        "worker": lambda: worker(settings),
+        "migrate": lambda: migrate(settings),
+        "users": lambda: add_user(settings, args),
+    }
+    code = handlers[args.command]()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # temporalio/sdk-python#300: leave before interpreter teardown can abort the process.
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()
