@@ -71,6 +71,12 @@ def build_activities(settings: Settings, engine: Engine) -> list[Any]:
     ]
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    )
+
+
 def make_worker(client: Client, settings: Settings, engine: Engine) -> Worker:
     return Worker(
         client,
@@ -78,9 +84,7 @@ def make_worker(client: Client, settings: Settings, engine: Engine) -> Worker:
         workflows=WORKFLOWS,
         activities=build_activities(settings, engine),
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-        ),
+        workflow_runner=workflow_runner(),
         max_concurrent_activities=ACTIVITY_THREADS,
     )
 

@@ -179,3 +179,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(config.stash[_EXIT])
+
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+@pytest.fixture
+def keep_history(live: Live) -> Callable[[str, str], None]:
+    """Record a finished workflow's history for the replay tests (L2C_RECORD_HISTORIES=1)."""
+
+    def keep(workflow_id: str, name: str) -> None:
+        if os.environ.get("L2C_RECORD_HISTORIES") != "1":
+            return
+        handle = live.client.get_workflow_handle(workflow_id)
+        history = live.run(handle.fetch_history())
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+    return keep

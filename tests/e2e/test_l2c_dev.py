@@ -1,0 +1,135 @@
+"""`l2c dev` as a user runs it: from an empty folder, Ctrl-C, and again with the same data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.embedded import free_port, port_open
+from tests.conftest import wait_for
+
+
+def l2c_executable() -> str:
+    found = Path(sys.executable).parent / "l2c"
+    assert found.exists(), "install the project first: pip install -e '.[test]'"
+    return str(found)
+
+
+@pytest.fixture
+def dev_env(tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS", "SMTP_HOST", "SMTP_PORT")
+        and not k.startswith("L2C_")
+    }
+    ports = {
+        "L2C_API_PORT": free_port(),
+        "L2C_POSTGRES_PORT": free_port(),
+        "L2C_TEMPORAL_PORT": free_port(),
+        "L2C_TEMPORAL_UI_PORT": free_port(),
+        "SMTP_PORT": free_port(),
+    }
+    env.update({k: str(v) for k, v in ports.items()})
+    env["L2C_DEV_PASSWORD"] = "dev-test-password"
+    return tmp_path, env, ports
+
+
+def start(folder: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [l2c_executable(), "dev"],
+        cwd=folder,
+        env=env,
+        stdout=open(folder / "dev.log", "ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def healthy(process: subprocess.Popen[bytes], api: str, folder: Path) -> bool:
+    if process.poll() is not None:
+        raise AssertionError((folder / "dev.log").read_text())
+    try:
+        return httpx.get(f"{api}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGINT)
+    return process.wait(60)
+
+
+def login(api: str) -> dict[str, str]:
+    token = httpx.post(
+        f"{api}/auth/token", data={"username": "rep1", "password": "dev-test-password"}
+    )
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def test_l2c_dev_runs_the_whole_stack_and_keeps_its_data(dev_env):
+    folder, env, ports = dev_env
+    api = f"http://127.0.0.1:{ports['L2C_API_PORT']}"
+    process = start(folder, env)
+    try:
+        wait_for(lambda: healthy(process, api, folder), 120, "l2c dev to be healthy")
+        lead = {
+            "company": "Dev Run AG",
+            "contact_name": "Grace",
+            "source": "referral",
+            "email": "grace@devrun.example",
+        }
+        created = httpx.post(f"{api}/leads", json=lead, headers=login(api))
+        assert created.status_code == 201, created.text
+        workflow_id = created.json()["workflow_id"]
+
+        # The Temporal UI answers, and the deal is found there by its stage.
+        ui = httpx.get(f"http://127.0.0.1:{ports['L2C_TEMPORAL_UI_PORT']}/", timeout=10)
+        assert ui.status_code == 200
+        temporal = str(Path(sys.executable).parent / "temporal")
+        listed = subprocess.run(
+            [
+                temporal,
+                "workflow",
+                "list",
+                "--address",
+                f"127.0.0.1:{ports['L2C_TEMPORAL_PORT']}",
+                "--query",
+                "DealStage='QUALIFYING'",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert workflow_id in listed.stdout
+
+        # The owner's e-mail landed in the Maildir.
+        mail = folder / ".l2c" / "mail" / "new"
+        wait_for(lambda: mail.exists() and any(mail.iterdir()), 30, "the lead e-mail")
+        assert "Dev Run AG" in next(mail.iterdir()).read_text()
+    finally:
+        code = stop(process)
+    assert code == 0
+    for name in ("L2C_API_PORT", "L2C_POSTGRES_PORT", "L2C_TEMPORAL_PORT", "SMTP_PORT"):
+        assert not port_open("127.0.0.1", ports[name]), f"{name} still open after Ctrl-C"
+
+    # A second run reuses the data: the deal is still there and its workflow still runs.
+    process = start(folder, env)
+    try:
+        wait_for(lambda: healthy(process, api, folder), 120, "the second l2c dev")
+        deals = httpx.get(f"{api}/deals", headers=login(api)).json()["items"]
+        assert [f"deal-{d['deal_id']}" for d in deals] == [workflow_id]
+        qualified = httpx.post(
+            f"{api}/deals/{deals[0]['deal_id']}/qualify",
+            json={"decision": "qualify"},
+            headers=login(api),
+        )
+        assert qualified.json()["stage"] == "QUOTING"
+    finally:
+        assert stop(process) == 0

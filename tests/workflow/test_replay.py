@@ -1,0 +1,38 @@
+"""Recorded histories of real deals replay on today's workflow code (no nondeterminism)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.conftest import HISTORIES
+from worker import WORKFLOWS, workflow_runner
+
+RECORDED = sorted(HISTORIES.glob("*.json"))
+
+
+def test_histories_are_recorded_for_every_ending_and_the_invoice_child():
+    names = {path.stem for path in RECORDED}
+    assert {
+        "deal-won-on-delivery",
+        "deal-disqualified",
+        "deal-lost-quote-rejected",
+        "deal-cancelled-while-quoting",
+        "invoice-paid",
+    } <= names
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+def test_a_recorded_history_replays(path):
+    history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+    replayer = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    asyncio.run(replayer.replay_workflow(history))
