@@ -323,13 +323,15 @@ def test_over_delivery_is_422_and_changes_nothing(live, as_user):
     assert all(line["delivered"] == "0" for line in order["lines"])
 
 
-class TestPayments:
-    @pytest.fixture(scope="class")
-    def invoice(self, live, as_user):
-        rep, manager = as_user("rep1"), as_user("manager")
-        deal = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))
-        return as_user("finance").get(f"/invoices?deal_id={deal['deal_id']}").json()[0]
+@pytest.fixture(scope="module")
+def invoice(live, as_user):
+    """An open invoice of an upfront-billed deal, for the payment refusals."""
+    rep, manager = as_user("rep1"), as_user("manager")
+    deal = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))
+    return as_user("finance").get(f"/invoices?deal_id={deal['deal_id']}").json()[0]
 
+
+class TestPayments:
     def pay(self, as_user, invoice, **change):
         body = {
             "invoice_number": invoice["number"],
