@@ -56,6 +56,7 @@ def build_activities(settings: Settings, engine: Engine) -> list[Any]:
     email = EmailActivities(mailer)
     return [
         storage.open_deal,
+        storage.reassign_owner,
         storage.change_stage,
         storage.record_deal_event,
         storage.save_quote,

@@ -27,6 +27,14 @@ class OpenDeal(BaseModel):
     workflow_id: str
 
 
+class OwnerChange(BaseModel):
+    deal_id: str
+    owner: str
+    at: datetime
+    actor: str
+    reason: str | None = None
+
+
 class StageChange(BaseModel):
     deal_id: str
     seq: int
@@ -99,6 +107,10 @@ class StorageActivities:
     @activity.defn(name="open_deal")
     def open_deal(self, cmd: OpenDeal) -> OpenedDeal:
         return self.deals.open_deal(cmd.deal, cmd.score, cmd.at, cmd.workflow_id)
+
+    @activity.defn(name="reassign_owner")
+    def reassign_owner(self, cmd: OwnerChange) -> None:
+        self.deals.reassign(cmd.deal_id, cmd.owner, cmd.at, cmd.actor, cmd.reason)
 
     @activity.defn(name="change_stage")
     def change_stage(self, cmd: StageChange) -> None:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from adapters.portal_tokens import portal_tokens
+from adapters.storage.assignment import AssignmentRules
 from adapters.storage.catalogue import Catalogue
 from adapters.storage.db import make_engine
 from adapters.storage.idempotency import IdempotencyStore
@@ -20,7 +21,7 @@ from domain.errors import DomainError
 from .deps import Services
 from .errors import domain_error_handler
 from .gateway import TemporalGateway
-from .routes import auth, catalogue, deals, finance, health, leads, portal
+from .routes import auth, catalogue, deals, finance, health, leads, people, portal
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reads=Reads(engine),
             users=UserDirectory(engine),
             catalogue=Catalogue(engine),
+            assignment=AssignmentRules(engine),
             idempotency=IdempotencyStore(engine),
             portal=portal_tokens(settings.secret_key, settings.portal_token_days),
             temporal=TemporalGateway(client, settings.task_queue),
@@ -54,6 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Lead-to-Cash on Temporal. See shared/API.md for the contract.",
     )
     app.add_exception_handler(DomainError, domain_error_handler)
-    for module in (auth, health, leads, deals, portal, catalogue, finance):
+    for module in (auth, health, leads, deals, people, portal, catalogue, finance):
         app.include_router(module.router)
     return app

@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Engine
 
 from adapters.portal_tokens import PortalTokens
+from adapters.storage.assignment import AssignmentRules
 from adapters.storage.catalogue import Catalogue
 from adapters.storage.idempotency import IdempotencyStore
 from adapters.storage.reads import DealRow, Reads
@@ -33,6 +34,7 @@ class Services:
     reads: Reads
     users: UserDirectory
     catalogue: Catalogue
+    assignment: AssignmentRules
     idempotency: IdempotencyStore
     portal: PortalTokens
     temporal: TemporalGateway

@@ -6,6 +6,7 @@ loop, so every call hops onto it with anyio.from_thread.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -30,6 +31,15 @@ from .errors import from_failure
 T = TypeVar("T")
 
 
+def _start_attributes(deal: DealInput) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(DEAL_STAGE, DealStage.QUALIFYING.value),
+            SearchAttributePair(DEAL_OWNER, deal.owner),
+        ]
+    )
+
+
 class TemporalGateway:
     def __init__(self, client: Client, task_queue: str) -> None:
         self.client = client
@@ -45,18 +55,32 @@ class TemporalGateway:
                 id=deal_workflow_id(deal.deal_id),
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(DEAL_STAGE, DealStage.QUALIFYING.value),
-                        SearchAttributePair(DEAL_OWNER, deal.owner),
-                    ]
-                ),
+                search_attributes=_start_attributes(deal),
             )
             return await self.client.execute_update_with_start_workflow(
                 DealWorkflow.opened, start_workflow_operation=operation
             )
 
         return self._call(start)
+
+    def start_deals(self, deals: list[DealInput], concurrency: int = 64) -> None:
+        """Start many deals (an import) without waiting for each to be recorded."""
+
+        async def start_all() -> None:
+            async def start(deal: DealInput) -> None:
+                await self.client.start_workflow(
+                    DealWorkflow.run,
+                    deal,
+                    id=deal_workflow_id(deal.deal_id),
+                    task_queue=self.task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    search_attributes=_start_attributes(deal),
+                )
+
+            for first in range(0, len(deals), concurrency):
+                await asyncio.gather(*(start(d) for d in deals[first : first + concurrency]))
+
+        self._call(start_all)
 
     def update_deal(self, deal_id: str, update: Any, arg: Any) -> Any:
         handle = self.client.get_workflow_handle(deal_workflow_id(deal_id))

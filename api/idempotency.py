@@ -25,18 +25,23 @@ class Idempotency:
         self.key, self.username, self.route = key, username, route
         self.store = services.idempotency
 
-    def derived_id(self) -> str:
+    def derived_id(self, part: str = "") -> str:
         """An id that is the same for every retry with this key (a fresh one without)."""
         if self.key is None:
             return uuid.uuid4().hex
-        return uuid.uuid5(_NAMESPACE, f"{self.username}\x1f{self.route}\x1f{self.key}").hex
+        name = f"{self.username}\x1f{self.route}\x1f{self.key}\x1f{part}"
+        return uuid.uuid5(_NAMESPACE, name).hex
 
-    def _hash(self, body: BaseModel | None) -> str:
-        text = self.route + "\x1f" + (body.model_dump_json() if body is not None else "")
-        return hashlib.sha256(text.encode()).hexdigest()
+    def _hash(self, body: BaseModel | bytes | None) -> str:
+        digest = hashlib.sha256(self.route.encode() + b"\x1f")
+        if isinstance(body, BaseModel):
+            digest.update(body.model_dump_json().encode())
+        elif body is not None:
+            digest.update(body)
+        return digest.hexdigest()
 
     def respond(
-        self, body: BaseModel | None, status_code: int, make: Callable[[], Any]
+        self, body: BaseModel | bytes | None, status_code: int, make: Callable[[], Any]
     ) -> JSONResponse:
         """Answer as before for a known key; otherwise `make` the answer and remember it."""
         request_hash = self._hash(body)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +14,7 @@ from .invoices import Invoice, Payment
 from .leads import Lead, LeadScore
 from .orders import Delivery, DeliveryRequest, Order
 from .policy import DealPolicy
+from .qualification import QualifyDecision
 from .quotes import Quote, QuoteRequest
 from .stages import DealStage
 from .users import Actor
@@ -32,6 +32,7 @@ class DealInput(BaseModel):
     owner: str
     created_by: str
     policy: DealPolicy = Field(default_factory=DealPolicy)
+    notify_owner: bool = True  # an import tells owners through their task list instead
 
 
 class CustomerRef(BaseModel):
@@ -41,12 +42,14 @@ class CustomerRef(BaseModel):
 
 
 class OpenedDeal(BaseModel):
-    """The deal as recorded: matched to a customer, scored, with its creation time."""
+    """The deal as recorded: matched to a customer, scored, with its creation time; or
+    the open deal this lead duplicates (then nothing was recorded)."""
 
     model_config = ConfigDict(frozen=True)
-    customer: CustomerRef
-    score: LeadScore
-    created_at: datetime
+    customer: CustomerRef | None = None
+    score: LeadScore | None = None
+    created_at: datetime | None = None
+    duplicate_of: str | None = None
 
 
 class TimelineEntry(BaseModel):
@@ -80,8 +83,9 @@ class DealState(BaseModel):
 class DealOutcome(BaseModel):
     model_config = ConfigDict(frozen=True)
     deal_id: str
-    stage: DealStage
+    stage: DealStage | None  # None: never became a deal (a duplicate of an open one)
     reason: str | None = None
+    duplicate_of: str | None = None
 
 
 class StageAnswer(BaseModel):
@@ -92,11 +96,6 @@ class StageAnswer(BaseModel):
 
 
 # --- Bodies the API accepts (unknown fields refused) and the commands the workflow takes ---
-
-
-class QualifyDecision(StrEnum):
-    QUALIFY = "qualify"
-    DISQUALIFY = "disqualify"
 
 
 class Qualification(BaseModel):
@@ -166,6 +165,18 @@ class DeliveryCommand(BaseModel):
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     reason: Reason
+
+
+class Reassignment(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    owner: str = Field(min_length=1, max_length=64)
+    reason: Reason | None = None
+
+
+class ReassignCommand(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    body: Reassignment
+    actor: Actor
 
 
 class CancelCommand(BaseModel):

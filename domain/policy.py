@@ -11,6 +11,7 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from .approval import ApprovalPolicy
+from .qualification import QualificationPolicy
 
 
 class DealPolicy(BaseModel):
@@ -19,6 +20,7 @@ class DealPolicy(BaseModel):
     day: timedelta = Field(default=timedelta(days=1), gt=timedelta(0))
     delivery_due_days: int = Field(default=14, ge=1)
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    qualification: QualificationPolicy = Field(default_factory=QualificationPolicy)
 
     def days(self, count: float) -> timedelta:
         return self.day * count

@@ -96,7 +96,7 @@ def test_settings(root: Path) -> Settings:
         task_queue=f"l2c-test-{uuid.uuid4().hex[:8]}",
         secret_key="test-secret-" + uuid.uuid4().hex,
         dev_password=PASSWORD,
-        day_seconds=60,
+        day_seconds=3600,
         public_url=f"http://127.0.0.1:{api_port}",
     )
 
@@ -150,6 +150,9 @@ class Api:
 
     def post(self, path: str, **kw: Any) -> httpx.Response:
         return self.http.post(path, **kw)
+
+    def put(self, path: str, **kw: Any) -> httpx.Response:
+        return self.http.put(path, **kw)
 
 
 @pytest.fixture(scope="session")

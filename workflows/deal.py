@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         DealInput,
         DealOutcome,
         DeliveryCommand,
+        QualifyCommand,
         QualifyDecision,
         TimelineEntry,
     )
@@ -31,11 +32,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.leads import score_lead
     from domain.messages import PortalLink
     from domain.orders import Delivery, Order, apply_delivery, check_delivery, order_from_quote
+    from domain.qualification import FollowUpStep, auto_decision, follow_up_plan
     from domain.quotes import Quote, QuoteStatus
     from domain.stages import DealStage
+    from domain.users import Role
 
     from .activity_options import STORAGE
-    from .search_attributes import CUSTOMER_ID
+    from .search_attributes import CUSTOMER_ID, LEAD_SCORE, LEAD_SOURCE
 
 
 from .deal_commands import DealCommands
@@ -50,7 +53,14 @@ class DealWorkflow(DealCommands):
 
     @workflow.run
     async def run(self, deal: DealInput) -> DealOutcome:
-        await self.open_deal()
+        if not await self.open_deal():
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            return DealOutcome(
+                deal_id=deal.deal_id,
+                stage=None,
+                reason=f"duplicate of open deal {self._duplicate_of}",
+                duplicate_of=self._duplicate_of,
+            )
         try:
             await self.qualify_lead()
             quote = await self.agree_terms()
@@ -67,8 +77,11 @@ class DealWorkflow(DealCommands):
             deal_id=deal.deal_id, stage=self._state.stage, reason=self._state.close_reason
         )
 
-    async def open_deal(self) -> None:
-        """Record the lead, match it to a customer, score it, tell the owner."""
+    async def open_deal(self) -> bool:
+        """Record the lead, match it to a customer, score it, tell the owner.
+
+        False when the contact already has an open deal: then this lead is not a deal.
+        """
         score = score_lead(self._deal.lead)
         opened = await workflow.execute_activity_method(
             StorageActivities.open_deal,
@@ -80,31 +93,76 @@ class DealWorkflow(DealCommands):
             ),
             **STORAGE,
         )
+        if opened.duplicate_of is not None:
+            self._duplicate_of = opened.duplicate_of
+            return False
+        assert opened.customer is not None and opened.created_at is not None
         self._state.customer, self._state.score = opened.customer, opened.score
         self._state.timeline.append(TimelineEntry(at=opened.created_at, stage=DealStage.QUALIFYING))
-        workflow.upsert_search_attributes([CUSTOMER_ID.value_set(opened.customer.customer_id)])
-        self.notify(
-            "lead_assigned",
-            "lead",
-            to_user=self._deal.owner,
-            email=self._deal.lead.email,
-            source=self._deal.lead.source,
-            score=score.score,
-            reasons=[r.model_dump() for r in score.reasons],
+        workflow.upsert_search_attributes(
+            [
+                CUSTOMER_ID.value_set(opened.customer.customer_id),
+                LEAD_SOURCE.value_set(self._deal.lead.source),
+                LEAD_SCORE.value_set(score.score),
+            ]
         )
+        if self._deal.notify_owner:
+            self.notify(
+                "lead_assigned",
+                "lead",
+                to_user=self._deal.owner,
+                email=self._deal.lead.email,
+                source=self._deal.lead.source,
+                score=score.score,
+                reasons=[r.model_dump() for r in score.reasons],
+            )
+        return True
 
     async def qualify_lead(self) -> None:
-        await self.until(lambda: self._qualification is not None)
-        cmd = self._qualification
-        assert cmd is not None
-        decision = cmd.body.decision
-        action = "lead.qualified" if decision is QualifyDecision.QUALIFY else "lead.disqualified"
-        await self.record(action, cmd.actor.username, {"reason": cmd.body.reason})
-        if decision is QualifyDecision.DISQUALIFY:
-            raise DealEnded(
-                DealStage.DISQUALIFIED, cmd.body.reason or "disqualified", cmd.actor.username
-            )
-        await self.enter(DealStage.QUOTING, actor=cmd.actor.username)
+        """Decide by score where the policy says so; else follow up until a human decides."""
+        assert self._state.score is not None
+        auto = auto_decision(self._state.score, self._deal.policy.qualification)
+        if auto is not None:
+            decision, reason, actor = auto.decision, auto.reason, "system"
+        else:
+            cmd = await self.follow_up_until_decided()
+            decision, reason, actor = cmd.body.decision, cmd.body.reason, cmd.actor.username
+        qualified = decision is QualifyDecision.QUALIFY
+        await self.record(
+            "lead.qualified" if qualified else "lead.disqualified",
+            actor,
+            {"reason": reason, "automatic": auto is not None},
+        )
+        if not qualified:
+            raise DealEnded(DealStage.DISQUALIFIED, reason or "disqualified", actor)
+        await self.enter(DealStage.QUOTING, reason, actor)
+
+    async def follow_up_until_decided(self) -> QualifyCommand:
+        """Remind the owner, then escalate to managers, then close the lead as lost."""
+        created = self._state.timeline[0].at
+        for after_days, step in follow_up_plan(self._deal.policy.qualification):
+            due = created + self._deal.policy.days(after_days)
+            if await self.until(lambda: self._qualification is not None, due - workflow.now()):
+                break
+            await self.follow_up(step)
+        assert self._qualification is not None
+        return self._qualification
+
+    async def follow_up(self, step: FollowUpStep) -> None:
+        if step is FollowUpStep.CLOSE:
+            raise DealEnded(DealStage.LOST, "no follow-up: the lead was never qualified")
+        escalate = step is FollowUpStep.ESCALATE
+        self.notify(
+            "lead_escalated" if escalate else "lead_reminder",
+            f"follow-up:{step}",
+            **({"to_role": Role.SALES_MANAGER} if escalate else {"to_user": self._deal.owner}),
+            since=self._state.timeline[0].at.isoformat(),
+        )
+        await self.record(
+            "lead.escalated" if escalate else "lead.reminder_sent",
+            "system",
+            {"owner": self._deal.owner},
+        )
 
     async def agree_terms(self) -> Quote:
         """Quote until the customer accepts and every approver approves the contract."""
@@ -292,12 +350,9 @@ class DealWorkflow(DealCommands):
         await self.bill(quote, BillingEvent(kind="delivery_complete"))
         signed = self._state.contract.signature if self._state.contract else None
         assert signed is not None
-        for index, days in enumerate(installment_days(quote)):
-            if index == 0:
-                continue
+        for index, days in enumerate(installment_days(quote)[1:], start=1):
             due = signed.signed_at + self._deal.policy.days(days)
-            if due > workflow.now():
-                await self.until(lambda: False, timeout=due - workflow.now())
+            await self.until(lambda: False, due - workflow.now())
             await self.bill(quote, BillingEvent(kind="installment", index=index))
 
     async def collect(self) -> None:

@@ -12,10 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.errors import refusals_are_final
-    from activities.storage import (
-        QuoteRecord,
-        StorageActivities,
-    )
+    from activities.storage import OwnerChange, QuoteRecord, StorageActivities
     from domain.access import Action, can
     from domain.approval import ApprovalStep, check_approver
     from domain.deal import (
@@ -26,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         QualifyCommand,
         QuoteAnswerCommand,
         QuoteCommand,
+        ReassignCommand,
         SignCommand,
         StageAnswer,
     )
@@ -37,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
 
     from .activity_options import STORAGE
     from .invoice import CollectionUpdate
-    from .search_attributes import DEAL_AMOUNT
+    from .search_attributes import DEAL_AMOUNT, DEAL_OWNER
 
 
 from .deal_steps import DealSteps
@@ -52,9 +50,60 @@ class DealCommands(DealSteps):
 
     @workflow.update
     async def opened(self) -> DealState:
-        """Answers once the lead is recorded (sent with the start, so POST /leads can wait)."""
-        await workflow.wait_condition(lambda: self._state.customer is not None)
+        """Answers once the lead is recorded and any automatic decision taken (sent with the
+        start, so POST /leads can wait); refused when the contact has an open deal."""
+        await workflow.wait_condition(
+            lambda: (
+                self._duplicate_of is not None
+                or (
+                    self._state.customer is not None and (self._idle or self._state.stage.is_closed)
+                )
+            )
+        )
+        if self._duplicate_of is not None:
+            duplicate = Conflict(f"this contact already has an open deal: {self._duplicate_of}")
+            raise ApplicationError(
+                duplicate.message, duplicate.details(), type="Conflict", non_retryable=True
+            )
         return self._state
+
+    @workflow.update
+    async def reassign(self, cmd: ReassignCommand) -> DealState:
+        """A manager gives the deal to another seller (checked to be one by the API)."""
+        owner = cmd.body.owner
+        await workflow.execute_activity_method(
+            StorageActivities.reassign_owner,
+            OwnerChange(
+                deal_id=self._deal.deal_id,
+                owner=owner,
+                at=workflow.now(),
+                actor=cmd.actor.username,
+                reason=cmd.body.reason,
+            ),
+            **STORAGE,
+        )
+        self._deal = self._deal.model_copy(update={"owner": owner})
+        self._state.owner = owner
+        workflow.upsert_search_attributes([DEAL_OWNER.value_set(owner)])
+        self.notify(
+            "deal_reassigned",
+            f"owner:{owner}:{workflow.now().isoformat()}",
+            to_user=owner,
+            by=cmd.actor.username,
+            reason=cmd.body.reason or "",
+            stage=self._state.stage,
+        )
+        return self._state
+
+    @reassign.validator
+    def _check_reassign(self, cmd: ReassignCommand) -> None:
+        with refusals_are_final():
+            if not can(cmd.actor, Action.ASSIGN_OWNER):
+                raise NotAllowed("only a manager may reassign a deal")
+            if self._state.stage.is_closed:
+                raise WrongStage(f"the deal is already {self._state.stage}")
+            if cmd.body.owner == self._deal.owner:
+                raise Conflict(f"{cmd.body.owner} already owns this deal")
 
     @workflow.update
     async def qualify(self, cmd: QualifyCommand) -> StageAnswer:

@@ -85,6 +85,7 @@ class DealSteps:
         self._delivery_refusals: dict[str, DomainError] = {}
         self._cancel: CancelCommand | None = None
         self._open_version: int | None = None
+        self._duplicate_of: str | None = None
         self._quote_lock = asyncio.Lock()
         self._issued: list[InvoiceDraft] = []
         self._collections: list[workflow.ChildWorkflowHandle[Any, Invoice]] = []
@@ -150,21 +151,22 @@ class DealSteps:
         workflow.upsert_search_attributes([DEAL_STAGE.value_set(stage)])
 
     async def until(self, condition: Callable[[], bool], timeout: timedelta | None = None) -> bool:
-        """Wait for `condition` (False on timeout); a cancellation ends the deal here."""
-        self._idle = True
-        try:
-            await workflow.wait_condition(
-                lambda: self._cancel is not None or condition(), timeout=timeout
-            )
-        except TimeoutError:
-            return False
-        finally:
-            self._idle = False
+        """Wait for `condition`; False if `timeout` passes first. A cancellation ends the deal."""
+        if timeout is None or timeout > timedelta(0):
+            self._idle = True
+            try:
+                await workflow.wait_condition(
+                    lambda: self._cancel is not None or condition(), timeout=timeout
+                )
+            except TimeoutError:
+                pass
+            finally:
+                self._idle = False
         if self._cancel is not None:
             raise DealEnded(
                 DealStage.CANCELLED, self._cancel.body.reason, self._cancel.actor.username
             )
-        return True
+        return condition()
 
     async def record(self, action: str, actor: str, data: dict[str, Any]) -> None:
         await workflow.execute_activity_method(

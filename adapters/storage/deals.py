@@ -10,7 +10,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.approval import ApprovalStep
@@ -55,61 +55,98 @@ class DealStore:
     def open_deal(
         self, deal: DealInput, score: LeadScore, at: datetime, workflow_id: str
     ) -> OpenedDeal:
+        """Record the deal, unless the contact already has an open one (then: that one)."""
         with self.engine.begin() as conn:
             row = conn.execute(
                 select(deals.c.customer_id, deals.c.created_at).where(
                     deals.c.deal_id == deal.deal_id
                 )
             ).first()
-            if row is None:
-                customer = self._match_customer(conn, deal, at)
-                contact_id = self._contact(conn, customer.customer_id, deal, at)
-                conn.execute(
-                    deals.insert().values(
-                        deal_id=deal.deal_id,
-                        workflow_id=workflow_id,
-                        customer_id=customer.customer_id,
-                        contact_id=contact_id,
-                        owner=deal.owner,
-                        created_by=deal.created_by,
-                        source=deal.lead.source,
-                        stage=DealStage.QUALIFYING,
-                        score=score.score,
-                        score_reasons=_dump(score)["reasons"],
-                        lead=_dump(deal.lead),
-                        amount=deal.lead.estimated_value,
-                        currency=deal.lead.currency,
-                        created_at=at,
-                        updated_at=at,
-                    )
+            if row is not None:
+                name = conn.execute(
+                    select(customers.c.name).where(customers.c.customer_id == row.customer_id)
+                ).scalar_one()
+                return OpenedDeal(
+                    customer=CustomerRef(customer_id=row.customer_id, name=name),
+                    score=score,
+                    created_at=row.created_at,
                 )
-                conn.execute(
-                    stage_changes.insert().values(
-                        deal_id=deal.deal_id, seq=0, stage=DealStage.QUALIFYING, at=at
-                    )
+            # Serialize leads of one contact: the loser of a race sees the winner's deal.
+            email_key = deal.lead.email.lower()
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": email_key})
+            open_deal = conn.execute(
+                select(deals.c.deal_id).where(
+                    deals.c.email_key == email_key, deals.c.closed_at.is_(None)
                 )
-                append_event(
-                    conn,
-                    deal.deal_id,
-                    "lead.created",
-                    at,
-                    deal.created_by,
-                    "lead.created",
-                    {
-                        "lead": _dump(deal.lead),
-                        "owner": deal.owner,
-                        "customer_id": customer.customer_id,
-                        "score": _dump(score),
-                    },
+            ).scalar()
+            if open_deal is not None:
+                return OpenedDeal(duplicate_of=open_deal)
+            customer = self._match_customer(conn, deal, at)
+            contact_id = self._contact(conn, customer.customer_id, deal, at)
+            conn.execute(
+                deals.insert().values(
+                    deal_id=deal.deal_id,
+                    workflow_id=workflow_id,
+                    customer_id=customer.customer_id,
+                    contact_id=contact_id,
+                    owner=deal.owner,
+                    created_by=deal.created_by,
+                    source=deal.lead.source,
+                    email_key=email_key,
+                    stage=DealStage.QUALIFYING,
+                    score=score.score,
+                    score_reasons=_dump(score)["reasons"],
+                    lead=_dump(deal.lead),
+                    policy=_dump(deal.policy),
+                    amount=deal.lead.estimated_value,
+                    currency=deal.lead.currency,
+                    created_at=at,
+                    updated_at=at,
                 )
-                return OpenedDeal(customer=customer, score=score, created_at=at)
-            name = conn.execute(
-                select(customers.c.name).where(customers.c.customer_id == row.customer_id)
+            )
+            conn.execute(
+                stage_changes.insert().values(
+                    deal_id=deal.deal_id, seq=0, stage=DealStage.QUALIFYING, at=at
+                )
+            )
+            append_event(
+                conn,
+                deal.deal_id,
+                "lead.created",
+                at,
+                deal.created_by,
+                "lead.created",
+                {
+                    "lead": _dump(deal.lead),
+                    "owner": deal.owner,
+                    "customer_id": customer.customer_id,
+                    "score": _dump(score),
+                },
+            )
+            return OpenedDeal(customer=customer, score=score, created_at=at)
+
+    def reassign(
+        self, deal_id: str, owner: str, at: datetime, actor: str, reason: str | None
+    ) -> None:
+        with self.engine.begin() as conn:
+            previous = conn.execute(
+                select(deals.c.owner).where(deals.c.deal_id == deal_id).with_for_update()
             ).scalar_one()
-            return OpenedDeal(
-                customer=CustomerRef(customer_id=row.customer_id, name=name),
-                score=score,
-                created_at=row.created_at,
+            key = f"owner:{owner}:{at.isoformat()}"
+            if previous != owner:
+                conn.execute(
+                    update(deals)
+                    .where(deals.c.deal_id == deal_id)
+                    .values(owner=owner, updated_at=at)
+                )
+            append_event(
+                conn,
+                deal_id,
+                key,
+                at,
+                actor,
+                "owner.changed",
+                {"from": previous, "to": owner, "reason": reason},
             )
 
     def _match_customer(self, conn: Connection, deal: DealInput, at: datetime) -> CustomerRef:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 
 from domain.approval import ApprovalStep, StepStatus
 from domain.audit import AuditEvent
@@ -331,6 +331,177 @@ class Reads:
             rows = conn.execute(query).all()
         return PriceBook(entries=[PriceBookEntry.model_validate(dict(r._mapping)) for r in rows])
 
+    def open_deals_by_email(self, emails: list[str]) -> dict[str, str]:
+        """e-mail (lower case) -> the open deal of that contact, for the e-mails given."""
+        keys = sorted({e.lower() for e in emails})
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 1000):
+                rows = conn.execute(
+                    select(deals.c.email_key, deals.c.deal_id).where(
+                        deals.c.email_key.in_(keys[start : start + 1000]),
+                        deals.c.closed_at.is_(None),
+                    )
+                )
+                found.update({row.email_key: row.deal_id for row in rows})
+        return found
+
+    def tasks(self, username: str, role: Role, now: datetime) -> list[Task]:
+        """The caller's open tasks: qualify, quote, approve, deliver, chase payment."""
+        tasks: list[Task] = []
+        concerned = deals.c.owner == username
+        if role == Role.OPS:  # ops deliver every deal's order
+            concerned = or_(concerned, deals.c.stage == DealStage.FULFILLING)
+        with self.engine.connect() as conn:
+            mine = conn.execute(
+                select(deals, customers.c.name.label("customer_name"))
+                .join(customers, customers.c.customer_id == deals.c.customer_id)
+                .where(
+                    deals.c.stage.in_(
+                        [DealStage.QUALIFYING, DealStage.QUOTING, DealStage.FULFILLING]
+                    ),
+                    concerned,
+                )
+                .order_by(deals.c.created_at)
+            ).all()
+            open_quotes = set(
+                conn.execute(
+                    select(quotes.c.deal_id).where(
+                        quotes.c.status == "open",
+                        quotes.c.deal_id.in_([d.deal_id for d in mine]),
+                    )
+                ).scalars()
+            )
+            due_dates = dict(
+                conn.execute(
+                    select(orders.c.deal_id, orders.c.due_date).where(
+                        orders.c.deal_id.in_([d.deal_id for d in mine])
+                    )
+                ).all()
+            )
+            overdue = (
+                []
+                if role != Role.FINANCE
+                else conn.execute(
+                    select(invoices)
+                    .where(invoices.c.status == "open", invoices.c.due_date < now)
+                    .order_by(invoices.c.due_date)
+                ).all()
+            )
+        for deal in mine:
+            if deal.stage == DealStage.QUALIFYING and deal.owner == username:
+                tasks.append(
+                    Task(
+                        kind="qualify_lead",
+                        deal_id=deal.deal_id,
+                        title=f"Qualify the lead of {deal.customer_name}",
+                        since=deal.created_at,
+                        due=_follow_up_due(deal),
+                    )
+                )
+            elif deal.stage == DealStage.QUOTING and deal.owner == username:
+                if deal.deal_id not in open_quotes:
+                    tasks.append(
+                        Task(
+                            kind="write_quote",
+                            deal_id=deal.deal_id,
+                            title=f"Send {deal.customer_name} a quote",
+                            since=deal.updated_at,
+                        )
+                    )
+            elif deal.stage == DealStage.FULFILLING:
+                tasks.append(
+                    Task(
+                        kind="deliver",
+                        deal_id=deal.deal_id,
+                        title=f"Deliver the order of {deal.customer_name}",
+                        since=deal.signed_at or deal.updated_at,
+                        due=due_dates.get(deal.deal_id),
+                    )
+                )
+        tasks += [
+            Task(
+                kind="approve",
+                deal_id=p.deal_id,
+                title=(f"Approve the contract of {p.customer_name} ({p.amount} {p.currency})"),
+                since=p.step.requested_at or now,
+            )
+            for p in self.pending_approvals(role, username)
+        ]
+        tasks += [
+            Task(
+                kind="chase_payment",
+                deal_id=i.deal_id,
+                title=f"Chase payment of {i.number} ({i.total - i.paid} {i.currency})",
+                since=i.due_date,
+                due=i.due_date,
+            )
+            for i in overdue
+        ]
+        return tasks
+
+    def customers(self, limit: int, owner: str | None = None) -> list[CustomerSummary]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(customers).order_by(customers.c.name).limit(limit)).all()
+            return [self._customer_summary(conn, row, owner) for row in rows]
+
+    def customer(self, customer_id: str, owner: str | None = None) -> CustomerPage | None:
+        """The customer, its contacts, its deals (only `owner`'s when given) and what it paid."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(customers).where(customers.c.customer_id == customer_id)
+            ).first()
+            if row is None:
+                return None
+            summary = self._customer_summary(conn, row, owner)
+            people = conn.execute(
+                select(contacts.c.name, contacts.c.email, contacts.c.phone)
+                .where(contacts.c.customer_id == customer_id)
+                .order_by(contacts.c.created_at)
+            ).all()
+        page = self.list_deals(
+            owner=owner, stage=None, customer_id=customer_id, source=None, limit=200, cursor=None
+        )
+        return CustomerPage(
+            **summary.model_dump(), deals=page.items, contacts=[dict(p._mapping) for p in people]
+        )
+
+    @staticmethod
+    def _customer_summary(conn: Any, row: Any, owner: str | None) -> CustomerSummary:
+        paid = conn.execute(
+            select(payments.c.currency, func.sum(payments.c.amount).label("amount"))
+            .join(invoices, invoices.c.number == payments.c.invoice_number)
+            .where(invoices.c.customer_id == row.customer_id)
+            .group_by(payments.c.currency)
+            .order_by(payments.c.currency)
+        ).all()
+        open_deals = conn.execute(
+            select(func.count()).where(
+                deals.c.customer_id == row.customer_id,
+                deals.c.closed_at.is_(None),
+                *([deals.c.owner == owner] if owner else []),
+            )
+        ).scalar_one()
+        return CustomerSummary(
+            customer_id=row.customer_id,
+            name=row.name,
+            email_domain=row.email_domain,
+            country=row.country,
+            created_at=row.created_at,
+            open_deals=open_deals,
+            lifetime_value=[{"amount": str(p.amount), "currency": p.currency} for p in paid],
+        )
+
+
+def _follow_up_due(deal: Any) -> datetime | None:
+    """When the owner is reminded, by the policy the deal started with."""
+    from domain.policy import DealPolicy
+
+    if not deal.policy:
+        return None
+    policy = DealPolicy.model_validate(deal.policy)
+    return deal.created_at + policy.days(policy.qualification.remind_after_days)
+
 
 def _contract(row: Any) -> Contract:
     signature = None
@@ -349,3 +520,28 @@ def _contract(row: Any) -> Contract:
         drafted_at=row.drafted_at,
         signature=signature,
     )
+
+
+class Task(BaseModel):
+    """Something a user should do now."""
+
+    kind: str
+    deal_id: str
+    title: str
+    since: datetime
+    due: datetime | None = None
+
+
+class CustomerSummary(BaseModel):
+    customer_id: str
+    name: str
+    email_domain: str | None
+    country: str | None
+    created_at: datetime
+    open_deals: int
+    lifetime_value: list[dict[str, Any]]
+
+
+class CustomerPage(CustomerSummary):
+    contacts: list[dict[str, Any]]
+    deals: list[DealSummary]

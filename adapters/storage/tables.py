@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -33,8 +34,23 @@ users = Table(
     Column("email", String(320), nullable=False),
     Column("password_hash", Text, nullable=False),
     Column("active", Boolean, nullable=False, server_default="true"),
-    Column("country", String(2)),
     Column("created_at", TS, nullable=False),
+)
+
+# A country's leads go to its rep; leads from elsewhere go round-robin.
+territories = Table(
+    "territories",
+    metadata,
+    Column("country", String(2), primary_key=True),
+    Column("username", String(64), ForeignKey("users.username"), nullable=False),
+)
+
+# The round-robin turn (one row).
+assignment_turns = Table(
+    "assignment_turns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("turn", BigInteger, nullable=False),
 )
 
 customers = Table(
@@ -71,10 +87,12 @@ deals = Table(
     Column("owner", String(64), nullable=False),
     Column("created_by", String(64), nullable=False),
     Column("source", String(32), nullable=False),
+    Column("email_key", String(320), nullable=False),
     Column("stage", String(32), nullable=False),
     Column("score", Integer, nullable=False),
     Column("score_reasons", JSONB, nullable=False),
     Column("lead", JSONB, nullable=False),
+    Column("policy", JSONB, nullable=False),
     Column("amount", AMOUNT),
     Column("currency", String(3)),
     Column("created_at", TS, nullable=False),
@@ -86,6 +104,10 @@ deals = Table(
     Index("ix_deals_stage", "stage"),
     Index("ix_deals_customer", "customer_id"),
     Index("ix_deals_created", "created_at", "deal_id"),
+    # One open deal per contact e-mail: a second lead of an open deal is a duplicate.
+    Index(
+        "uq_deals_open_email", "email_key", unique=True, postgresql_where=text("closed_at IS NULL")
+    ),
 )
 
 stage_changes = Table(

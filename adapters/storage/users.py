@@ -24,7 +24,6 @@ class User(BaseModel):
     role: Role
     email: str
     active: bool
-    country: str | None = None
 
 
 DEV_USERS: tuple[tuple[str, Role], ...] = (

@@ -30,9 +30,9 @@ def test_api_and_worker_processes_serve_a_deal_together(live, tmp_path):
             "L2C_SECRET_KEY": s.secret_key,
         }
     )
-    log = open(tmp_path / "processes.log", "ab")
-    worker = subprocess.Popen([l2c_executable(), "worker"], env=env, stdout=log, stderr=log)
-    api = subprocess.Popen([l2c_executable(), "api"], env=env, stdout=log, stderr=log)
+    with open(tmp_path / "processes.log", "ab") as log:
+        worker = subprocess.Popen([l2c_executable(), "worker"], env=env, stdout=log, stderr=log)
+        api = subprocess.Popen([l2c_executable(), "api"], env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
