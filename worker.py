@@ -15,11 +15,13 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.email import EmailActivities
 from activities.finance import FinanceActivities
 from activities.storage import StorageActivities
+from adapters.documents import Documents
 from adapters.email.mailer import Mailer, SmtpConfig
 from adapters.finance.invoices import InvoiceBook
 from adapters.portal_tokens import portal_tokens
 from adapters.storage.db import make_engine
 from adapters.storage.deals import DealStore
+from adapters.storage.reads import Reads
 from adapters.storage.users import UserDirectory
 from adapters.temporal import connect_temporal
 from config import Settings, get_settings
@@ -50,6 +52,7 @@ def build_activities(settings: Settings, engine: Engine) -> list[Any]:
         base_url=settings.base_url,
         tokens=portal_tokens(settings.secret_key, settings.portal_token_days),
         users=UserDirectory(engine),
+        documents=Documents(Reads(engine), settings.seller_name),
     )
     storage = StorageActivities(DealStore(engine))
     finance = FinanceActivities(InvoiceBook(engine))

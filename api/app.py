@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from adapters.documents import Documents
 from adapters.portal_tokens import portal_tokens
 from adapters.storage.assignment import AssignmentRules
 from adapters.storage.catalogue import Catalogue
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             assignment=AssignmentRules(engine),
             idempotency=IdempotencyStore(engine),
             portal=portal_tokens(settings.secret_key, settings.portal_token_days),
+            documents=Documents(Reads(engine), settings.seller_name),
             temporal=TemporalGateway(client, settings.task_queue),
         )
         try:

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Engine
 
+from adapters.documents import Documents
 from adapters.portal_tokens import PortalTokens
 from adapters.storage.assignment import AssignmentRules
 from adapters.storage.catalogue import Catalogue
@@ -37,6 +38,7 @@ class Services:
     assignment: AssignmentRules
     idempotency: IdempotencyStore
     portal: PortalTokens
+    documents: Documents
     temporal: TemporalGateway
 
 

@@ -25,6 +25,16 @@ class PortalLink(BaseModel):
     version: int
 
 
+class Attachment(BaseModel):
+    """A document to attach, rendered when the e-mail is sent: a quote or an invoice."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["quote", "invoice"]
+    deal_id: str | None = None
+    version: int | None = None
+    number: str | None = None
+
+
 class EmailRequest(BaseModel):
     """One e-mail, sent once per `key`. Recipients are addresses, a user, or a role's users."""
 
@@ -39,3 +49,4 @@ class EmailRequest(BaseModel):
     exclude_user: str | None = None
     context: dict[str, Any] = Field(default_factory=dict)
     portal: PortalLink | None = None
+    attachments: list[Attachment] = Field(default_factory=list)

@@ -19,6 +19,7 @@ class DealPolicy(BaseModel):
 
     day: timedelta = Field(default=timedelta(days=1), gt=timedelta(0))
     delivery_due_days: int = Field(default=14, ge=1)
+    quote_lapses_before_lost: int = Field(default=3, ge=1)
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     qualification: QualificationPolicy = Field(default_factory=QualificationPolicy)
 

@@ -30,6 +30,13 @@ T = TypeVar("T")
 PASSWORD = "l2c-test-password"
 
 
+def body_of(message: EmailMessage) -> str:
+    """The plain-text body of a message, attachments or not."""
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
 def wait_for(check: Callable[[], T], timeout: float = 30, what: str = "condition") -> T:
     """Poll until `check` returns something truthy; that value."""
     deadline = time.monotonic() + timeout

@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Any
 
-from tests.conftest import Api, Live, wait_for
+from tests.conftest import Api, Live, body_of, wait_for
 
 PORTAL = re.compile(r"/portal/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
 
@@ -59,8 +59,8 @@ def stage_of(api: Api, deal_id: str) -> str:
 def portal_token(live: Live, to: str, subject_has: str) -> str:
     """The portal token in the newest matching e-mail (waits for it to arrive)."""
     messages = wait_for(lambda: live.mail_to(to, subject_has), 30, f"mail '{subject_has}'")
-    match = PORTAL.search(messages[-1].get_content())
-    assert match, messages[-1].get_content()
+    match = PORTAL.search(body_of(messages[-1]))
+    assert match, body_of(messages[-1])
     return match.group(1)
 
 

@@ -173,7 +173,19 @@ class DealWorkflow(DealCommands):
             await self.enter(DealStage.QUOTING, "contract rejected: quote again")
 
     async def await_accepted_quote(self) -> Quote:
-        await self.until(lambda: self._answer is not None)
+        """Wait for the customer's answer to the open quote. A quote that lapses tells the
+        owner, who may send a new version; too many lapses lose the deal."""
+        while True:
+            seen = self._open_version
+            lapses_in = self._quote(seen).valid_until - workflow.now() if seen else None
+            if await self.until(
+                lambda: self._answer is not None or self._open_version != seen, lapses_in
+            ):
+                if self._answer is not None:
+                    break
+                continue  # a new version replaced it: wait on the new one's validity
+            assert seen is not None
+            await self.lapse(seen)
         answer = self._answer
         assert answer is not None
         status = QuoteStatus.ACCEPTED if answer.accept else QuoteStatus.REJECTED
@@ -196,6 +208,22 @@ class DealWorkflow(DealCommands):
                 DealStage.LOST, f"quote rejected: {answer.reason or 'no reason'}", "customer"
             )
         return quote
+
+    async def lapse(self, version: int) -> None:
+        self._set_quote_status(version, QuoteStatus.EXPIRED)
+        self._open_version = None
+        self._lapses += 1
+        await workflow.execute_activity_method(
+            StorageActivities.set_quote_status,
+            QuoteStatusChange(deal_id=self._deal.deal_id, version=version,
+                              status=QuoteStatus.EXPIRED, at=workflow.now(), actor="system"),
+            **STORAGE,
+        )
+        limit = self._deal.policy.quote_lapses_before_lost
+        if self._lapses >= limit:
+            raise DealEnded(DealStage.LOST, f"{self._lapses} quotes lapsed without an answer")
+        self.notify("quote_expired", f"quote:{version}:expired", to_user=self._deal.owner,
+                    version=version, lapses=self._lapses, limit=limit)
 
     async def await_approval(self, quote: Quote) -> bool:
         """Draft the contract, then ask each approval step in turn; False on a rejection."""

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         StageAnswer,
     )
     from domain.errors import Conflict, NotAllowed, WrongStage
-    from domain.messages import PortalLink
+    from domain.messages import Attachment, PortalLink
     from domain.orders import Order, check_delivery
     from domain.quotes import Quote, QuoteStatus, price_quote
     from domain.stages import DealStage
@@ -143,6 +143,8 @@ class DealCommands(DealSteps):
                 f"quote:{version}",
                 to=[self._deal.lead.email],
                 portal=PortalLink(action="quote", version=version),
+                attachments=[Attachment(kind="quote", deal_id=self._deal.deal_id,
+                                        version=version)],
                 quote=quote.model_dump(mode="json"),
             )
             return quote

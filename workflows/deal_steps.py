@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.errors import Conflict, DomainError, NotAllowed, WrongStage
     from domain.invoices import Invoice
-    from domain.messages import EmailRequest
+    from domain.messages import Attachment, EmailRequest
     from domain.quotes import Quote, QuoteStatus
     from domain.stages import DealStage
     from domain.users import Actor
@@ -86,6 +86,7 @@ class DealSteps:
         self._cancel: CancelCommand | None = None
         self._open_version: int | None = None
         self._duplicate_of: str | None = None
+        self._lapses = 0
         self._quote_lock = asyncio.Lock()
         self._issued: list[InvoiceDraft] = []
         self._collections: list[workflow.ChildWorkflowHandle[Any, Invoice]] = []
@@ -110,6 +111,7 @@ class DealSteps:
                 "invoice_issued",
                 f"invoice:{invoice.number}",
                 to=[self._deal.lead.email],
+                attachments=[Attachment(kind="invoice", number=invoice.number)],
                 invoice=invoice.model_dump(mode="json"),
             )
             self._collections.append(
@@ -186,7 +188,7 @@ class DealSteps:
         """Send an e-mail in the background; the deal does not wait for the mail server."""
         routing = {
             k: context.pop(k)
-            for k in ("to", "to_user", "to_role", "exclude_user", "portal")
+            for k in ("to", "to_user", "to_role", "exclude_user", "portal", "attachments")
             if k in context
         }
         request = EmailRequest(
@@ -230,6 +232,9 @@ class DealSteps:
         self._state.approvals = [
             step if s.index == step.index else s for s in self._state.approvals
         ]
+
+    def _quote(self, version: int) -> Quote:
+        return next(q for q in self._state.quotes if q.version == version)
 
     def _set_quote_status(self, version: int, status: QuoteStatus) -> Quote:
         quote = next(q for q in self._state.quotes if q.version == version)

@@ -8,16 +8,18 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from adapters.documents import Documents
 from adapters.portal_tokens import PortalTokens
 from adapters.storage.tables import emails
 from adapters.storage.users import UserDirectory
-from domain.messages import EmailRequest, NoRecipients
+from domain.messages import Attachment, EmailRequest, NoRecipients
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -45,8 +47,10 @@ class Mailer:
         base_url: str,
         tokens: PortalTokens,
         users: UserDirectory,
+        documents: Documents,
     ) -> None:
         self.engine = engine
+        self.documents = documents
         self.seller = seller
         self.smtp = smtp
         self.sender = sender
@@ -98,6 +102,7 @@ class Mailer:
                         recipients=self._recipients(request),
                         subject=subject,
                         body=body,
+                        attachments=[a.model_dump(mode="json") for a in request.attachments],
                         message_id=message_id(request.key),
                         status="pending",
                         created_at=datetime.now(UTC),
@@ -107,7 +112,7 @@ class Mailer:
                 row = conn.execute(select(emails).where(emails.c.key == request.key)).one()
         if row.status == "sent":
             return str(row.message_id)
-        self._deliver(row.recipients, row.subject, row.body, row.message_id, row.created_at)
+        self._deliver(row)
         with self.engine.begin() as conn:
             conn.execute(
                 update(emails)
@@ -116,16 +121,18 @@ class Mailer:
             )
         return str(row.message_id)
 
-    def _deliver(
-        self, recipients: list[str], subject: str, body: str, msg_id: str, created_at: datetime
-    ) -> None:
+    def _deliver(self, row: Any) -> None:
         message = EmailMessage()
         message["From"] = self.sender
-        message["To"] = ", ".join(recipients)
-        message["Subject"] = subject
-        message["Message-ID"] = msg_id
-        message["Date"] = format_datetime(created_at)
-        message.set_content(body)
+        message["To"] = ", ".join(row.recipients)
+        message["Subject"] = row.subject
+        message["Message-ID"] = row.message_id
+        message["Date"] = format_datetime(row.created_at)
+        message.set_content(row.body)
+        for ref in row.attachments:
+            name, content = self.documents.attachment(Attachment.model_validate(ref))
+            message.add_attachment(content, maintype="application", subtype="pdf",
+                                   filename=name)
         with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=30) as client:
             if self.smtp.starttls:
                 client.starttls()

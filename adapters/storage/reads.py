@@ -306,6 +306,14 @@ class Reads:
             ).first()
         return None if row is None else (_invoice(row), row.owner)
 
+    def invoice_customer(self, number: str) -> str:
+        with self.engine.connect() as conn:
+            return str(conn.execute(
+                select(customers.c.name)
+                .join(invoices, invoices.c.customer_id == customers.c.customer_id)
+                .where(invoices.c.number == number)
+            ).scalar_one())
+
     def payment(self, reference: str) -> Payment | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(payments).where(payments.c.reference == reference)).first()

@@ -283,6 +283,7 @@ emails = Table(
     Column("recipients", JSONB, nullable=False),
     Column("subject", Text, nullable=False),
     Column("body", Text, nullable=False),
+    Column("attachments", JSONB, nullable=False, server_default="[]"),
     Column("message_id", String(200), nullable=False),
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),

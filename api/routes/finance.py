@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from adapters.finance.ledger import read_trial_balance
 from domain.access import Action, can
@@ -33,6 +34,17 @@ def list_invoices(
     return services.reads.invoices(
         deal_id=deal_id, customer_id=customer_id, status=status, owner=owner, limit=limit
     )
+
+
+@router.get("/invoices/{number}.pdf", response_model=None)
+def get_invoice_pdf(number: str, user: CurrentUser, services: ServicesDep) -> Response:
+    found = services.reads.invoice(number)
+    if found is None or not can(user, Action.VIEW_INVOICES, found[1]):
+        raise NotFound("invoice not found")
+    content = services.documents.invoice(number)
+    assert content is not None
+    return Response(content, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{number}.pdf"'})
 
 
 @router.get("/invoices/{number}")

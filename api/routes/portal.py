@@ -69,6 +69,17 @@ def show(token: str, request: Request, services: ServicesDep) -> Response:
     return templates.TemplateResponse(request, "portal.html", {"view": view, "token": token})
 
 
+@router.get("/portal/{token}/pdf", response_model=None)
+def quote_pdf(token: str, services: ServicesDep) -> Response:
+    """The quote as the PDF the customer received."""
+    claim = _claim(token, services, "quote")
+    content = services.documents.quote(claim.deal_id, claim.version)
+    if content is None:
+        raise NotFound("this link is not valid or has expired")
+    return Response(content, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="quote-v{claim.version}.pdf"'})
+
+
 def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 

@@ -19,7 +19,7 @@ from adapters.storage.tables import (
     quotes,
 )
 from domain.audit import AuditEvent, first_broken_link
-from tests.conftest import wait_for
+from tests.conftest import body_of, wait_for
 from tests.flows import lead_body, portal_token, quote_body, stage_of
 from workflows.deal import DealWorkflow
 from workflows.ids import deal_workflow_id
@@ -94,6 +94,11 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
     assert len(listed) == 1 and listed[0]["total"] == "2636.65"
     number = listed[0]["number"]
     assert finance.get(f"/invoices/{number}").json()["status"] == "open"
+    pdf = finance.get(f"/invoices/{number}.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert b"%PDF" in pdf.content[:8]
+    invoice_mail = wait_for(lambda: live.mail_to(lead["email"], number), 30, "invoice mail")
+    assert [a.get_filename() for a in invoice_mail[0].iter_attachments()] == [f"{number}.pdf"]
     paid = finance.post(
         "/payments",
         json={
@@ -161,9 +166,7 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
     )
     assert {status for _, status in outbox} == {"sent"}
     arrived = wait_for(
-        lambda: [
-            m for m in live.mail() if deal_id in m.get_content() or number in str(m["Subject"])
-        ],
+        lambda: [m for m in live.mail() if deal_id in body_of(m) or number in str(m["Subject"])],
         10,
         "mails",
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 19:58:13.193746
+Create Date: 2026-11-26 20:07:51.611937
 """
 from alembic import op
 import sqlalchemy as sa
@@ -55,6 +55,7 @@ def upgrade() -> None:
     sa.Column('recipients', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('subject', sa.Text(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('attachments', postgresql.JSONB(astext_type=sa.Text()), server_default='[]', nullable=False),
     sa.Column('message_id', sa.String(length=200), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),

@@ -1,0 +1,132 @@
+"""Documents as PDF: the quote the customer receives and the invoices we send.
+
+Rendered from the stored records with a fixed creation date, so the same record always
+gives the same file (a resent e-mail carries the same attachment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from fpdf import FPDF
+
+from adapters.storage.reads import Reads
+from domain.invoices import Invoice
+from domain.messages import Attachment
+from domain.quotes import Quote
+
+
+def _text(value: object) -> str:
+    # The PDF core fonts speak Latin-1; anything else prints as '?' rather than failing.
+    return str(value).encode("latin-1", "replace").decode("latin-1")
+
+
+class _Document(FPDF):  # type: ignore[misc]
+    def __init__(self, title: str, created: datetime, seller: str) -> None:
+        super().__init__(format="A4")
+        self.set_creation_date(created)
+        self.set_title(_text(title))
+        self.set_author(_text(seller))
+        self.set_auto_page_break(True, margin=15)
+        self.add_page()
+        self.set_font("Helvetica", "B", 16)
+        self.cell(0, 10, _text(title), new_x="LMARGIN", new_y="NEXT")
+        self.set_font("Helvetica", size=10)
+
+    def line_of(self, text: str) -> None:
+        self.cell(0, 6, _text(text), new_x="LMARGIN", new_y="NEXT")
+
+    def rows(self, header: tuple[str, ...], rows: Iterable[tuple[object, ...]],
+             widths: tuple[int, ...]) -> None:
+        self.set_font("Helvetica", size=8)
+        align = ("LEFT", "LEFT", *["RIGHT"] * (len(header) - 2))
+        with self.table(col_widths=widths, text_align=align) as table:
+            table.row([_text(h) for h in header])
+            for row in rows:
+                table.row([_text(cell) for cell in row])
+        self.set_font("Helvetica", size=10)
+
+
+def quote_pdf(quote: Quote, deal_id: str, customer: str, contact: str, seller: str) -> bytes:
+    doc = _Document(f"Quote {deal_id}/v{quote.version}", quote.issued_at, seller)
+    doc.line_of(f"From: {seller}")
+    doc.line_of(f"To: {customer}, attn. {contact}")
+    doc.line_of(f"Issued: {quote.issued_at:%Y-%m-%d}   Valid until: {quote.valid_until:%Y-%m-%d}")
+    doc.ln(4)
+    doc.rows(
+        ("SKU", "Item", "Qty", "Unit price", "Discount", "Net", "Tax", "Total"),
+        ((line.sku, line.name, line.quantity, line.unit_price,
+          f"{line.discount} ({line.discount_pct} %)", line.net,
+          f"{line.tax} ({line.tax_rate} %)", line.total) for line in quote.lines),
+        (24, 40, 10, 20, 24, 20, 24, 22),
+    )
+    doc.ln(4)
+    for label, amount in (("Subtotal", quote.subtotal), ("Discount", quote.discount_total),
+                          ("Tax", quote.tax_total), ("Total", quote.total)):
+        doc.line_of(f"{label}: {amount} {quote.currency}")
+    doc.ln(2)
+    doc.line_of(f"Billing: {quote.billing_plan.kind.replace('_', ' ')}; "
+                f"payment terms {quote.payment_terms_days} days")
+    return bytes(doc.output())
+
+
+def invoice_pdf(invoice: Invoice, customer: str, seller: str) -> bytes:
+    doc = _Document(f"Invoice {invoice.number}", invoice.issued_at, seller)
+    doc.line_of(f"From: {seller}")
+    doc.line_of(f"To: {customer}")
+    doc.line_of(f"Issued: {invoice.issued_at:%Y-%m-%d}   Due: {invoice.due_date:%Y-%m-%d}")
+    doc.line_of(f"Deal: {invoice.deal_id}")
+    doc.ln(4)
+    doc.rows(
+        ("SKU", "Description", "Qty", "Unit price", "Net", "Tax", "Total"),
+        ((line.sku, line.description, line.quantity, line.unit_price, line.net,
+          f"{line.tax} ({line.tax_rate} %)", line.total) for line in invoice.lines),
+        (24, 56, 10, 20, 22, 26, 22),
+    )
+    doc.ln(4)
+    for label, amount in (("Net", invoice.net_total), ("Tax", invoice.tax_total),
+                          ("Total", invoice.total), ("Paid", invoice.paid),
+                          ("Balance", invoice.balance)):
+        doc.line_of(f"{label}: {amount} {invoice.currency}")
+    doc.ln(2)
+    doc.line_of(f"Please pay by {invoice.due_date:%Y-%m-%d} quoting {invoice.number}.")
+    return bytes(doc.output())
+
+
+class Documents:
+    """Finds a stored quote or invoice and renders it, for e-mails and downloads."""
+
+    def __init__(self, reads: Reads, seller: str) -> None:
+        self.reads = reads
+        self.seller = seller
+
+    def quote(self, deal_id: str, version: int) -> bytes | None:
+        state = self.reads.deal_state(deal_id)
+        if state is None:
+            return None
+        quote = next((q for q in state.quotes if q.version == version), None)
+        if quote is None or state.customer is None:
+            return None
+        return quote_pdf(quote, deal_id, state.customer.name, str(state.contact.get("name")),
+                         self.seller)
+
+    def invoice(self, number: str) -> bytes | None:
+        found = self.reads.invoice(number)
+        if found is None:
+            return None
+        return invoice_pdf(found[0], self.reads.invoice_customer(number), self.seller)
+
+    def attachment(self, ref: Attachment) -> tuple[str, bytes]:
+        """The file an e-mail carries; a missing record is a bug, not a retry."""
+        if ref.kind == "quote":
+            assert ref.deal_id is not None and ref.version is not None
+            content = self.quote(ref.deal_id, ref.version)
+            name = f"quote-{ref.deal_id[:8]}-v{ref.version}.pdf"
+        else:
+            assert ref.number is not None
+            content = self.invoice(ref.number)
+            name = f"{ref.number}.pdf"
+        if content is None:
+            raise LookupError(f"nothing to attach for {ref}")
+        return name, content
