@@ -179,7 +179,8 @@ class DealWorkflow(DealCommands):
             seen = self._open_version
             lapses_in = self._quote(seen).valid_until - workflow.now() if seen else None
             if await self.until(
-                lambda: self._answer is not None or self._open_version != seen, lapses_in
+                lambda seen=seen: self._answer is not None or self._open_version != seen,
+                lapses_in,
             ):
                 if self._answer is not None:
                     break
@@ -215,15 +216,26 @@ class DealWorkflow(DealCommands):
         self._lapses += 1
         await workflow.execute_activity_method(
             StorageActivities.set_quote_status,
-            QuoteStatusChange(deal_id=self._deal.deal_id, version=version,
-                              status=QuoteStatus.EXPIRED, at=workflow.now(), actor="system"),
+            QuoteStatusChange(
+                deal_id=self._deal.deal_id,
+                version=version,
+                status=QuoteStatus.EXPIRED,
+                at=workflow.now(),
+                actor="system",
+            ),
             **STORAGE,
         )
         limit = self._deal.policy.quote_lapses_before_lost
         if self._lapses >= limit:
             raise DealEnded(DealStage.LOST, f"{self._lapses} quotes lapsed without an answer")
-        self.notify("quote_expired", f"quote:{version}:expired", to_user=self._deal.owner,
-                    version=version, lapses=self._lapses, limit=limit)
+        self.notify(
+            "quote_expired",
+            f"quote:{version}:expired",
+            to_user=self._deal.owner,
+            version=version,
+            lapses=self._lapses,
+            limit=limit,
+        )
 
     async def await_approval(self, quote: Quote) -> bool:
         """Draft the contract, then ask each approval step in turn; False on a rejection."""

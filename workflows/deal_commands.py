@@ -143,8 +143,7 @@ class DealCommands(DealSteps):
                 f"quote:{version}",
                 to=[self._deal.lead.email],
                 portal=PortalLink(action="quote", version=version),
-                attachments=[Attachment(kind="quote", deal_id=self._deal.deal_id,
-                                        version=version)],
+                attachments=[Attachment(kind="quote", deal_id=self._deal.deal_id, version=version)],
                 quote=quote.model_dump(mode="json"),
             )
             return quote
