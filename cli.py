@@ -99,6 +99,29 @@ def add_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Check the hash chain of every deal (or one); name each first broken link."""
+    from adapters.storage.db import make_engine
+    from adapters.storage.reads import Reads
+    from domain.audit import first_broken_link
+
+    if settings.database_url is None:
+        print("l2c audit verify: DATABASE_URL is not set", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url, pool_size=1)
+    reads = Reads(engine)
+    deal_ids = [args.deal] if args.deal else reads.deal_ids()
+    broken = 0
+    for deal_id in deal_ids:
+        seq = first_broken_link(reads.history(deal_id))
+        if seq is not None:
+            broken += 1
+            print(f"BROKEN deal {deal_id}: event {seq} does not match its hash chain")
+    engine.dispose()
+    print(f"{len(deal_ids)} deal(s) checked, {broken} broken")
+    return 1 if broken else 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="l2c", description="Lead-to-Cash on Temporal")
     commands = root.add_subparsers(dest="command", required=True)
@@ -118,6 +141,11 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--email", required=True)
     add.add_argument("--password", help="or set L2C_NEW_USER_PASSWORD")
+    audit = commands.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
+        dest="audit_command", required=True
+    )
+    verify = audit.add_parser("verify", help="check every deal's hash chain (exit 1 if broken)")
+    verify.add_argument("--deal", help="only this deal id")
     return root
 
 
@@ -132,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         "worker": lambda: worker(settings),
         "migrate": lambda: migrate(settings),
         "users": lambda: add_user(settings, args),
+        "audit": lambda: audit_verify(settings, args),
     }
     code = handlers[args.command]()
     sys.stdout.flush()

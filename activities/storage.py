@@ -78,6 +78,7 @@ class ApprovalStepRecord(BaseModel):
     deal_id: str
     contract_version: int
     step: ApprovalStep
+    action: str  # approval.requested | escalated | approved | rejected | withdrawn
     at: datetime
     actor: str
 
@@ -137,7 +138,7 @@ class StorageActivities:
     @activity.defn(name="update_approval_step")
     def update_approval_step(self, cmd: ApprovalStepRecord) -> None:
         self.deals.update_approval_step(
-            cmd.deal_id, cmd.contract_version, cmd.step, cmd.at, cmd.actor
+            cmd.deal_id, cmd.contract_version, cmd.step, cmd.action, cmd.at, cmd.actor
         )
 
     @activity.defn(name="record_signature")

@@ -37,8 +37,9 @@ class _Document(FPDF):  # type: ignore[misc]
     def line_of(self, text: str) -> None:
         self.cell(0, 6, _text(text), new_x="LMARGIN", new_y="NEXT")
 
-    def rows(self, header: tuple[str, ...], rows: Iterable[tuple[object, ...]],
-             widths: tuple[int, ...]) -> None:
+    def rows(
+        self, header: tuple[str, ...], rows: Iterable[tuple[object, ...]], widths: tuple[int, ...]
+    ) -> None:
         self.set_font("Helvetica", size=8)
         align = ("LEFT", "LEFT", *["RIGHT"] * (len(header) - 2))
         with self.table(col_widths=widths, text_align=align) as table:
@@ -56,18 +57,34 @@ def quote_pdf(quote: Quote, deal_id: str, customer: str, contact: str, seller: s
     doc.ln(4)
     doc.rows(
         ("SKU", "Item", "Qty", "Unit price", "Discount", "Net", "Tax", "Total"),
-        ((line.sku, line.name, line.quantity, line.unit_price,
-          f"{line.discount} ({line.discount_pct} %)", line.net,
-          f"{line.tax} ({line.tax_rate} %)", line.total) for line in quote.lines),
+        (
+            (
+                line.sku,
+                line.name,
+                line.quantity,
+                line.unit_price,
+                f"{line.discount} ({line.discount_pct} %)",
+                line.net,
+                f"{line.tax} ({line.tax_rate} %)",
+                line.total,
+            )
+            for line in quote.lines
+        ),
         (24, 40, 10, 20, 24, 20, 24, 22),
     )
     doc.ln(4)
-    for label, amount in (("Subtotal", quote.subtotal), ("Discount", quote.discount_total),
-                          ("Tax", quote.tax_total), ("Total", quote.total)):
+    for label, amount in (
+        ("Subtotal", quote.subtotal),
+        ("Discount", quote.discount_total),
+        ("Tax", quote.tax_total),
+        ("Total", quote.total),
+    ):
         doc.line_of(f"{label}: {amount} {quote.currency}")
     doc.ln(2)
-    doc.line_of(f"Billing: {quote.billing_plan.kind.replace('_', ' ')}; "
-                f"payment terms {quote.payment_terms_days} days")
+    doc.line_of(
+        f"Billing: {quote.billing_plan.kind.replace('_', ' ')}; "
+        f"payment terms {quote.payment_terms_days} days"
+    )
     return bytes(doc.output())
 
 
@@ -80,14 +97,28 @@ def invoice_pdf(invoice: Invoice, customer: str, seller: str) -> bytes:
     doc.ln(4)
     doc.rows(
         ("SKU", "Description", "Qty", "Unit price", "Net", "Tax", "Total"),
-        ((line.sku, line.description, line.quantity, line.unit_price, line.net,
-          f"{line.tax} ({line.tax_rate} %)", line.total) for line in invoice.lines),
+        (
+            (
+                line.sku,
+                line.description,
+                line.quantity,
+                line.unit_price,
+                line.net,
+                f"{line.tax} ({line.tax_rate} %)",
+                line.total,
+            )
+            for line in invoice.lines
+        ),
         (24, 56, 10, 20, 22, 26, 22),
     )
     doc.ln(4)
-    for label, amount in (("Net", invoice.net_total), ("Tax", invoice.tax_total),
-                          ("Total", invoice.total), ("Paid", invoice.paid),
-                          ("Balance", invoice.balance)):
+    for label, amount in (
+        ("Net", invoice.net_total),
+        ("Tax", invoice.tax_total),
+        ("Total", invoice.total),
+        ("Paid", invoice.paid),
+        ("Balance", invoice.balance),
+    ):
         doc.line_of(f"{label}: {amount} {invoice.currency}")
     doc.ln(2)
     doc.line_of(f"Please pay by {invoice.due_date:%Y-%m-%d} quoting {invoice.number}.")
@@ -108,8 +139,9 @@ class Documents:
         quote = next((q for q in state.quotes if q.version == version), None)
         if quote is None or state.customer is None:
             return None
-        return quote_pdf(quote, deal_id, state.customer.name, str(state.contact.get("name")),
-                         self.seller)
+        return quote_pdf(
+            quote, deal_id, state.customer.name, str(state.contact.get("name")), self.seller
+        )
 
     def invoice(self, number: str) -> bytes | None:
         found = self.reads.invoice(number)

@@ -1,4 +1,9 @@
-"""Who must approve a contract: value and maximum discount decide the steps, in order."""
+"""Who must approve a contract: value and maximum discount decide the steps.
+
+A band lists roles in order; a nested list is a group of roles asked at the same time
+(`["sales_manager", ["finance", "admin"]]`). A step not decided in time is reminded, then
+escalated to the next role up, who may then decide it too.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +11,42 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import Conflict, NotApprover
 from .quotes import Quote
 from .users import Actor, Role
 
+ESCALATES_TO: dict[Role, Role] = {
+    Role.SALES_REP: Role.SALES_MANAGER,
+    Role.SALES_MANAGER: Role.ADMIN,
+    Role.FINANCE: Role.ADMIN,
+    Role.OPS: Role.ADMIN,
+}
+
 
 class ApprovalBand(BaseModel):
-    """Deals within these limits need these roles, one after the other."""
+    """Deals within these limits need these roles, group after group."""
 
     model_config = ConfigDict(frozen=True)
 
     max_discount_pct: Decimal | None = None  # inclusive; None: no limit
     below_value: Decimal | None = None  # exclusive, net of tax, in the quote's currency
-    roles: list[Role] = Field(min_length=1)
+    roles: list[Role | list[Role]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _groups_not_empty(self) -> ApprovalBand:
+        if any(isinstance(group, list) and not group for group in self.roles):
+            raise ValueError("a parallel group needs at least one role")
+        return self
 
     def covers(self, quote: Quote) -> bool:
         if self.max_discount_pct is not None and quote.max_discount_pct > self.max_discount_pct:
             return False
         return self.below_value is None or quote.net_total < self.below_value
+
+    def groups(self) -> list[list[Role]]:
+        return [group if isinstance(group, list) else [group] for group in self.roles]
 
 
 DEFAULT_BANDS = [
@@ -42,10 +63,11 @@ DEFAULT_BANDS = [
 
 
 class StepStatus(StrEnum):
-    WAITING = "waiting"  # an earlier step is still undecided
+    WAITING = "waiting"  # an earlier group is still undecided
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # another step rejected the contract first
 
 
 class ApprovalStep(BaseModel):
@@ -53,23 +75,38 @@ class ApprovalStep(BaseModel):
 
     index: int
     role: Role
+    group: int = 0
     status: StepStatus = StepStatus.WAITING
     requested_at: datetime | None = None
     decided_at: datetime | None = None
     decided_by: str | None = None
     comment: str | None = None
+    escalated_to: Role | None = None
+    carried_over: bool = False  # approved in an earlier round, and nothing got worse since
+
+    def may_decide(self, role: Role | None) -> bool:
+        return role is not None and role in (self.role, self.escalated_to)
 
 
 class ApprovalPolicy(BaseModel):
-    """The first band that covers a quote gives its approval steps."""
+    """The first band that covers a quote gives its approval steps; undecided steps are
+    reminded and then escalated after these many policy days."""
 
     model_config = ConfigDict(frozen=True)
 
     bands: list[ApprovalBand] = Field(default_factory=lambda: list(DEFAULT_BANDS), min_length=1)
+    remind_after_days: float = Field(default=1, gt=0)
+    escalate_after_days: float = Field(default=2, gt=0)
 
     def steps_for(self, quote: Quote) -> list[ApprovalStep]:
         band = next((b for b in self.bands if b.covers(quote)), self.bands[-1])
-        return [ApprovalStep(index=i, role=role) for i, role in enumerate(band.roles)]
+        steps: list[ApprovalStep] = []
+        for group, roles in enumerate(band.groups()):
+            steps += [
+                ApprovalStep(index=len(steps) + i, role=role, group=group)
+                for i, role in enumerate(roles)
+            ]
+        return steps
 
 
 def pending_step(steps: list[ApprovalStep]) -> ApprovalStep | None:
@@ -77,12 +114,51 @@ def pending_step(steps: list[ApprovalStep]) -> ApprovalStep | None:
 
 
 def check_approver(steps: list[ApprovalStep], actor: Actor, owner: str) -> ApprovalStep:
-    """The step `actor` may decide now, or the reason they may not."""
+    """The pending step `actor` may decide now, or the reason they may not."""
     if actor.username == owner:
         raise NotApprover("the deal owner cannot approve their own deal")
-    step = pending_step(steps)
-    if step is None:
+    pending = [s for s in steps if s.status is StepStatus.PENDING]
+    if not pending:
         raise Conflict("no approval step is pending")
-    if actor.role is not step.role:
-        raise NotApprover(f"the pending step is for {step.role}, not {actor.role}")
-    return step
+    for step in pending:
+        if step.may_decide(actor.role):
+            return step
+    roles = ", ".join(sorted({s.role for s in pending}))
+    raise NotApprover(f"the pending steps are for {roles}, not {actor.role}")
+
+
+def terms_not_worse(before: Quote, after: Quote) -> bool:
+    """Nothing an approver signed off got worse: the largest discount, the payment terms,
+    the billing plan. Value is judged by the bands: a deal that grows into a higher band
+    gets that band's extra roles, and they are asked."""
+    return (
+        after.currency == before.currency
+        and after.max_discount_pct <= before.max_discount_pct
+        and after.payment_terms_days <= before.payment_terms_days
+        and after.billing_plan == before.billing_plan
+    )
+
+
+def carry_over(
+    steps: list[ApprovalStep], earlier: list[ApprovalStep], before: Quote, after: Quote
+) -> list[ApprovalStep]:
+    """Keep the approvals of roles that approved the earlier contract when nothing got worse."""
+    if not terms_not_worse(before, after):
+        return steps
+    approved = {s.role: s for s in earlier if s.status is StepStatus.APPROVED}
+    kept = []
+    for step in steps:
+        if step.role in approved:
+            was = approved[step.role]
+            step = step.model_copy(
+                update={
+                    "status": StepStatus.APPROVED,
+                    "requested_at": was.requested_at,
+                    "decided_at": was.decided_at,
+                    "decided_by": was.decided_by,
+                    "comment": was.comment,
+                    "carried_over": True,
+                }
+            )
+        kept.append(step)
+    return kept

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .billing_plans import Installments, Milestones, OnDelivery, Upfront
-from .money import round_money
+from .money import exact, round_money
 from .quotes import Quote, QuoteLine
 
 
@@ -67,17 +67,21 @@ def _billed(issued: list[InvoiceDraft]) -> dict[str, tuple[Decimal, Decimal]]:
 
 def _share_line(
     line: QuoteLine,
-    share: Decimal,
-    final: bool,
+    done_after: Decimal,
     billed: tuple[Decimal, Decimal],
     currency: str,
     description: str,
     quantity: Decimal,
 ) -> InvoiceLine:
-    if final:
-        net, tax = line.net - billed[0], line.tax - billed[1]
-    else:
-        net, tax = round_money(line.net * share, currency), round_money(line.tax * share, currency)
+    """Bill up to `done_after` (a fraction) of the line, minus what earlier invoices billed.
+
+    Rounding the running total rather than each share keeps every share non-negative and
+    makes the share that completes the line take exactly what is left.
+    """
+    with exact():
+        done_after = min(done_after, Decimal(1))
+        net = round_money(line.net * done_after, currency) - billed[0]
+        tax = round_money(line.tax * done_after, currency) - billed[1]
     return InvoiceLine(
         sku=line.sku,
         description=description,
@@ -105,16 +109,15 @@ def _draft(quote: Quote, key: str, lines: list[InvoiceLine]) -> InvoiceDraft:
 
 
 def bill_share(
-    quote: Quote, key: str, percent: Decimal, final: bool, issued: list[InvoiceDraft], label: str
+    quote: Quote, key: str, done_pct: Decimal, issued: list[InvoiceDraft], label: str
 ) -> InvoiceDraft:
-    """`percent` of every line; the `final` share takes what is left."""
+    """Every line billed up to `done_pct` percent in all (this invoice and the earlier)."""
     billed = _billed(issued)
     zero = (Decimal(0), Decimal(0))
     lines = [
         _share_line(
             line,
-            percent / 100,
-            final,
+            done_pct / 100,
             billed.get(line.sku, zero),
             quote.currency,
             f"{line.name} ({label})",
@@ -135,12 +138,10 @@ def bill_delivery(quote: Quote, event: BillingEvent, issued: list[InvoiceDraft])
         if quantity <= 0:
             continue
         before = event.delivered_before.get(line.sku, Decimal(0))
-        final = before + quantity >= line.quantity
         lines.append(
             _share_line(
                 line,
-                quantity / line.quantity,
-                final,
+                (before + quantity) / line.quantity,
                 billed.get(line.sku, zero),
                 quote.currency,
                 f"{line.name}, delivery {event.reference}",
@@ -158,22 +159,21 @@ def invoices_for(
     if isinstance(plan, OnDelivery) and event.kind == "delivery":
         return [bill_delivery(quote, event, issued)]
     if isinstance(plan, Upfront) and event.kind == "signature":
-        return [bill_share(quote, "upfront", Decimal(100), True, issued, "upfront")]
+        return [bill_share(quote, "upfront", Decimal(100), issued, "upfront")]
     if isinstance(plan, Milestones) and event.kind in ("signature", "delivery_complete"):
         return _milestones(quote, plan, event, issued)
     if isinstance(plan, Installments) and event.kind == "installment":
-        share = Decimal(100) / plan.count
-        final = event.index == plan.count - 1
+        done = Decimal(100) * (event.index + 1) / plan.count
         label = f"installment {event.index + 1} of {plan.count}"
-        return [bill_share(quote, f"installment:{event.index}", share, final, issued, label)]
+        return [bill_share(quote, f"installment:{event.index}", done, issued, label)]
     return []
 
 
 def _milestones(
     quote: Quote, plan: Milestones, event: BillingEvent, issued: list[InvoiceDraft]
 ) -> list[InvoiceDraft]:
-    # Signature milestones are billed before delivery ones, so the share that completes
-    # 100 % in that order is the one that takes the rest.
+    # Signature milestones are billed before delivery ones; each bills up to the running
+    # percentage in that order.
     order = ("signature", "delivery_complete")
     ranked = sorted(enumerate(plan.milestones), key=lambda pair: order.index(pair[1].trigger))
     drafts: list[InvoiceDraft] = []
@@ -183,16 +183,7 @@ def _milestones(
         if milestone.trigger != event.kind:
             continue
         label = f"{milestone.percent} % at {milestone.trigger.replace('_', ' ')}"
-        drafts.append(
-            bill_share(
-                quote,
-                f"milestone:{index}",
-                milestone.percent,
-                done == 100,
-                [*issued, *drafts],
-                label,
-            )
-        )
+        drafts.append(bill_share(quote, f"milestone:{index}", done, [*issued, *drafts], label))
     return drafts
 
 

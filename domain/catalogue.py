@@ -31,7 +31,7 @@ class PriceBookEntry(BaseModel):
     sku: Sku
     name: str = Field(min_length=1, max_length=200)
     kind: ProductKind
-    unit_price: Annotated[ExactDecimal, Field(ge=0, max_digits=18)]
+    unit_price: Annotated[ExactDecimal, Field(ge=0, le=10**12)]
     currency: Currency
     tax_rate: Percent
     term_months: int | None = Field(default=None, ge=1, le=120)

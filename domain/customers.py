@@ -38,9 +38,9 @@ _LEGAL_FORMS = re.compile(
 
 def company_key(name: str) -> str:
     """`ACME GmbH.`, `Acme` and ` acme  gmbh` are one company."""
-    key = _LEGAL_FORMS.sub(" ", name.lower())
-    key = re.sub(r"[^0-9a-z]+", " ", key)
-    return " ".join(key.split()) or name.strip().lower()
+    key = _LEGAL_FORMS.sub(" ", name.casefold())
+    key = re.sub(r"[\W_]+", " ", key)  # any letter of any script counts, punctuation not
+    return " ".join(key.split()) or name.strip().casefold()
 
 
 def company_domain(email_domain: str) -> str | None:

@@ -51,8 +51,11 @@ def _lines(*postings: Posting) -> list[Posting]:
     return [p for p in postings if p.debit or p.credit]
 
 
-def invoice_entry(number: str, draft: InvoiceDraft) -> JournalEntry:
-    """Invoice issued: receivable for the total, revenue deferred until recognized, tax owed."""
+def invoice_entry(number: str, draft: InvoiceDraft) -> JournalEntry | None:
+    """Invoice issued: receivable for the total, revenue deferred until recognized, tax owed.
+    An invoice of nothing moves no money, so it posts nothing."""
+    if draft.total == 0 and draft.net_total == 0:
+        return None
     return JournalEntry(
         key=f"invoice:{number}",
         memo=f"Invoice {number}",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from contextlib import AbstractContextManager
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -51,6 +52,12 @@ def _no_float(value: Any) -> Any:
 
 Currency = Annotated[str, BeforeValidator(_currency)]
 ExactDecimal = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False)]
+
+
+def exact() -> AbstractContextManager[object]:
+    """Arithmetic wide enough that no product or sum of amounts we accept is ever rounded
+    by Decimal itself (its default keeps only 28 digits); only round_money rounds."""
+    return localcontext(prec=80)
 
 
 def minor_unit(currency: str) -> Decimal:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .billing_plans import BillingPlan
 from .catalogue import Percent, PriceBook, ProductKind, Sku
 from .errors import QuoteInvalid
-from .money import Currency, ExactDecimal, round_money
+from .money import Currency, ExactDecimal, exact, round_money
 
 Quantity = Annotated[ExactDecimal, Field(gt=0, le=1_000_000, decimal_places=3)]
 
@@ -106,10 +106,11 @@ def price_line(request: QuoteLineRequest, book: PriceBook, currency: str, index:
         raise QuoteInvalid(reason, field=("lines", index, "sku"))
     if not entry.active:
         raise QuoteInvalid(f"{request.sku} is not sold any more", field=("lines", index, "sku"))
-    gross = round_money(entry.unit_price * request.quantity, currency)
-    discount = round_money(gross * request.discount_pct / 100, currency)
-    net = gross - discount
-    tax = round_money(net * entry.tax_rate / 100, currency)
+    with exact():
+        gross = round_money(entry.unit_price * request.quantity, currency)
+        discount = round_money(gross * request.discount_pct / 100, currency)
+        net = gross - discount
+        tax = round_money(net * entry.tax_rate / 100, currency)
     return QuoteLine(
         sku=entry.sku,
         name=entry.name,

@@ -8,7 +8,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.storage import (
-        ContractRecord,
         DeliveryRecord,
         OpenDeal,
         OrderRecord,
@@ -16,9 +15,8 @@ with workflow.unsafe.imports_passed_through():
         SignatureRecord,
         StorageActivities,
     )
-    from domain.approval import ApprovalStep, StepStatus
     from domain.billing import BillingEvent, installment_days
-    from domain.contract import Signature, draft_contract
+    from domain.contract import Signature
     from domain.deal import (
         DealInput,
         DealOutcome,
@@ -236,70 +234,6 @@ class DealWorkflow(DealCommands):
             lapses=self._lapses,
             limit=limit,
         )
-
-    async def await_approval(self, quote: Quote) -> bool:
-        """Draft the contract, then ask each approval step in turn; False on a rejection."""
-        await self.enter(DealStage.AWAITING_APPROVAL)
-        version = (self._state.contract.version + 1) if self._state.contract else 1
-        contract = draft_contract(
-            version,
-            self._deal.deal_id,
-            self._customer_name,
-            self._deal.lead.contact_name,
-            quote,
-            workflow.now(),
-        )
-        steps = self._deal.policy.approval.steps_for(quote)
-        await workflow.execute_activity_method(
-            StorageActivities.save_contract,
-            ContractRecord(deal_id=self._deal.deal_id, contract=contract, steps=steps),
-            **STORAGE,
-        )
-        self._state.contract, self._state.approvals = contract, steps
-        for step in steps:
-            if not await self.ask_approver(version, step, quote):
-                return False
-        return True
-
-    async def ask_approver(self, version: int, step: ApprovalStep, quote: Quote) -> bool:
-        step = step.model_copy(
-            update={"status": StepStatus.PENDING, "requested_at": workflow.now()}
-        )
-        await self._save_step(version, step, "system")
-        self.notify(
-            "approval_requested",
-            f"approval:{version}:{step.index}",
-            to_role=step.role,
-            exclude_user=self._deal.owner,
-            role=step.role,
-            total=str(quote.total),
-            currency=quote.currency,
-            max_discount=str(quote.max_discount_pct),
-        )
-        await self.until(lambda: self._decision is not None)
-        cmd = self._decision
-        assert cmd is not None
-        approved = cmd.body.decision == "approve"
-        step = step.model_copy(
-            update={
-                "status": StepStatus.APPROVED if approved else StepStatus.REJECTED,
-                "decided_at": workflow.now(),
-                "decided_by": cmd.actor.username,
-                "comment": cmd.body.comment,
-            }
-        )
-        await self._save_step(version, step, cmd.actor.username)
-        self._decision = None
-        if not approved:
-            self.notify(
-                "approval_rejected",
-                f"approval:{version}:{step.index}:rejected",
-                to_user=self._deal.owner,
-                role=step.role,
-                decided_by=cmd.actor.username,
-                comment=cmd.body.comment or "",
-            )
-        return approved
 
     async def await_signature(self, quote: Quote) -> None:
         await self.enter(DealStage.AWAITING_SIGNATURE)

@@ -38,10 +38,10 @@ with workflow.unsafe.imports_passed_through():
     from .search_attributes import DEAL_AMOUNT, DEAL_OWNER
 
 
-from .deal_steps import DealSteps
+from .deal_approval import DealApproval
 
 
-class DealCommands(DealSteps):
+class DealCommands(DealApproval):
     """Queries, Updates and signals of the deal workflow."""
 
     @workflow.query
@@ -174,16 +174,25 @@ class DealCommands(DealSteps):
 
     @workflow.update
     async def decide_approval(self, cmd: ApprovalCommand) -> list[ApprovalStep]:
-        self._decision = cmd
-        await self._settled(lambda: self._decision is not cmd)
+        self._decision_seq += 1
+        update_id = f"decision-{self._decision_seq}"
+        self._decisions.append((update_id, cmd))
+        await self._settled(lambda: update_id in self._decided)
+        refusal = self._decided.get(update_id)
+        if refusal is not None:
+            raise ApplicationError(
+                refusal.message, refusal.details(), type=type(refusal).__name__, non_retryable=True
+            )
         return self._state.approvals
 
     @decide_approval.validator
     def _check_decision(self, cmd: ApprovalCommand) -> None:
         with refusals_are_final():
             self._require_stage(DealStage.AWAITING_APPROVAL)
-            self._free(self._decision, "another decision")
-            check_approver(self._state.approvals, cmd.actor, self._deal.owner)
+            step = check_approver(self._state.approvals, cmd.actor, self._deal.owner)
+            for _, queued in self._decisions:
+                if check_approver(self._state.approvals, queued.actor, self._deal.owner) == step:
+                    raise Conflict(f"the {step.role} step is already being decided")
 
     @workflow.update
     async def sign_contract(self, cmd: SignCommand) -> StageAnswer:

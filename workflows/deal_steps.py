@@ -79,7 +79,10 @@ class DealSteps:
         # Command slots, filled by update handlers, emptied by the run loop.
         self._qualification: QualifyCommand | None = None
         self._answer: QuoteAnswerCommand | None = None
-        self._decision: ApprovalCommand | None = None
+        self._decisions: list[tuple[str, ApprovalCommand]] = []  # (key, command), in order
+        self._decided: dict[str, DomainError | None] = {}  # key -> refusal, if any
+        self._decision_seq = 0
+        self._approved_quote: Quote | None = None  # the quote of the latest approval round
         self._signature: SignCommand | None = None
         self._deliveries: list[DeliveryCommand] = []
         self._delivery_refusals: dict[str, DomainError] = {}
@@ -217,13 +220,16 @@ class DealSteps:
                     "an e-mail of deal %s failed: %s", self._deal.deal_id, outcome
                 )
 
-    async def _save_step(self, version: int, step: ApprovalStep, actor: str) -> None:
+    async def _save_step(
+        self, version: int, step: ApprovalStep, action: str, actor: str = "system"
+    ) -> None:
         await workflow.execute_activity_method(
             StorageActivities.update_approval_step,
             ApprovalStepRecord(
                 deal_id=self._deal.deal_id,
                 contract_version=version,
                 step=step,
+                action=action,
                 at=workflow.now(),
                 actor=actor,
             ),

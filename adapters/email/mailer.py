@@ -131,8 +131,7 @@ class Mailer:
         message.set_content(row.body)
         for ref in row.attachments:
             name, content = self.documents.attachment(Attachment.model_validate(ref))
-            message.add_attachment(content, maintype="application", subtype="pdf",
-                                   filename=name)
+            message.add_attachment(content, maintype="application", subtype="pdf", filename=name)
         with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=30) as client:
             if self.smtp.starttls:
                 client.starttls()

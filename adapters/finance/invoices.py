@@ -89,7 +89,9 @@ class InvoiceBook:
                     due_date=invoice.due_date,
                 )
             )
-            post_entry(conn, invoice_entry(number, draft), issued_at, deal_id)
+            entry = invoice_entry(number, draft)
+            if entry is not None:
+                post_entry(conn, entry, issued_at, deal_id)
             append_event(
                 conn,
                 deal_id,

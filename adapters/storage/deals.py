@@ -353,6 +353,7 @@ class DealStore:
                     "version": contract.version,
                     "sha256": contract.sha256,
                     "approval_roles": [step.role for step in steps],
+                    "carried_over": [step.role for step in steps if step.carried_over],
                 },
             )
 
@@ -366,10 +367,19 @@ class DealStore:
             "decided_at": step.decided_at,
             "decided_by": step.decided_by,
             "comment": step.comment,
+            "grp": step.group,
+            "escalated_to": step.escalated_to,
+            "carried_over": step.carried_over,
         }
 
     def update_approval_step(
-        self, deal_id: str, contract_version: int, step: ApprovalStep, at: datetime, actor: str
+        self,
+        deal_id: str,
+        contract_version: int,
+        step: ApprovalStep,
+        action: str,
+        at: datetime,
+        actor: str,
     ) -> None:
         with self.engine.begin() as conn:
             values = self._step(step)
@@ -386,14 +396,15 @@ class DealStore:
             append_event(
                 conn,
                 deal_id,
-                f"approval:{contract_version}:{step.index}:{step.status}",
+                f"approval:{contract_version}:{step.index}:{action}",
                 at,
                 actor,
-                f"approval.{step.status}",
+                action,
                 {
                     "contract_version": contract_version,
                     "step": step.index,
                     "role": step.role,
+                    "escalated_to": step.escalated_to,
                     "comment": step.comment,
                 },
             )

@@ -171,18 +171,7 @@ class Reads:
             ),
             quotes=[Quote.model_validate({**q.document, "status": q.status}) for q in quote_rows],
             contract=None if contract is None else _contract(contract),
-            approvals=[
-                ApprovalStep(
-                    index=s.idx,
-                    role=s.role,
-                    status=s.status,
-                    requested_at=s.requested_at,
-                    decided_at=s.decided_at,
-                    decided_by=s.decided_by,
-                    comment=s.comment,
-                )
-                for s in steps
-            ],
+            approvals=[_step(s) for s in steps],
             order=None if order is None else Order.model_validate(dict(order._mapping)),
             deliveries=[Delivery.model_validate(dict(d._mapping)) for d in delivered],
             invoices=[_invoice(i) for i in invoice_rows],
@@ -233,6 +222,12 @@ class Reads:
             ),
         )
 
+    def deal_ids(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(select(deals.c.deal_id).order_by(deals.c.created_at)).scalars()
+            )
+
     def history(self, deal_id: str) -> list[AuditEvent]:
         with self.engine.connect() as conn:
             return deal_events(conn, deal_id)
@@ -250,7 +245,7 @@ class Reads:
             .join(deals, deals.c.deal_id == approval_steps.c.deal_id)
             .join(customers, customers.c.customer_id == deals.c.customer_id)
             .where(
-                approval_steps.c.role == role,
+                or_(approval_steps.c.role == role, approval_steps.c.escalated_to == role),
                 approval_steps.c.status == StepStatus.PENDING,
                 deals.c.stage == DealStage.AWAITING_APPROVAL,
                 deals.c.owner != username,
@@ -267,9 +262,7 @@ class Reads:
                 customer_name=r.customer_name,
                 amount=r.amount,
                 currency=r.currency,
-                step=ApprovalStep(
-                    index=r.idx, role=r.role, status=r.status, requested_at=r.requested_at
-                ),
+                step=_step(r),
             )
             for r in rows
         ]
@@ -308,11 +301,13 @@ class Reads:
 
     def invoice_customer(self, number: str) -> str:
         with self.engine.connect() as conn:
-            return str(conn.execute(
-                select(customers.c.name)
-                .join(invoices, invoices.c.customer_id == customers.c.customer_id)
-                .where(invoices.c.number == number)
-            ).scalar_one())
+            return str(
+                conn.execute(
+                    select(customers.c.name)
+                    .join(invoices, invoices.c.customer_id == customers.c.customer_id)
+                    .where(invoices.c.number == number)
+                ).scalar_one()
+            )
 
     def payment(self, reference: str) -> Payment | None:
         with self.engine.connect() as conn:
@@ -509,6 +504,21 @@ def _follow_up_due(deal: Any) -> datetime | None:
         return None
     policy = DealPolicy.model_validate(deal.policy)
     return deal.created_at + policy.days(policy.qualification.remind_after_days)
+
+
+def _step(row: Any) -> ApprovalStep:
+    return ApprovalStep(
+        index=row.idx,
+        role=row.role,
+        group=row.grp,
+        status=row.status,
+        requested_at=row.requested_at,
+        decided_at=row.decided_at,
+        decided_by=row.decided_by,
+        comment=row.comment,
+        escalated_to=row.escalated_to,
+        carried_over=row.carried_over,
+    )
 
 
 def _contract(row: Any) -> Contract:

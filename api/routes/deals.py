@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from adapters.storage.reads import DealPage, PendingApproval
 from domain.access import Action, sees_all_deals
 from domain.approval import ApprovalStep
-from domain.audit import AuditEvent
+from domain.audit import AuditEvent, first_broken_link
 from domain.catalogue import PriceBook
 from domain.deal import (
     ApprovalCommand,
@@ -86,6 +87,24 @@ def get_deal(deal_id: str, user: CurrentUser, services: ServicesDep) -> DealStat
 def deal_history(deal_id: str, user: CurrentUser, services: ServicesDep) -> list[AuditEvent]:
     visible_deal(deal_id, user, services)
     return services.reads.history(deal_id)
+
+
+class ChainCheck(BaseModel):
+    deal_id: str
+    events: int
+    intact: bool
+    first_broken_seq: int | None
+
+
+@router.get("/deals/{deal_id}/history/verify")
+def verify_history(deal_id: str, user: CurrentUser, services: ServicesDep) -> ChainCheck:
+    """Recompute the deal's audit hash chain: intact, or the first event that was altered."""
+    visible_deal(deal_id, user, services)
+    events = services.reads.history(deal_id)
+    broken = first_broken_link(events)
+    return ChainCheck(
+        deal_id=deal_id, events=len(events), intact=broken is None, first_broken_seq=broken
+    )
 
 
 @router.post("/deals/{deal_id}/qualify")

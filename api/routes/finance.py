@@ -43,8 +43,11 @@ def get_invoice_pdf(number: str, user: CurrentUser, services: ServicesDep) -> Re
         raise NotFound("invoice not found")
     content = services.documents.invoice(number)
     assert content is not None
-    return Response(content, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{number}.pdf"'})
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{number}.pdf"'},
+    )
 
 
 @router.get("/invoices/{number}")

@@ -76,8 +76,11 @@ def quote_pdf(token: str, services: ServicesDep) -> Response:
     content = services.documents.quote(claim.deal_id, claim.version)
     if content is None:
         raise NotFound("this link is not valid or has expired")
-    return Response(content, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="quote-v{claim.version}.pdf"'})
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="quote-v{claim.version}.pdf"'},
+    )
 
 
 def _ip(request: Request) -> str | None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 20:07:51.611937
+Create Date: 2026-11-26 20:12:28.653567
 """
 from alembic import op
 import sqlalchemy as sa
@@ -176,8 +176,11 @@ def upgrade() -> None:
     sa.Column('deal_id', sa.String(length=40), nullable=False),
     sa.Column('contract_version', sa.Integer(), nullable=False),
     sa.Column('idx', sa.Integer(), nullable=False),
+    sa.Column('grp', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=32), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('escalated_to', sa.String(length=32), nullable=True),
+    sa.Column('carried_over', sa.Boolean(), nullable=False),
     sa.Column('requested_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('decided_by', sa.String(length=64), nullable=True),

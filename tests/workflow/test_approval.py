@@ -1,0 +1,183 @@
+"""Contract approval: bands, parallel steps, double decisions, re-approval, reminders,
+escalation, and the audit chain catching a row changed behind l2c's back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from domain.approval import ApprovalBand, ApprovalPolicy
+from domain.policy import DealPolicy
+from domain.qualification import QualificationPolicy
+from domain.users import Role
+from tests.conftest import wait_for
+from tests.flows import lead_email, portal_token, quote_body, stage_of, start_deal, to_approval
+
+DISCOUNTED = quote_body(lines=[{"sku": "GW-100", "quantity": "10", "discount_pct": "15"}])
+BIG = quote_body(lines=[{"sku": "L2C-SEAT", "quantity": "600"}])  # 288,000.00 net
+
+
+def steps(api, deal_id):
+    return [(s["role"], s["status"]) for s in api.get(f"/deals/{deal_id}").json()["approvals"]]
+
+
+def decide(api, deal_id, decision="approve", comment=None):
+    body = {"decision": decision} | ({"comment": comment} if comment else {})
+    return api.post(f"/deals/{deal_id}/approvals", json=body)
+
+
+def test_a_discount_over_ten_percent_needs_the_manager_then_finance(live, as_user):
+    rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
+    deal_id = to_approval(live, rep, DISCOUNTED)["deal_id"]
+    assert steps(rep, deal_id) == [("sales_manager", "pending"), ("finance", "waiting")]
+    assert decide(finance, deal_id).status_code == 403  # not finance's turn yet
+    assert decide(manager, deal_id).status_code == 200
+    assert steps(rep, deal_id) == [("sales_manager", "approved"), ("finance", "pending")]
+    assert deal_id in [a["deal_id"] for a in finance.get("/approvals").json()]
+    assert decide(finance, deal_id).status_code == 200
+    assert stage_of(rep, deal_id) == "AWAITING_SIGNATURE"
+
+
+def test_a_quarter_million_needs_three_approvers_in_order(live, as_user):
+    rep = as_user("rep1")
+    deal_id = to_approval(live, rep, BIG)["deal_id"]
+    assert [r for r, _ in steps(rep, deal_id)] == ["sales_manager", "finance", "admin"]
+    for role, user in (("sales_manager", "manager"), ("finance", "finance"), ("admin", "admin")):
+        assert dict(steps(rep, deal_id))[role] == "pending"
+        assert decide(as_user(user), deal_id).status_code == 200
+    assert stage_of(rep, deal_id) == "AWAITING_SIGNATURE"
+
+
+def parallel_policy(**timing) -> DealPolicy:
+    band = ApprovalBand(roles=[Role.SALES_MANAGER, [Role.FINANCE, Role.ADMIN]])
+    return DealPolicy(
+        day=timing.pop("day", timedelta(hours=1)),
+        approval=ApprovalPolicy(bands=[band], **timing),
+        qualification=QualificationPolicy(auto_qualify_at=None, auto_disqualify_below=None),
+    )
+
+
+def to_approval_with(live, rep, policy) -> str:
+    deal_id = start_deal(live, "rep1", policy)
+    rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"})
+    rep.post(f"/deals/{deal_id}/quotes", json=quote_body())
+    token = portal_token(live, lead_email(rep, deal_id), "Your quote")
+    rep.http.post(f"/portal/{token}/accept")
+    return deal_id
+
+
+def test_a_parallel_group_is_asked_at_once(live, as_user):
+    rep = as_user("rep1")
+    deal_id = to_approval_with(live, rep, parallel_policy())
+    decide(as_user("manager"), deal_id)
+    assert steps(rep, deal_id) == [
+        ("sales_manager", "approved"),
+        ("finance", "pending"),
+        ("admin", "pending"),
+    ]
+    assert decide(as_user("admin"), deal_id).status_code == 200
+    assert stage_of(rep, deal_id) == "AWAITING_APPROVAL"
+    assert decide(as_user("finance"), deal_id).status_code == 200
+    assert stage_of(rep, deal_id) == "AWAITING_SIGNATURE"
+
+
+def test_one_decision_counts_when_two_arrive_at_once(live, as_user):
+    rep, manager = as_user("rep1"), as_user("manager")
+    deal_id = to_approval(live, rep)["deal_id"]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda d: decide(manager, deal_id, d), ["approve", "reject"]))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200, 409], [a.text for a in answers]
+    events = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
+    assert events.count("approval.approved") + events.count("approval.rejected") == 1
+    assert decide(manager, deal_id).status_code == 409  # decided, the deal moved on
+
+
+def test_after_a_rejection_only_the_steps_that_need_it_are_asked_again(live, as_user):
+    rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
+    deal_id = to_approval(live, rep, DISCOUNTED)["deal_id"]
+    decide(manager, deal_id, comment="ok with me")
+    decide(finance, deal_id, "reject", "15 % is too much")
+    assert stage_of(rep, deal_id) == "QUOTING"
+    assert steps(rep, deal_id) == [("sales_manager", "approved"), ("finance", "rejected")]
+    better = quote_body(lines=[{"sku": "GW-100", "quantity": "10", "discount_pct": "12"}])
+    rep.post(f"/deals/{deal_id}/quotes", json=better)
+    token = portal_token(live, lead_email(rep, deal_id), "(version 2)")
+    rep.http.post(f"/portal/{token}/accept")
+    state = rep.get(f"/deals/{deal_id}").json()
+    assert state["contract"]["version"] == 2
+    assert [(s["role"], s["status"], s["carried_over"]) for s in state["approvals"]] == [
+        ("sales_manager", "approved", True),
+        ("finance", "pending", False),
+    ]
+    # A worse revision (a bigger discount) is asked of everybody again.
+    decide(finance, deal_id, "reject", "still no")
+    worse = quote_body(lines=[{"sku": "GW-100", "quantity": "10", "discount_pct": "20"}])
+    rep.post(f"/deals/{deal_id}/quotes", json=worse)
+    token = portal_token(live, lead_email(rep, deal_id), "(version 3)")
+    rep.http.post(f"/portal/{token}/accept")
+    assert steps(rep, deal_id) == [("sales_manager", "pending"), ("finance", "waiting")]
+
+
+def test_a_slow_approver_is_reminded_then_escalated(live, as_user):
+    rep, admin = as_user("rep1"), as_user("admin")
+    policy = parallel_policy(day=timedelta(seconds=1), remind_after_days=1, escalate_after_days=2)
+    deal_id = to_approval_with(live, rep, policy)
+    company = rep.get(f"/deals/{deal_id}").json()["customer"]["name"]
+    wait_for(lambda: live.mail_to("manager@", f"Reminder: {company}"), 30, "the reminder")
+    wait_for(
+        lambda: live.mail_to("admin@", f"Escalated to you: approval of {company}"),
+        30,
+        "the escalation",
+    )
+    step = rep.get(f"/deals/{deal_id}").json()["approvals"][0]
+    assert (step["role"], step["status"], step["escalated_to"]) == (
+        "sales_manager",
+        "pending",
+        "admin",
+    )
+    assert any(a["deal_id"] == deal_id for a in admin.get("/approvals").json())
+    assert decide(admin, deal_id).status_code == 200  # the admin decides the escalated step
+    assert steps(rep, deal_id)[0] == ("sales_manager", "approved")
+    actions = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
+    assert (
+        actions.index("approval.requested")
+        < actions.index("approval.escalated")
+        < actions.index("approval.approved")
+    )
+
+
+def test_the_audit_chain_catches_a_row_changed_in_postgres(live, as_user):
+    rep = as_user("rep1")
+    deal_id = to_approval(live, rep)["deal_id"]
+    check = rep.get(f"/deals/{deal_id}/history/verify").json()
+    assert check["intact"] and check["events"] >= 6
+    with live.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE audit_events SET data = jsonb_set(data, '{total}', "
+                "'\"1.00\"') WHERE deal_id = :d AND action = 'quote.created'"
+            ),
+            {"d": deal_id},
+        )
+        seq = conn.execute(
+            text("SELECT seq FROM audit_events WHERE deal_id = :d AND action = 'quote.created'"),
+            {"d": deal_id},
+        ).scalar_one()
+    check = rep.get(f"/deals/{deal_id}/history/verify").json()
+    assert (check["intact"], check["first_broken_seq"]) == (False, seq)
+    env = dict(os.environ, DATABASE_URL=live.settings.database_url or "")
+    cli = subprocess.run(
+        [str(Path(sys.executable).parent / "l2c"), "audit", "verify", "--deal", deal_id],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 1
+    assert f"BROKEN deal {deal_id}: event {seq}" in cli.stdout
