@@ -27,8 +27,9 @@ from adapters.temporal import connect_temporal
 from config import Settings, get_settings
 from workflows.deal import DealWorkflow
 from workflows.invoice import InvoiceWorkflow
+from workflows.revenue import RevenueWorkflow
 
-WORKFLOWS = [DealWorkflow, InvoiceWorkflow]
+WORKFLOWS = [DealWorkflow, InvoiceWorkflow, RevenueWorkflow]
 ACTIVITY_THREADS = 16
 # Pure libraries our domain models use lazily (e-mail validation); safe to share.
 PASSTHROUGH = ("email_validator", "idna", "dns")
@@ -71,6 +72,12 @@ def build_activities(settings: Settings, engine: Engine) -> list[Any]:
         storage.record_delivery,
         finance.issue_invoice,
         finance.record_payment,
+        finance.write_off_invoice,
+        finance.issue_credit_note,
+        finance.recognize_revenue,
+        finance.close_cancelled_deal,
+        storage.cancel_order,
+        storage.read_credit_exposure,
         email.send_email,
     ]
 

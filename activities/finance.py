@@ -1,15 +1,16 @@
-"""Activities that issue invoices and record payments, each posted to the ledger."""
+"""Activities that move money: invoices, payments, credit notes, write-offs, revenue."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from temporalio import activity
 
 from domain.billing import InvoiceDraft
-from domain.invoices import Invoice, Payment
+from domain.invoices import CreditNote, Invoice, Payment
 
 from .errors import refusals_are_final
 
@@ -22,6 +23,41 @@ class IssueInvoice(BaseModel):
     draft: InvoiceDraft
     issued_at: datetime
     day: timedelta
+
+
+class WriteOff(BaseModel):
+    number: str
+    at: datetime
+    actor: str
+    reason: str
+
+
+class IssueCreditNote(BaseModel):
+    number: str
+    amount: Decimal
+    reason: str
+    at: datetime
+    actor: str
+    request_key: str
+
+
+class CreditNoteIssued(BaseModel):
+    note: CreditNote
+    invoice: Invoice
+
+
+class RecognizeRevenue(BaseModel):
+    deal_id: str
+    key: str
+    memo: str
+    amount: Decimal
+    currency: str
+    at: datetime
+
+
+class CloseCancelled(BaseModel):
+    deal_id: str
+    at: datetime
 
 
 class FinanceActivities:
@@ -37,3 +73,22 @@ class FinanceActivities:
     def record_payment(self, payment: Payment) -> Invoice:
         with refusals_are_final():
             return self.invoices.record_payment(payment)
+
+    @activity.defn(name="write_off_invoice")
+    def write_off_invoice(self, cmd: WriteOff) -> Invoice:
+        return self.invoices.write_off(cmd.number, cmd.at, cmd.actor, cmd.reason)
+
+    @activity.defn(name="issue_credit_note")
+    def issue_credit_note(self, cmd: IssueCreditNote) -> CreditNoteIssued:
+        note, invoice = self.invoices.credit_note(
+            cmd.number, cmd.amount, cmd.reason, cmd.at, cmd.actor, cmd.request_key
+        )
+        return CreditNoteIssued(note=note, invoice=invoice)
+
+    @activity.defn(name="recognize_revenue")
+    def recognize_revenue(self, cmd: RecognizeRevenue) -> None:
+        self.invoices.recognize(cmd.deal_id, cmd.key, cmd.memo, cmd.amount, cmd.currency, cmd.at)
+
+    @activity.defn(name="close_cancelled_deal")
+    def close_cancelled_deal(self, cmd: CloseCancelled) -> None:
+        self.invoices.close_cancelled(cmd.deal_id, cmd.at)

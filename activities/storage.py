@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -94,6 +95,17 @@ class OrderRecord(BaseModel):
     order: Order
 
 
+class CreditQuery(BaseModel):
+    deal_id: str
+    currency: str
+
+
+class OrderCancellation(BaseModel):
+    deal_id: str
+    at: datetime
+    actor: str
+
+
 class DeliveryRecord(BaseModel):
     deal_id: str
     delivery: Delivery
@@ -148,6 +160,14 @@ class StorageActivities:
     @activity.defn(name="create_order")
     def create_order(self, cmd: OrderRecord) -> None:
         self.deals.create_order(cmd.deal_id, cmd.order)
+
+    @activity.defn(name="read_credit_exposure")
+    def read_credit_exposure(self, cmd: CreditQuery) -> Decimal:
+        return self.deals.credit_exposure(cmd.deal_id, cmd.currency)
+
+    @activity.defn(name="cancel_order")
+    def cancel_order(self, cmd: OrderCancellation) -> None:
+        self.deals.cancel_order(cmd.deal_id, cmd.at, cmd.actor)
 
     @activity.defn(name="record_delivery")
     def record_delivery(self, cmd: DeliveryRecord) -> None:

@@ -54,7 +54,8 @@ class PortalTokens:
     def verify(self, token: str, now: datetime | None = None) -> PortalClaim | None:
         """The claim of a genuine, unexpired token, else None."""
         body, _, signature = token.partition(".")
-        if not body or not hmac.compare_digest(signature, self._sign(body)):
+        expected = self._sign(body).encode()
+        if not body or not hmac.compare_digest(signature.encode(errors="replace"), expected):
             return None
         try:
             claim = PortalClaim.model_validate(json.loads(_unb64(body)))

@@ -83,6 +83,7 @@ class ApprovalStep(BaseModel):
     comment: str | None = None
     escalated_to: Role | None = None
     carried_over: bool = False  # approved in an earlier round, and nothing got worse since
+    reason: str | None = None  # why this step is asked beyond the band (a credit check)
 
     def may_decide(self, role: Role | None) -> bool:
         return role is not None and role in (self.role, self.escalated_to)
@@ -97,6 +98,13 @@ class ApprovalPolicy(BaseModel):
     bands: list[ApprovalBand] = Field(default_factory=lambda: list(DEFAULT_BANDS), min_length=1)
     remind_after_days: float = Field(default=1, gt=0)
     escalate_after_days: float = Field(default=2, gt=0)
+
+    @model_validator(mode="after")
+    def _last_band_covers_all(self) -> ApprovalPolicy:
+        last = self.bands[-1]
+        if last.max_discount_pct is not None or last.below_value is not None:
+            raise ValueError("the last band must have no limits: it takes every other deal")
+        return self
 
     def steps_for(self, quote: Quote) -> list[ApprovalStep]:
         band = next((b for b in self.bands if b.covers(quote)), self.bands[-1])
@@ -120,6 +128,8 @@ def check_approver(steps: list[ApprovalStep], actor: Actor, owner: str) -> Appro
     pending = [s for s in steps if s.status is StepStatus.PENDING]
     if not pending:
         raise Conflict("no approval step is pending")
+    if any(s.decided_by == actor.username and not s.carried_over for s in steps):
+        raise NotApprover("one person decides at most one step of a contract")
     for step in pending:
         if step.may_decide(actor.role):
             return step
@@ -162,3 +172,22 @@ def carry_over(
             )
         kept.append(step)
     return kept
+
+
+def with_credit_check(
+    steps: list[ApprovalStep], exposure: Decimal, total: Decimal, limit: Decimal, currency: str
+) -> list[ApprovalStep]:
+    """Over the credit limit (open receivables plus this deal), finance must approve: its
+    band step says why, or a finance step is added after the others."""
+    if exposure + total <= limit:
+        return steps
+    why = (
+        f"credit check: {exposure} {currency} open plus {total} {currency} exceeds "
+        f"the limit of {limit} {currency}"
+    )
+    if any(s.role is Role.FINANCE for s in steps):
+        return [
+            s.model_copy(update={"reason": why}) if s.role is Role.FINANCE else s for s in steps
+        ]
+    group = max((s.group for s in steps), default=-1) + 1
+    return [*steps, ApprovalStep(index=len(steps), role=Role.FINANCE, group=group, reason=why)]

@@ -67,21 +67,22 @@ def _billed(issued: list[InvoiceDraft]) -> dict[str, tuple[Decimal, Decimal]]:
 
 def _share_line(
     line: QuoteLine,
-    done_after: Decimal,
+    done_after: tuple[Decimal, Decimal],
     billed: tuple[Decimal, Decimal],
     currency: str,
     description: str,
     quantity: Decimal,
 ) -> InvoiceLine:
-    """Bill up to `done_after` (a fraction) of the line, minus what earlier invoices billed.
+    """Bill up to `done_after` (numerator, denominator) of the line, minus what earlier
+    invoices billed.
 
     Rounding the running total rather than each share keeps every share non-negative and
     makes the share that completes the line take exactly what is left.
     """
-    with exact():
-        done_after = min(done_after, Decimal(1))
-        net = round_money(line.net * done_after, currency) - billed[0]
-        tax = round_money(line.tax * done_after, currency) - billed[1]
+    done, of = min(done_after[0], done_after[1]), done_after[1]
+    with exact():  # multiply first: 5/6 as a Decimal would already be rounded
+        net = round_money(line.net * done / of, currency) - billed[0]
+        tax = round_money(line.tax * done / of, currency) - billed[1]
     return InvoiceLine(
         sku=line.sku,
         description=description,
@@ -109,15 +110,20 @@ def _draft(quote: Quote, key: str, lines: list[InvoiceLine]) -> InvoiceDraft:
 
 
 def bill_share(
-    quote: Quote, key: str, done_pct: Decimal, issued: list[InvoiceDraft], label: str
+    quote: Quote,
+    key: str,
+    done_pct: Decimal,
+    issued: list[InvoiceDraft],
+    label: str,
+    of: Decimal = Decimal(100),
 ) -> InvoiceDraft:
-    """Every line billed up to `done_pct` percent in all (this invoice and the earlier)."""
+    """Every line billed up to `done_pct` out of `of` in all (this invoice and the earlier)."""
     billed = _billed(issued)
     zero = (Decimal(0), Decimal(0))
     lines = [
         _share_line(
             line,
-            done_pct / 100,
+            (done_pct, of),
             billed.get(line.sku, zero),
             quote.currency,
             f"{line.name} ({label})",
@@ -141,7 +147,7 @@ def bill_delivery(quote: Quote, event: BillingEvent, issued: list[InvoiceDraft])
         lines.append(
             _share_line(
                 line,
-                (before + quantity) / line.quantity,
+                (before + quantity, line.quantity),
                 billed.get(line.sku, zero),
                 quote.currency,
                 f"{line.name}, delivery {event.reference}",
@@ -163,9 +169,17 @@ def invoices_for(
     if isinstance(plan, Milestones) and event.kind in ("signature", "delivery_complete"):
         return _milestones(quote, plan, event, issued)
     if isinstance(plan, Installments) and event.kind == "installment":
-        done = Decimal(100) * (event.index + 1) / plan.count
         label = f"installment {event.index + 1} of {plan.count}"
-        return [bill_share(quote, f"installment:{event.index}", done, issued, label)]
+        return [
+            bill_share(
+                quote,
+                f"installment:{event.index}",
+                Decimal(event.index + 1),
+                issued,
+                label,
+                of=Decimal(plan.count),
+            )
+        ]
     return []
 
 

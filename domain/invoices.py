@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .billing import InvoiceLine
 from .errors import PaymentRefused
-from .money import Currency, ExactDecimal, has_minor_precision
+from .money import Currency, ExactDecimal, exact, has_minor_precision, round_money
 
 
 class InvoiceStatus(StrEnum):
@@ -35,11 +35,20 @@ class Invoice(BaseModel):
     issued_at: datetime
     due_date: datetime
     paid: Decimal = Decimal(0)
+    credited: Decimal = Decimal(0)
     status: InvoiceStatus = InvoiceStatus.OPEN
 
     @property
     def balance(self) -> Decimal:
-        return self.total - self.paid
+        return self.total - self.paid - self.credited
+
+
+def settled_status(total: Decimal, paid: Decimal, credited: Decimal) -> InvoiceStatus:
+    """Open while money is owed; paid once settled with any payment; credited if only
+    credit notes settled it."""
+    if paid + credited < total:
+        return InvoiceStatus.OPEN
+    return InvoiceStatus.PAID if paid > 0 or credited == 0 else InvoiceStatus.CREDITED
 
 
 class PaymentIn(BaseModel):
@@ -83,3 +92,46 @@ def check_payment(invoice: Invoice, payment: PaymentIn) -> None:
         raise PaymentRefused(
             f"{payment.amount} is more than the open balance {invoice.balance}", field=("amount",)
         )
+
+
+class CreditNoteIn(BaseModel):
+    """A credit note against an invoice (shared/API.md `POST /invoices/{number}/credit-notes`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount: Annotated[ExactDecimal, Field(gt=0, le=10**12)]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CreditNote(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: str
+    invoice_number: str
+    deal_id: str
+    currency: str
+    amount: Decimal
+    net: Decimal
+    tax: Decimal
+    reason: str
+    issued_at: datetime
+    issued_by: str
+
+
+def check_credit(invoice: Invoice, amount: Decimal) -> None:
+    """A credit note may take back at most what is still owed, to the cent."""
+    if not has_minor_precision(amount, invoice.currency):
+        raise PaymentRefused(f"more decimals than {invoice.currency} has", field=("amount",))
+    if invoice.status is not InvoiceStatus.OPEN:
+        raise PaymentRefused(f"invoice {invoice.number} is {invoice.status}", field=("amount",))
+    if amount > invoice.balance:
+        raise PaymentRefused(
+            f"{amount} is more than the open balance {invoice.balance}", field=("amount",)
+        )
+
+
+def split_credit(invoice: Invoice, amount: Decimal) -> tuple[Decimal, Decimal]:
+    """The net and tax parts of a credit, in the invoice's proportion (tax takes the cent)."""
+    with exact():
+        net = round_money(amount * invoice.net_total / invoice.total, invoice.currency)
+    return net, amount - net

@@ -16,6 +16,8 @@ class Account(StrEnum):
     DEFERRED_REVENUE = "deferred_revenue"
     TAX_PAYABLE = "tax_payable"
     REVENUE = "revenue"
+    SALES_ALLOWANCES = "sales_allowances"  # contra revenue: credit notes on recognized sales
+    CUSTOMER_CREDIT = "customer_credit"  # owed back to customers of cancelled deals
     BAD_DEBT = "bad_debt_expense"
 
 
@@ -77,6 +79,65 @@ def payment_entry(reference: str, number: str, amount: Decimal, currency: str) -
         postings=[
             Posting(account=Account.CASH, debit=amount),
             Posting(account=Account.ACCOUNTS_RECEIVABLE, credit=amount),
+        ],
+    )
+
+
+def write_off_entry(number: str, amount: Decimal, currency: str) -> JournalEntry:
+    """An uncollectible balance: an expense, the receivable gone."""
+    return JournalEntry(
+        key=f"write-off:{number}",
+        memo=f"Write-off of {number}",
+        currency=currency,
+        postings=[
+            Posting(account=Account.BAD_DEBT, debit=amount),
+            Posting(account=Account.ACCOUNTS_RECEIVABLE, credit=amount),
+        ],
+    )
+
+
+def credit_note_entry(
+    number: str, invoice: str, net: Decimal, tax: Decimal, unrecognized: Decimal, currency: str
+) -> JournalEntry:
+    """Take back part of an invoice: the net part first from revenue not yet recognized
+    (deferred), the rest as an allowance against recognized revenue; the tax owed shrinks."""
+    from_deferred = min(net, max(unrecognized, Decimal(0)))
+    return JournalEntry(
+        key=f"credit-note:{number}",
+        memo=f"Credit note {number} on {invoice}",
+        currency=currency,
+        postings=_lines(
+            Posting(account=Account.DEFERRED_REVENUE, debit=from_deferred),
+            Posting(account=Account.SALES_ALLOWANCES, debit=net - from_deferred),
+            Posting(account=Account.TAX_PAYABLE, debit=tax),
+            Posting(account=Account.ACCOUNTS_RECEIVABLE, credit=net + tax),
+        ),
+    )
+
+
+def recognition_entry(key: str, memo: str, amount: Decimal, currency: str) -> JournalEntry:
+    """Revenue earned (a delivery, a month of service): out of deferred, into revenue.
+    A negative amount reverses an earlier recognition."""
+    debit, credit = (Account.DEFERRED_REVENUE, Account.REVENUE)
+    if amount < 0:
+        debit, credit, amount = credit, debit, -amount
+    return JournalEntry(
+        key=key,
+        memo=memo,
+        currency=currency,
+        postings=[Posting(account=debit, debit=amount), Posting(account=credit, credit=amount)],
+    )
+
+
+def refund_entry(deal_id: str, amount: Decimal, currency: str) -> JournalEntry:
+    """A cancelled deal's paid but undelivered revenue becomes a debt to the customer."""
+    return JournalEntry(
+        key=f"cancel:{deal_id}:{currency}",
+        memo=f"Cancellation of deal {deal_id}",
+        currency=currency,
+        postings=[
+            Posting(account=Account.DEFERRED_REVENUE, debit=amount),
+            Posting(account=Account.CUSTOMER_CREDIT, credit=amount),
         ],
     )
 

@@ -7,11 +7,28 @@ whole deal in seconds by shortening it.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .approval import ApprovalPolicy
 from .qualification import QualificationPolicy
+
+
+class CollectionPolicy(BaseModel):
+    """Dunning steps and write-off, in policy days after an invoice's due date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dunning_days: list[float] = Field(default_factory=lambda: [3.0, 10.0, 20.0])
+    write_off_after_days: float = Field(default=45, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CollectionPolicy:
+        steps = [*self.dunning_days, self.write_off_after_days]
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)) or steps[0] < 0:
+            raise ValueError("dunning steps and the write-off must come one after the other")
+        return self
 
 
 class DealPolicy(BaseModel):
@@ -22,6 +39,8 @@ class DealPolicy(BaseModel):
     quote_lapses_before_lost: int = Field(default=3, ge=1)
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     qualification: QualificationPolicy = Field(default_factory=QualificationPolicy)
+    collection: CollectionPolicy = Field(default_factory=CollectionPolicy)
+    credit_limit: Decimal = Field(default=Decimal(100_000), ge=0)  # per customer, any currency
 
     def days(self, count: float) -> timedelta:
         return self.day * count

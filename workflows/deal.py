@@ -65,9 +65,11 @@ class DealWorkflow(DealCommands):
             await self.await_signature(quote)
             await self.fulfil(quote)
             await self.invoice(quote)
-            await self.collect()
-            await self.enter(DealStage.WON, "paid in full")
+            outcome, reason = await self.collect()
+            await self.enter(outcome, reason)
         except DealEnded as ended:
+            if ended.stage is DealStage.CANCELLED:
+                await self.compensate(ended.reason, ended.actor)
             await self.enter(ended.stage, ended.reason, ended.actor)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._mail_sent()
@@ -307,6 +309,7 @@ class DealWorkflow(DealCommands):
         )
         self._state.order = order
         self._state.deliveries.append(delivery)
+        await self.recognize(quote, delivery)
         await self.bill(
             quote,
             BillingEvent(
@@ -329,9 +332,14 @@ class DealWorkflow(DealCommands):
             await self.until(lambda: False, due - workflow.now())
             await self.bill(quote, BillingEvent(kind="installment", index=index))
 
-    async def collect(self) -> None:
+    async def collect(self) -> tuple[DealStage, str]:
+        """Until every invoice is settled: won when paid (or credited), else written off."""
         await self.enter(DealStage.COLLECTING)
         await self.until(
             lambda: all(i.status is not InvoiceStatus.OPEN for i in self._state.invoices)
         )
         await asyncio.gather(*self._collections)
+        lost = [i.number for i in self._state.invoices if i.status is InvoiceStatus.WRITTEN_OFF]
+        if lost:
+            return DealStage.WRITTEN_OFF, f"written off: {', '.join(lost)}"
+        return DealStage.WON, "paid in full"

@@ -6,13 +6,14 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.storage import ContractRecord, StorageActivities
+    from activities.storage import ContractRecord, CreditQuery, StorageActivities
     from domain.approval import (
         ESCALATES_TO,
         ApprovalStep,
         StepStatus,
         carry_over,
         check_approver,
+        with_credit_check,
     )
     from domain.contract import draft_contract
     from domain.errors import Conflict, DomainError
@@ -21,12 +22,12 @@ with workflow.unsafe.imports_passed_through():
 
     from .activity_options import STORAGE
 
-from .deal_steps import DealSteps
+from .deal_money import DealMoney
 
 OPEN = (StepStatus.WAITING, StepStatus.PENDING)
 
 
-class DealApproval(DealSteps):
+class DealApproval(DealMoney):
     async def await_approval(self, quote: Quote) -> bool:
         """Draft the contract and have it approved, group by group; False on a rejection."""
         await self.enter(DealStage.AWAITING_APPROVAL)
@@ -40,7 +41,18 @@ class DealApproval(DealSteps):
             quote,
             workflow.now(),
         )
-        steps = self._deal.policy.approval.steps_for(quote)
+        exposure = await workflow.execute_activity_method(
+            StorageActivities.read_credit_exposure,
+            CreditQuery(deal_id=self._deal.deal_id, currency=quote.currency),
+            **STORAGE,
+        )
+        steps = with_credit_check(
+            self._deal.policy.approval.steps_for(quote),
+            exposure,
+            quote.total,
+            self._deal.policy.credit_limit,
+            quote.currency,
+        )
         if earlier is not None and self._approved_quote is not None:
             steps = carry_over(steps, self._state.approvals, self._approved_quote, quote)
         await workflow.execute_activity_method(

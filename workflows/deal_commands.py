@@ -255,11 +255,6 @@ class DealCommands(DealApproval):
             if self._state.stage.is_closed:
                 raise WrongStage(f"the deal is already {self._state.stage}")
             self._free(self._cancel, "a cancellation")
-            if self._state.invoices:
-                raise WrongStage(
-                    "invoices are issued: cancelling now needs credit notes, "
-                    "which l2c does not issue yet"
-                )
 
     @workflow.signal
     def invoice_updated(self, update: CollectionUpdate) -> None:

@@ -15,7 +15,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.email import EmailActivities
-    from activities.finance import FinanceActivities, IssueInvoice
     from activities.storage import (
         ApprovalStepRecord,
         DealEvent,
@@ -24,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.access import Action, can
     from domain.approval import ApprovalStep
-    from domain.billing import BillingEvent, InvoiceDraft, invoices_for
+    from domain.billing import InvoiceDraft
     from domain.deal import (
         ApprovalCommand,
         CancelCommand,
@@ -39,14 +38,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.errors import Conflict, DomainError, NotAllowed, WrongStage
     from domain.invoices import Invoice
-    from domain.messages import Attachment, EmailRequest
+    from domain.messages import EmailRequest
     from domain.quotes import Quote, QuoteStatus
     from domain.stages import DealStage
     from domain.users import Actor
 
-    from .activity_options import EMAIL, FINANCE, STORAGE
-    from .ids import invoice_workflow_id
-    from .invoice import Collection, InvoiceWorkflow
+    from .activity_options import EMAIL, STORAGE
     from .search_attributes import DEAL_STAGE
 
 
@@ -94,43 +91,7 @@ class DealSteps:
         self._issued: list[InvoiceDraft] = []
         self._collections: list[workflow.ChildWorkflowHandle[Any, Invoice]] = []
         self._mail: list[asyncio.Future[str]] = []
-
-    async def bill(self, quote: Quote, event: BillingEvent) -> None:
-        """Issue what the billing plan calls for on `event`; each invoice gets a collector."""
-        for draft in invoices_for(quote, event, self._issued):
-            invoice = await workflow.execute_activity_method(
-                FinanceActivities.issue_invoice,
-                IssueInvoice(
-                    deal_id=self._deal.deal_id,
-                    draft=draft,
-                    issued_at=workflow.now(),
-                    day=self._deal.policy.day,
-                ),
-                **FINANCE,
-            )
-            self._issued.append(draft)
-            self._state.invoices.append(invoice)
-            self.notify(
-                "invoice_issued",
-                f"invoice:{invoice.number}",
-                to=[self._deal.lead.email],
-                attachments=[Attachment(kind="invoice", number=invoice.number)],
-                invoice=invoice.model_dump(mode="json"),
-            )
-            self._collections.append(
-                await workflow.start_child_workflow(
-                    InvoiceWorkflow.run,
-                    Collection(
-                        invoice=invoice,
-                        deal_workflow_id=workflow.info().workflow_id,
-                        contact_email=self._deal.lead.email,
-                        contact_name=self._deal.lead.contact_name,
-                        company=self._customer_name,
-                        policy=self._deal.policy,
-                    ),
-                    id=invoice_workflow_id(invoice.number),
-                )
-            )
+        self._schedules: list[workflow.ChildWorkflowHandle[Any, int]] = []
 
     async def enter(self, stage: DealStage, note: str | None = None, actor: str = "system") -> None:
         """Record the new stage, then show it: readers of Postgres are never behind us."""

@@ -9,3 +9,7 @@ def deal_workflow_id(deal_id: str) -> str:
 
 def invoice_workflow_id(number: str) -> str:
     return f"invoice-{number}"
+
+
+def revenue_workflow_id(deal_id: str, activation: str) -> str:
+    return f"revenue-{deal_id}-{activation}"

@@ -1,8 +1,13 @@
-"""InvoiceWorkflow: collects one invoice (a child of the deal), payment by payment."""
+"""InvoiceWorkflow: collects one invoice, a child of its deal. Payments and credit notes
+as they come; dunning e-mails at the policy's steps after the due date; written off after
+the last one (finance may write off sooner). A cancelled deal credits what is still owed."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -10,11 +15,20 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.email import EmailActivities
     from activities.errors import refusals_are_final
-    from activities.finance import FinanceActivities
+    from activities.finance import FinanceActivities, IssueCreditNote, WriteOff
     from domain.access import Action, can
-    from domain.errors import NotAllowed
-    from domain.invoices import Invoice, InvoiceStatus, Payment, PaymentIn, check_payment
-    from domain.messages import EmailRequest
+    from domain.errors import NotAllowed, PaymentRefused
+    from domain.invoices import (
+        CreditNote,
+        CreditNoteIn,
+        Invoice,
+        InvoiceStatus,
+        Payment,
+        PaymentIn,
+        check_credit,
+        check_payment,
+    )
+    from domain.messages import Attachment, EmailRequest
     from domain.policy import DealPolicy
     from domain.users import Actor
 
@@ -37,6 +51,17 @@ class PaymentCommand(BaseModel):
     actor: Actor
 
 
+class CreditNoteCommand(BaseModel):
+    body: CreditNoteIn
+    actor: Actor
+    request_key: str  # the same key issues one credit note, however often it is sent
+
+
+class WriteOffCommand(BaseModel):
+    reason: str
+    actor: Actor
+
+
 class CollectionUpdate(BaseModel):
     """Sent to the deal whenever the invoice changes."""
 
@@ -51,23 +76,110 @@ class InvoiceWorkflow:
         self._collection = collection
         self._invoice = collection.invoice
         self._payments: list[Payment] = []
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # one money change at a time, each checked on the balance
         self._mail: list[asyncio.Future[str]] = []
+        self._cancelled: str | None = None
 
     @workflow.run
     async def run(self, collection: Collection) -> Invoice:
-        await workflow.wait_condition(lambda: self._invoice.status is not InvoiceStatus.OPEN)
+        policy = collection.policy
+        steps = [*collection.policy.collection.dunning_days, None]
+        for level, days in enumerate(steps, start=1):
+            after = days if days is not None else policy.collection.write_off_after_days
+            if await self.settled_by(self._invoice.due_date + policy.days(after)):
+                break
+            if days is None:
+                await self.write_off(Actor.system(), "unpaid after the last reminder")
+            else:
+                self.dun(level)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await asyncio.gather(*self._mail)
+        await asyncio.gather(*self._mail, return_exceptions=True)
         return self._invoice
+
+    async def settled_by(self, deadline: Any) -> bool:
+        """Wait until the invoice is settled or `deadline`; credit it if the deal is cancelled."""
+        timeout = deadline - workflow.now()
+        if timeout > timedelta(0):
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: not self._open or self._cancelled is not None, timeout=timeout
+                )
+        if self._cancelled is not None and self._open:
+            async with self._lock:
+                if self._open:
+                    await self.credit(
+                        self._invoice.balance,
+                        self._cancelled,
+                        Actor.system(),
+                        f"{self._invoice.number}:cancellation",
+                    )
+        return not self._open
+
+    @property
+    def _open(self) -> bool:
+        return self._invoice.status is InvoiceStatus.OPEN
+
+    def dun(self, level: int) -> None:
+        c = self._collection
+        self._send(
+            EmailRequest(
+                key=f"{self._invoice.deal_id}:dunning:{self._invoice.number}:{level}",
+                deal_id=self._invoice.deal_id,
+                template="dunning",
+                to=[c.contact_email],
+                attachments=[Attachment(kind="invoice", number=self._invoice.number)],
+                context={
+                    "contact_name": c.contact_name,
+                    "company": c.company,
+                    "level": level,
+                    "invoice": self._invoice.number,
+                    "balance": str(self._invoice.balance),
+                    "currency": self._invoice.currency,
+                    "due_date": self._invoice.due_date.date().isoformat(),
+                },
+            )
+        )
+
+    async def write_off(self, actor: Actor, reason: str) -> None:
+        self._invoice = await workflow.execute_activity_method(
+            FinanceActivities.write_off_invoice,
+            WriteOff(
+                number=self._invoice.number, at=workflow.now(), actor=actor.username, reason=reason
+            ),
+            **FINANCE,
+        )
+        await self._tell_deal()
+
+    async def credit(self, amount: Any, reason: str, actor: Actor, key: str) -> CreditNote:
+        issued = await workflow.execute_activity_method(
+            FinanceActivities.issue_credit_note,
+            IssueCreditNote(
+                number=self._invoice.number,
+                amount=amount,
+                reason=reason,
+                at=workflow.now(),
+                actor=actor.username,
+                request_key=key,
+            ),
+            **FINANCE,
+        )
+        self._invoice = issued.invoice
+        await self._tell_deal()
+        return issued.note
+
+    # ------------------------------------------------------------------ commands
 
     @workflow.query
     def invoice(self) -> Invoice:
         return self._invoice
 
+    @workflow.signal
+    def cancel_deal(self, reason: str) -> None:
+        self._cancelled = reason
+
     @workflow.update
     async def record_payment(self, cmd: PaymentCommand) -> Invoice:
-        async with self._lock:  # one payment at a time: each is checked against the balance
+        async with self._lock:
             if self._known(cmd.payment.reference):
                 return self._invoice
             with refusals_are_final():
@@ -87,40 +199,83 @@ class InvoiceWorkflow:
                 FinanceActivities.record_payment, payment, **FINANCE
             )
             self._payments.append(payment)
-            await workflow.get_external_workflow_handle(self._collection.deal_workflow_id).signal(
-                "invoice_updated", CollectionUpdate(invoice=self._invoice, payment=payment)
-            )
+            await self._tell_deal(payment)
             self._receipt(payment)
             return self._invoice
 
     @record_payment.validator
     def _check_payment(self, cmd: PaymentCommand) -> None:
         with refusals_are_final():
-            if not can(cmd.actor, Action.RECORD_PAYMENT):
-                raise NotAllowed("only finance records payments")
+            self._require_finance(cmd.actor)
             if not self._known(cmd.payment.reference):
                 check_payment(self._invoice, cmd.payment)
+
+    @workflow.update
+    async def issue_credit_note(self, cmd: CreditNoteCommand) -> CreditNote:
+        async with self._lock:
+            with refusals_are_final():
+                check_credit(self._invoice, cmd.body.amount)
+            return await self.credit(cmd.body.amount, cmd.body.reason, cmd.actor, cmd.request_key)
+
+    @issue_credit_note.validator
+    def _check_credit(self, cmd: CreditNoteCommand) -> None:
+        with refusals_are_final():
+            self._require_finance(cmd.actor)
+            check_credit(self._invoice, cmd.body.amount)
+
+    @workflow.update
+    async def write_off_now(self, cmd: WriteOffCommand) -> Invoice:
+        async with self._lock:
+            if self._open:
+                await self.write_off(cmd.actor, cmd.reason)
+            return self._invoice
+
+    @write_off_now.validator
+    def _check_write_off(self, cmd: WriteOffCommand) -> None:
+        with refusals_are_final():
+            self._require_finance(cmd.actor)
+            if not self._open:
+                raise PaymentRefused(
+                    f"invoice {self._invoice.number} is {self._invoice.status}",
+                    field=("invoice_number",),
+                )
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _require_finance(actor: Actor) -> None:
+        if not can(actor, Action.RECORD_PAYMENT):
+            raise NotAllowed("only finance records payments, credit notes and write-offs")
 
     def _known(self, reference: str) -> bool:
         return any(p.reference == reference for p in self._payments)
 
-    def _receipt(self, payment: Payment) -> None:
-        """Send the receipt in the background: a slow mail server must not hold the payment."""
-        c = self._collection
-        request = EmailRequest(
-            key=f"{self._invoice.deal_id}:payment:{payment.reference}",
-            deal_id=self._invoice.deal_id,
-            template="payment_received",
-            to=[c.contact_email],
-            context={
-                "contact_name": c.contact_name,
-                "invoice": self._invoice.number,
-                "amount": str(payment.amount),
-                "currency": payment.currency,
-                "reference": payment.reference,
-                "balance": str(self._invoice.balance),
-            },
+    async def _tell_deal(self, payment: Payment | None = None) -> None:
+        await workflow.get_external_workflow_handle(self._collection.deal_workflow_id).signal(
+            "invoice_updated", CollectionUpdate(invoice=self._invoice, payment=payment)
         )
+
+    def _receipt(self, payment: Payment) -> None:
+        c = self._collection
+        self._send(
+            EmailRequest(
+                key=f"{self._invoice.deal_id}:payment:{payment.reference}",
+                deal_id=self._invoice.deal_id,
+                template="payment_received",
+                to=[c.contact_email],
+                context={
+                    "contact_name": c.contact_name,
+                    "invoice": self._invoice.number,
+                    "amount": str(payment.amount),
+                    "currency": payment.currency,
+                    "reference": payment.reference,
+                    "balance": str(self._invoice.balance),
+                },
+            )
+        )
+
+    def _send(self, request: EmailRequest) -> None:
+        """In the background: a slow mail server must not hold up money."""
         self._mail.append(
             workflow.start_activity_method(EmailActivities.send_email, request, **EMAIL)
         )

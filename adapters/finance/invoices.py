@@ -5,14 +5,37 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from adapters.storage.audit import append_event
-from adapters.storage.tables import deals, invoice_sequences, invoices, payments
+from adapters.storage.tables import (
+    credit_notes,
+    deals,
+    invoice_sequences,
+    invoices,
+    journal_entries,
+    journal_lines,
+    payments,
+)
 from domain.billing import InvoiceDraft, InvoiceLine
-from domain.invoices import Invoice, InvoiceStatus, Payment
-from domain.ledger import invoice_entry, payment_entry
+from domain.invoices import (
+    CreditNote,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    settled_status,
+    split_credit,
+)
+from domain.ledger import (
+    Account,
+    credit_note_entry,
+    invoice_entry,
+    payment_entry,
+    recognition_entry,
+    refund_entry,
+    write_off_entry,
+)
 
 from .ledger import post_entry
 
@@ -23,17 +46,19 @@ def _invoice(row: object) -> Invoice:
     return Invoice.model_validate(data)
 
 
-def _next_number(conn: Connection, year: int) -> str:
+def _next_number(conn: Connection, year: int, series: str = "INV") -> str:
     # The row lock on the year's counter serializes issuers; a rolled-back transaction
     # gives its number back, so numbers have no gaps.
-    conn.execute(insert(invoice_sequences).values(year=year, last=0).on_conflict_do_nothing())
+    conn.execute(
+        insert(invoice_sequences).values(series=series, year=year, last=0).on_conflict_do_nothing()
+    )
     last = conn.execute(
         update(invoice_sequences)
-        .where(invoice_sequences.c.year == year)
+        .where(invoice_sequences.c.series == series, invoice_sequences.c.year == year)
         .values(last=invoice_sequences.c.last + 1)
         .returning(invoice_sequences.c.last)
     ).scalar_one()
-    return f"INV-{year}-{last:06d}"
+    return f"{series}-{year}-{last:06d}"
 
 
 class InvoiceBook:
@@ -139,7 +164,7 @@ class InvoiceBook:
             if inserted is None:
                 return _invoice(row)
             paid = row.paid + payment.amount
-            status = InvoiceStatus.PAID if paid >= row.total else InvoiceStatus.OPEN
+            status = settled_status(row.total, paid, row.credited)
             conn.execute(
                 update(invoices)
                 .where(invoices.c.number == payment.invoice_number)
@@ -172,3 +197,147 @@ class InvoiceBook:
                 select(invoices).where(invoices.c.number == payment.invoice_number)
             ).one()
             return _invoice(updated)
+
+    def write_off(self, number: str, at: datetime, actor: str, reason: str) -> Invoice:
+        """Give up on the open balance (once): bad debt expense, the receivable gone."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(invoices).where(invoices.c.number == number).with_for_update()
+            ).one()
+            invoice = _invoice(row)
+            if invoice.status is not InvoiceStatus.OPEN:
+                return invoice
+            conn.execute(
+                update(invoices)
+                .where(invoices.c.number == number)
+                .values(status=InvoiceStatus.WRITTEN_OFF)
+            )
+            post_entry(
+                conn,
+                write_off_entry(number, invoice.balance, invoice.currency),
+                at,
+                invoice.deal_id,
+            )
+            append_event(
+                conn,
+                invoice.deal_id,
+                f"write-off:{number}",
+                at,
+                actor,
+                "invoice.written_off",
+                {
+                    "number": number,
+                    "amount": invoice.balance,
+                    "currency": invoice.currency,
+                    "reason": reason,
+                },
+            )
+            return _invoice(conn.execute(select(invoices).where(invoices.c.number == number)).one())
+
+    def credit_note(
+        self, number: str, amount: Decimal, reason: str, at: datetime, actor: str, request_key: str
+    ) -> tuple[CreditNote, Invoice]:
+        """Issue a credit note (once per `request_key`) and reduce what the invoice asks."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(invoices).where(invoices.c.number == number).with_for_update()
+            ).one()
+            invoice = _invoice(row)
+            earlier = conn.execute(
+                select(credit_notes).where(credit_notes.c.request_key == request_key)
+            ).first()
+            if earlier is not None:
+                return CreditNote.model_validate(dict(earlier._mapping)), invoice
+            net, tax = split_credit(invoice, amount)
+            note = CreditNote(
+                number=_next_number(conn, at.year, "CN"),
+                invoice_number=number,
+                deal_id=invoice.deal_id,
+                currency=invoice.currency,
+                amount=amount,
+                net=net,
+                tax=tax,
+                reason=reason,
+                issued_at=at,
+                issued_by=actor,
+            )
+            conn.execute(credit_notes.insert().values(request_key=request_key, **note.model_dump()))
+            credited = invoice.credited + amount
+            conn.execute(
+                update(invoices)
+                .where(invoices.c.number == number)
+                .values(
+                    credited=credited, status=settled_status(invoice.total, invoice.paid, credited)
+                )
+            )
+            unrecognized = self._deferred(conn, invoice.deal_id, invoice.currency)
+            post_entry(
+                conn,
+                credit_note_entry(note.number, number, net, tax, unrecognized, invoice.currency),
+                at,
+                invoice.deal_id,
+            )
+            append_event(
+                conn,
+                invoice.deal_id,
+                f"credit-note:{note.number}",
+                at,
+                actor,
+                "credit_note.issued",
+                {"number": note.number, "invoice": number, "amount": amount, "reason": reason},
+            )
+            updated = conn.execute(select(invoices).where(invoices.c.number == number)).one()
+            return note, _invoice(updated)
+
+    def recognize(
+        self, deal_id: str, key: str, memo: str, amount: Decimal, currency: str, at: datetime
+    ) -> None:
+        """Post earned revenue once per key."""
+        with self.engine.begin() as conn:
+            if post_entry(
+                conn,
+                recognition_entry(f"recognize:{deal_id}:{key}", memo, amount, currency),
+                at,
+                deal_id,
+            ):
+                append_event(
+                    conn,
+                    deal_id,
+                    f"recognize:{key}",
+                    at,
+                    "system",
+                    "revenue.recognized",
+                    {"key": key, "amount": amount, "currency": currency},
+                )
+
+    def close_cancelled(self, deal_id: str, at: datetime) -> None:
+        """After a cancellation's credit notes: revenue paid for but never to be delivered
+        is owed back to the customer."""
+        with self.engine.begin() as conn:
+            currencies = (
+                conn.execute(
+                    select(journal_entries.c.currency)
+                    .distinct()
+                    .where(journal_entries.c.deal_id == deal_id)
+                )
+                .scalars()
+                .all()
+            )
+            for currency in currencies:
+                left = self._deferred(conn, deal_id, currency)
+                if left > 0:
+                    post_entry(conn, refund_entry(deal_id, left, currency), at, deal_id)
+
+    @staticmethod
+    def _deferred(conn: Connection, deal_id: str, currency: str) -> Decimal:
+        """The deal's revenue invoiced but not yet recognized (credit balance)."""
+        balance = conn.execute(
+            select(func.coalesce(func.sum(journal_lines.c.credit - journal_lines.c.debit), 0))
+            .join(journal_entries, journal_entries.c.entry_id == journal_lines.c.entry_id)
+            .where(
+                journal_entries.c.deal_id == deal_id,
+                journal_entries.c.currency == currency,
+                journal_lines.c.account == Account.DEFERRED_REVENUE,
+            )
+        ).scalar_one()
+        return Decimal(balance)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from adapters.storage.tables import journal_entries, journal_lines
-from domain.ledger import JournalEntry, TrialBalance, TrialBalanceLine, trial_balance
+from domain.ledger import Account, JournalEntry, TrialBalance, TrialBalanceLine, trial_balance
 
 
 def post_entry(conn: Connection, entry: JournalEntry, at: datetime, deal_id: str | None) -> bool:
@@ -79,3 +82,94 @@ def account_balance(conn: Connection, account: str, currency: str) -> object:
         .join(journal_entries, journal_entries.c.entry_id == journal_lines.c.entry_id)
         .where(journal_entries.c.currency == currency)
     ).scalar_one()
+
+
+class RevenueMonth(BaseModel):
+    month: str  # YYYY-MM
+    currency: str
+    recognized: Decimal
+
+
+class RevenueTotals(BaseModel):
+    currency: str
+    recognized: Decimal  # revenue earned in the period
+    allowances: Decimal  # credit notes against recognized revenue in the period
+    deferred_at_end: Decimal  # invoiced (or paid), not yet earned, at the period's end
+
+
+class RevenueReport(BaseModel):
+    period_from: date | None
+    period_to: date | None
+    totals: list[RevenueTotals]
+    months: list[RevenueMonth]
+
+
+def _signed(account: Account) -> Any:
+    # Revenue, deferred revenue: credit-balance accounts; allowances: debit balance.
+    line = journal_lines.c
+    if account is Account.SALES_ALLOWANCES:
+        return func.sum(case((line.account == account, line.debit - line.credit), else_=0))
+    return func.sum(case((line.account == account, line.credit - line.debit), else_=0))
+
+
+def read_revenue(engine: Engine, start: date | None, end: date | None) -> RevenueReport:
+    """Recognized revenue by month within [start, end], and deferred revenue at the end."""
+    posted = journal_entries.c.posted_at
+    joined = journal_lines.join(
+        journal_entries, journal_entries.c.entry_id == journal_lines.c.entry_id
+    )
+    in_period = []
+    if start is not None:
+        in_period.append(posted >= datetime.combine(start, time.min, UTC))
+    until = [posted < datetime.combine(end + timedelta(days=1), time.min, UTC)] if end else []
+    month = func.to_char(func.timezone("UTC", posted), "YYYY-MM")
+    with engine.connect() as conn:
+        months = conn.execute(
+            select(
+                month.label("month"),
+                journal_entries.c.currency,
+                _signed(Account.REVENUE).label("recognized"),
+            )
+            .select_from(joined)
+            .where(*in_period, *until)
+            .group_by(month, journal_entries.c.currency)
+            .order_by(month)
+        ).all()
+        period = conn.execute(
+            select(
+                journal_entries.c.currency,
+                _signed(Account.REVENUE).label("recognized"),
+                _signed(Account.SALES_ALLOWANCES).label("allowances"),
+            )
+            .select_from(joined)
+            .where(*in_period, *until)
+            .group_by(journal_entries.c.currency)
+        ).all()
+        deferred = dict(
+            conn.execute(
+                select(journal_entries.c.currency, _signed(Account.DEFERRED_REVENUE))
+                .select_from(joined)
+                .where(*until)
+                .group_by(journal_entries.c.currency)
+            ).all()
+        )
+    currencies = sorted({row.currency for row in period} | set(deferred))
+    by_currency = {row.currency: row for row in period}
+    return RevenueReport(
+        period_from=start,
+        period_to=end,
+        totals=[
+            RevenueTotals(
+                currency=c,
+                recognized=by_currency[c].recognized if c in by_currency else Decimal(0),
+                allowances=by_currency[c].allowances if c in by_currency else Decimal(0),
+                deferred_at_end=deferred.get(c, Decimal(0)),
+            )
+            for c in currencies
+        ],
+        months=[
+            RevenueMonth(month=r.month, currency=r.currency, recognized=r.recognized)
+            for r in months
+            if r.recognized
+        ],
+    )

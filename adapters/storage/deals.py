@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.approval import ApprovalStep
@@ -18,7 +19,7 @@ from domain.contract import Contract, Signature
 from domain.customers import company_domain, company_key
 from domain.deal import CustomerRef, DealInput, OpenedDeal
 from domain.leads import LeadScore
-from domain.orders import Delivery, Order
+from domain.orders import Delivery, Order, OrderStatus
 from domain.quotes import Quote, QuoteStatus
 from domain.stages import DealStage
 
@@ -30,6 +31,7 @@ from .tables import (
     customers,
     deals,
     deliveries,
+    invoices,
     orders,
     quotes,
     stage_changes,
@@ -370,6 +372,7 @@ class DealStore:
             "grp": step.group,
             "escalated_to": step.escalated_to,
             "carried_over": step.carried_over,
+            "reason": step.reason,
         }
 
     def update_approval_step(
@@ -463,6 +466,42 @@ class DealStore:
                 "order.created",
                 {"order_id": order.order_id, "due_date": order.due_date.isoformat()},
             )
+
+    def credit_exposure(self, deal_id: str, currency: str) -> Decimal:
+        """What the deal's customer owes on open invoices in `currency`."""
+        with self.engine.connect() as conn:
+            customer = select(deals.c.customer_id).where(deals.c.deal_id == deal_id)
+            owed = conn.execute(
+                select(
+                    func.coalesce(
+                        func.sum(invoices.c.total - invoices.c.paid - invoices.c.credited), 0
+                    )
+                ).where(
+                    invoices.c.customer_id == customer.scalar_subquery(),
+                    invoices.c.currency == currency,
+                    invoices.c.status == "open",
+                )
+            ).scalar_one()
+        return Decimal(owed)
+
+    def cancel_order(self, deal_id: str, at: datetime, actor: str) -> None:
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(orders)
+                .where(orders.c.deal_id == deal_id, orders.c.status != OrderStatus.CANCELLED)
+                .values(status=OrderStatus.CANCELLED)
+                .returning(orders.c.order_id)
+            ).first()
+            if changed is not None:
+                append_event(
+                    conn,
+                    deal_id,
+                    "order.cancelled",
+                    at,
+                    actor,
+                    "order.cancelled",
+                    {"order_id": changed.order_id},
+                )
 
     def record_delivery(self, deal_id: str, delivery: Delivery, order: Order, actor: str) -> None:
         """The delivery, and the order as it stands after it."""

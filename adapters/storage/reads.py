@@ -518,6 +518,7 @@ def _step(row: Any) -> ApprovalStep:
         comment=row.comment,
         escalated_to=row.escalated_to,
         carried_over=row.carried_over,
+        reason=row.reason,
     )
 
 

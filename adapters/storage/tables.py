@@ -162,6 +162,7 @@ approval_steps = Table(
     Column("status", String(16), nullable=False),
     Column("escalated_to", String(32)),
     Column("carried_over", Boolean, nullable=False),
+    Column("reason", Text),
     Column("requested_at", TS),
     Column("decided_at", TS),
     Column("decided_by", String(64)),
@@ -194,11 +195,14 @@ deliveries = Table(
     PrimaryKeyConstraint("deal_id", "reference"),
 )
 
+# Gapless numbers per series (INV, CN) and year.
 invoice_sequences = Table(
     "invoice_sequences",
     metadata,
-    Column("year", Integer, primary_key=True),
+    Column("series", String(8), nullable=False),
+    Column("year", Integer, nullable=False),
     Column("last", Integer, nullable=False),
+    PrimaryKeyConstraint("series", "year"),
 )
 
 invoices = Table(
@@ -213,6 +217,7 @@ invoices = Table(
     Column("tax_total", AMOUNT, nullable=False),
     Column("total", AMOUNT, nullable=False),
     Column("paid", AMOUNT, nullable=False),
+    Column("credited", AMOUNT, nullable=False, server_default="0"),
     Column("status", String(16), nullable=False),
     Column("lines", JSONB, nullable=False),
     Column("issued_at", TS, nullable=False),
@@ -235,6 +240,23 @@ payments = Table(
     Column("recorded_at", TS, nullable=False),
     Column("recorded_by", String(64), nullable=False),
     Index("ix_payments_invoice", "invoice_number"),
+)
+
+credit_notes = Table(
+    "credit_notes",
+    metadata,
+    Column("number", String(40), primary_key=True),
+    Column("invoice_number", String(40), ForeignKey("invoices.number"), nullable=False),
+    Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", AMOUNT, nullable=False),
+    Column("net", AMOUNT, nullable=False),
+    Column("tax", AMOUNT, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("request_key", String(200), nullable=False, unique=True),
+    Column("issued_at", TS, nullable=False),
+    Column("issued_by", String(64), nullable=False),
+    Index("ix_credit_notes_invoice", "invoice_number"),
 )
 
 journal_entries = Table(

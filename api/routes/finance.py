@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.finance.ledger import read_trial_balance
+from adapters.finance.ledger import RevenueReport, read_revenue, read_trial_balance
 from domain.access import Action, can
 from domain.errors import Conflict, NotFound, PaymentRefused
-from domain.invoices import Invoice, InvoiceStatus, PaymentIn, check_payment
+from domain.invoices import (
+    CreditNote,
+    CreditNoteIn,
+    Invoice,
+    InvoiceStatus,
+    PaymentIn,
+    check_credit,
+    check_payment,
+)
 from domain.ledger import TrialBalance
-from workflows.invoice import InvoiceWorkflow, PaymentCommand
+from workflows.invoice import (
+    CreditNoteCommand,
+    InvoiceWorkflow,
+    PaymentCommand,
+    WriteOffCommand,
+)
 
 from ..deps import CurrentUser, ServicesDep, require
+from ..idempotency import IdempotencyDep
 from ..schemas import PaymentOut
 
 router = APIRouter(tags=["finance"])
@@ -85,6 +101,61 @@ def record_payment(body: PaymentIn, user: CurrentUser, services: ServicesDep) ->
     invoice = services.reads.invoice(body.invoice_number)
     assert payment is not None and invoice is not None
     return PaymentOut(payment=payment, invoice=invoice[0], balance=invoice[0].balance)
+
+
+@router.post("/invoices/{number}/credit-notes", status_code=201)
+def issue_credit_note(
+    number: str,
+    body: CreditNoteIn,
+    user: CurrentUser,
+    services: ServicesDep,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Take back part or all of what an invoice still asks (Idempotency-Key: issued once)."""
+    require(user, Action.RECORD_PAYMENT)
+    found = services.reads.invoice(number)
+    if found is None:
+        raise NotFound("invoice not found")
+    check_credit(found[0], body.amount)
+
+    def issue() -> CreditNote:
+        note: CreditNote = services.temporal.update_invoice(
+            number,
+            InvoiceWorkflow.issue_credit_note,
+            CreditNoteCommand(body=body, actor=user, request_key=idempotency.derived_id(number)),
+        )
+        return note
+
+    return idempotency.respond(body, 201, issue)
+
+
+class WriteOffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/invoices/{number}/write-off")
+def write_off(number: str, body: WriteOffIn, user: CurrentUser, services: ServicesDep) -> Invoice:
+    """Finance gives up on what an invoice still asks, before dunning runs its course."""
+    require(user, Action.RECORD_PAYMENT)
+    if services.reads.invoice(number) is None:
+        raise NotFound("invoice not found")
+    invoice: Invoice = services.temporal.update_invoice(
+        number, InvoiceWorkflow.write_off_now, WriteOffCommand(reason=body.reason, actor=user)
+    )
+    return invoice
+
+
+@router.get("/revenue")
+def revenue(
+    user: CurrentUser,
+    services: ServicesDep,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+) -> RevenueReport:
+    """Revenue recognized in the period, by month, and what is still deferred at its end."""
+    require(user, Action.VIEW_LEDGER)
+    return read_revenue(services.engine, from_, to)
 
 
 @router.get("/ledger/trial-balance")

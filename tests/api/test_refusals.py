@@ -252,14 +252,6 @@ def test_signing_twice_is_409(live, as_user):
     assert contract["signature"]["name"] == "Ada Lovelace"
 
 
-def test_cancelling_after_invoicing_is_409_until_credit_notes_exist(live, as_user):
-    rep, manager = as_user("rep1"), as_user("manager")
-    deal = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))
-    response = rep.post(f"/deals/{deal['deal_id']}/cancel", json={"reason": "changed mind"})
-    assert response.status_code == 409
-    assert stage_of(rep, deal["deal_id"]) == "FULFILLING"
-
-
 # --- 422: invalid input, the field named ---
 
 

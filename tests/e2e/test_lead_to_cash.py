@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from adapters.storage.tables import (
     approval_steps,
@@ -14,6 +14,7 @@ from adapters.storage.tables import (
     emails,
     invoices,
     journal_entries,
+    journal_lines,
     orders,
     payments,
     quotes,
@@ -147,7 +148,14 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
             .scalars()
             .all()
         )
-        assert sorted(entries) == sorted([f"invoice:{number}", f"payment:BANK-{deal_id}"])
+        assert sorted(entries) == sorted(
+            [
+                f"invoice:{number}",
+                f"payment:BANK-{deal_id}",
+                f"recognize:{deal_id}:DN-E2E-1:GW-100",
+                f"recognize:{deal_id}:DN-E2E-1:ONBOARD",
+            ]
+        )
         outbox = conn.execute(
             select(emails.c.kind, emails.c.status).where(emails.c.deal_id == deal_id)
         ).all()
@@ -174,9 +182,16 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
     assert len(ids) == len(set(ids))
     assert any(lead["email"] in str(m["To"]) and number in str(m["Subject"]) for m in arrived)
 
-    # The ledger balances.
+    # The ledger balances; the goods and the workshop were earned at delivery.
     trial = finance.get("/ledger/trial-balance").json()
     assert trial["balanced"] is True
+    with live.engine.connect() as conn:
+        earned = conn.execute(
+            select(func.sum(journal_lines.c.credit - journal_lines.c.debit))
+            .join(journal_entries, journal_entries.c.entry_id == journal_lines.c.entry_id)
+            .where(journal_entries.c.deal_id == deal_id, journal_lines.c.account == "revenue")
+        ).scalar_one()
+    assert earned == Decimal("2197.21")  # 2636.65 less 439.44 tax
 
     # The audit chain is intact and tells the story.
     history = [AuditEvent.model_validate(e) for e in rep.get(f"/deals/{deal_id}/history").json()]

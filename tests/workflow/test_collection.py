@@ -1,0 +1,246 @@
+"""From invoice to cash or write-off: dunning, credit notes, write-offs, cancellations that
+compensate, revenue recognition, the credit check (short policy days)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from domain.policy import CollectionPolicy, DealPolicy
+from domain.qualification import QualificationPolicy
+from tests.conftest import wait_for
+from tests.flows import lead_email, portal_token, quote_body, start_deal, to_fulfilment
+from workflows.deal import DealWorkflow
+from workflows.ids import deal_workflow_id
+
+MANUAL = QualificationPolicy(
+    auto_qualify_at=None,
+    auto_disqualify_below=None,
+    remind_after_days=10_000,
+    escalate_after_days=20_000,
+    close_after_days=30_000,
+)
+ALL = [{"sku": "GW-100", "quantity": "3"}, {"sku": "ONBOARD", "quantity": "1"}]
+
+
+def signed_deal(live, as_user, policy: DealPolicy, quote: dict) -> str:
+    rep = as_user("rep1")
+    deal_id = start_deal(live, "rep1", policy)
+    rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"})
+    assert rep.post(f"/deals/{deal_id}/quotes", json=quote).status_code == 201
+    rep.http.post(f"/portal/{portal_token(live, lead_email(rep, deal_id), 'Your quote')}/accept")
+    for step in rep.get(f"/deals/{deal_id}").json()["approvals"]:
+        approver = {"sales_manager": "manager", "finance": "finance", "admin": "admin"}
+        as_user(approver[step["role"]]).post(
+            f"/deals/{deal_id}/approvals", json={"decision": "approve"}
+        )
+    token = portal_token(live, lead_email(rep, deal_id), "ready to sign")
+    assert rep.http.post(f"/portal/{token}/sign", json={"name": "Ada"}).status_code == 200
+    return deal_id
+
+
+def outcome(live, deal_id, timeout=60):
+    handle = live.client.get_workflow_handle_for(DealWorkflow.run, deal_workflow_id(deal_id))
+    return live.run(handle.result(), timeout=timeout)
+
+
+def ledger(live, deal_id) -> dict[str, Decimal]:
+    """Debit minus credit per account, for the deal's entries."""
+    with live.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT l.account, SUM(l.debit - l.credit) FROM journal_lines l"
+                " JOIN journal_entries e USING (entry_id)"
+                " WHERE e.deal_id = :d GROUP BY l.account"
+            ),
+            {"d": deal_id},
+        )
+        return {account: amount for account, amount in rows}
+
+
+def test_an_unpaid_invoice_is_dunned_then_written_off(live, as_user):
+    policy = DealPolicy(
+        day=timedelta(seconds=1),
+        qualification=MANUAL,
+        collection=CollectionPolicy(dunning_days=[1, 2], write_off_after_days=3),
+    )
+    deal_id = signed_deal(
+        live, as_user, policy, quote_body(billing_plan={"kind": "upfront"}, payment_terms_days=1)
+    )
+    as_user("ops").post(f"/deals/{deal_id}/deliveries", json={"reference": "D1", "lines": ALL})
+    result = outcome(live, deal_id)
+    assert result.stage == "WRITTEN_OFF"
+    invoice = as_user("finance").get(f"/invoices?deal_id={deal_id}").json()[0]
+    assert invoice["status"] == "written_off"
+    email = lead_email(as_user("rep1"), deal_id)
+    subjects = [str(m["Subject"]) for m in live.mail_to(email, invoice["number"])]
+    assert any(s.startswith("Friendly reminder") for s in subjects)
+    assert any(s.startswith("Reminder 2") for s in subjects)
+    books = ledger(live, deal_id)
+    assert books["bad_debt_expense"] == Decimal(invoice["total"])
+    assert books["accounts_receivable"] == 0
+
+
+def test_credit_notes_reduce_what_is_owed_and_are_issued_once(live, as_user):
+    rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
+    deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))[
+        "deal_id"
+    ]
+    invoice = finance.get(f"/invoices?deal_id={deal_id}").json()[0]
+    number, headers = invoice["number"], {"Idempotency-Key": f"cn-{deal_id}"}
+    body = {"amount": "100.00", "reason": "late delivery"}
+    first = finance.post(f"/invoices/{number}/credit-notes", json=body, headers=headers)
+    again = finance.post(f"/invoices/{number}/credit-notes", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, first.text
+    assert first.json() == again.json()
+    note = first.json()
+    assert note["number"].startswith("CN-") and Decimal(note["net"]) + Decimal(
+        note["tax"]
+    ) == Decimal("100.00")
+    assert Decimal(note["tax"]) == Decimal("16.67")  # 20 % tax inside 100.00
+    after = finance.get(f"/invoices/{number}").json()
+    assert Decimal(after["credited"]) == Decimal("100.00")
+    too_much = finance.post(
+        f"/invoices/{number}/credit-notes", json={"amount": invoice["total"], "reason": "x"}
+    )
+    assert too_much.status_code == 422
+    assert as_user("rep1").post(f"/invoices/{number}/credit-notes", json=body).status_code == 403
+    rest = Decimal(invoice["total"]) - Decimal("100.00")
+    paid = finance.post(
+        "/payments",
+        json={
+            "invoice_number": number,
+            "amount": str(rest),
+            "currency": "EUR",
+            "reference": f"P-{deal_id}",
+        },
+    )
+    assert paid.json()["invoice"]["status"] == "paid"
+    assert ledger(live, deal_id)["accounts_receivable"] == 0
+    assert finance.get("/ledger/trial-balance").json()["balanced"]
+
+
+def test_finance_may_write_off_early_and_then_nothing_more_is_paid(live, as_user):
+    rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
+    deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))[
+        "deal_id"
+    ]
+    number = finance.get(f"/invoices?deal_id={deal_id}").json()[0]["number"]
+    off = finance.post(f"/invoices/{number}/write-off", json={"reason": "insolvent"})
+    assert off.status_code == 200 and off.json()["status"] == "written_off"
+    late = finance.post(
+        "/payments",
+        json={
+            "invoice_number": number,
+            "amount": "1.00",
+            "currency": "EUR",
+            "reference": f"L-{deal_id}",
+        },
+    )
+    assert late.status_code == 422
+    assert (
+        as_user("ops").post(f"/invoices/{number}/write-off", json={"reason": "x"}).status_code
+        == 403
+    )
+
+
+def test_a_cancel_after_invoicing_compensates(live, as_user):
+    rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
+    deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))[
+        "deal_id"
+    ]
+    invoice = finance.get(f"/invoices?deal_id={deal_id}").json()[0]
+    finance.post(
+        "/payments",
+        json={
+            "invoice_number": invoice["number"],
+            "amount": "500.00",
+            "currency": "EUR",
+            "reference": f"C-{deal_id}",
+        },
+    )
+    cancelled = rep.post(f"/deals/{deal_id}/cancel", json={"reason": "customer went away"})
+    assert cancelled.status_code == 200 and cancelled.json()["stage"] == "CANCELLED"
+    state = rep.get(f"/deals/{deal_id}").json()
+    assert state["order"]["status"] == "cancelled"
+    settled = finance.get(f"/invoices/{invoice['number']}").json()
+    assert settled["status"] == "paid" and Decimal(settled["credited"]) == Decimal(
+        invoice["total"]
+    ) - Decimal("500.00")
+    books = ledger(live, deal_id)
+    assert books["accounts_receivable"] == 0
+    # What was paid for nothing delivered is owed back (its net part); nothing stays deferred.
+    net, total = Decimal(invoice["net_total"]), Decimal(invoice["total"])
+    credited_net = ((total - Decimal("500.00")) * net / total).quantize(Decimal("0.01"))
+    assert books["deferred_revenue"] == 0
+    assert -books["customer_credit"] == net - credited_net
+    assert finance.get("/ledger/trial-balance").json()["balanced"]
+
+
+def test_goods_are_recognized_at_delivery_and_subscriptions_month_by_month(live, as_user):
+    policy = DealPolicy(day=timedelta(seconds=0.02), qualification=MANUAL)
+    lines = [
+        {"sku": "GW-100", "quantity": "2"},
+        {"sku": "L2C-SEAT", "quantity": "5", "discount_pct": "10"},
+    ]
+    deal_id = signed_deal(
+        live, as_user, policy, quote_body(lines=lines, billing_plan={"kind": "upfront"})
+    )
+    as_user("ops").post(
+        f"/deals/{deal_id}/deliveries",
+        json={
+            "reference": "ACT-1",
+            "lines": [{"sku": "GW-100", "quantity": "2"}, {"sku": "L2C-SEAT", "quantity": "5"}],
+        },
+    )
+    state = as_user("rep1").get(f"/deals/{deal_id}").json()
+    quote = state["quotes"][0]
+
+    def recognized() -> Decimal:
+        return -ledger(live, deal_id).get("revenue", Decimal(0))
+
+    # 2 x 349.90 at delivery; 5 x 480.00 less 10 % over 12 months of 30 policy days.
+    wait_for(
+        lambda: recognized() == Decimal(quote["subtotal"]) - Decimal(quote["discount_total"]),
+        60,
+        "twelve months of revenue",
+    )
+    with live.engine.connect() as conn:
+        months = conn.execute(
+            text("SELECT count(*) FROM journal_entries WHERE deal_id = :d AND key LIKE :pattern"),
+            {"d": deal_id, "pattern": "recognize:%ACT-1:L2C-SEAT:m%"},
+        ).scalar_one()
+    assert months == 12
+    assert ledger(live, deal_id)["deferred_revenue"] == 0
+    report = as_user("finance").get("/revenue").json()
+    eur = next(t for t in report["totals"] if t["currency"] == "EUR")
+    assert Decimal(eur["recognized"]) >= recognized()
+
+
+def test_a_customer_over_its_credit_limit_needs_finance(live, as_user):
+    policy = DealPolicy(qualification=MANUAL, credit_limit=Decimal("1000"))
+    rep = as_user("rep1")
+    deal_id = start_deal(live, "rep1", policy)
+    rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"})
+    rep.post(f"/deals/{deal_id}/quotes", json=quote_body())
+    rep.http.post(f"/portal/{portal_token(live, lead_email(rep, deal_id), 'Your quote')}/accept")
+    approvals = rep.get(f"/deals/{deal_id}").json()["approvals"]
+    assert [(a["role"], a["status"]) for a in approvals] == [
+        ("sales_manager", "pending"),
+        ("finance", "waiting"),
+    ]
+    assert "exceeds the limit of 1000" in approvals[1]["reason"]
+    as_user("manager").post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
+    assert rep.get(f"/deals/{deal_id}").json()["stage"] == "AWAITING_APPROVAL"
+
+
+def test_ledger_rows_cannot_be_changed_or_deleted(live):
+    with live.engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM journal_lines")).scalar_one() > 0
+    for statement in ("UPDATE journal_lines SET debit = debit + 1", "DELETE FROM journal_entries"):
+        with pytest.raises(DBAPIError, match="append-only"), live.engine.begin() as conn:
+            conn.execute(text(statement))
