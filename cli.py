@@ -122,6 +122,22 @@ def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+def ledger_export(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.finance.beancount import export_beancount
+    from adapters.storage.db import make_engine
+
+    if settings.database_url is None:
+        print("l2c ledger export: DATABASE_URL is not set", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url, pool_size=1)
+    with open(args.beancount, "w", encoding="utf-8") as out:
+        for line in export_beancount(engine):
+            out.write(line + "\n")
+    engine.dispose()
+    print(f"ledger written to {args.beancount}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="l2c", description="Lead-to-Cash on Temporal")
     commands = root.add_subparsers(dest="command", required=True)
@@ -146,6 +162,11 @@ def parser() -> argparse.ArgumentParser:
     )
     verify = audit.add_parser("verify", help="check every deal's hash chain (exit 1 if broken)")
     verify.add_argument("--deal", help="only this deal id")
+    ledger = commands.add_parser("ledger", help="the general ledger").add_subparsers(
+        dest="ledger_command", required=True
+    )
+    export = ledger.add_parser("export", help="write the ledger as a Beancount file")
+    export.add_argument("--beancount", required=True, metavar="FILE")
     return root
 
 
@@ -161,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
         "migrate": lambda: migrate(settings),
         "users": lambda: add_user(settings, args),
         "audit": lambda: audit_verify(settings, args),
+        "ledger": lambda: ledger_export(settings, args),
     }
     code = handlers[args.command]()
     sys.stdout.flush()
