@@ -138,6 +138,61 @@ def ledger_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def show_kpis(settings: Settings, args: argparse.Namespace) -> int:
+    """The KPIs of a period as a table in the terminal."""
+    from datetime import date
+
+    from adapters.storage.db import make_engine
+    from adapters.storage.kpis import kpis
+    from api.routes.reports import period
+
+    if settings.database_url is None:
+        print("l2c kpis: DATABASE_URL is not set", file=sys.stderr)
+        return 2
+    start, end = period(
+        date.fromisoformat(args.start) if args.start else None,
+        date.fromisoformat(args.end) if args.end else None,
+    )
+    engine = make_engine(settings.database_url, pool_size=1)
+    report = kpis(engine, start, end)
+    engine.dispose()
+    rows: list[tuple[str, str]] = [
+        ("period", f"{start} .. {end}"),
+        ("leads created", str(report.leads_created)),
+        ("lead conversion rate", _pct(report.lead_conversion_rate)),
+        ("win rate", _pct(report.win_rate)),
+        (
+            "sales cycle, mean / median (days)",
+            f"{report.avg_sales_cycle_days} / {report.median_sales_cycle_days}",
+        ),
+        ("on-time delivery rate", _pct(report.on_time_delivery_rate)),
+        ("approval turnaround (hours)", str(report.approval_turnaround_hours)),
+    ]
+    rows += [
+        (f"customer lifetime value ({c})", str(v))
+        for c, v in report.customer_lifetime_value.items()
+    ]
+    rows += [(f"DSO ({c}, days)", str(v)) for c, v in report.dso_days.items()]
+    for currency, buckets in report.ar_aging.items():
+        rows.append((f"AR aging ({currency})", "  ".join(f"{b}: {v}" for b, v in buckets.items())))
+    for stage, load in report.pipeline_by_stage.items():
+        amounts = ", ".join(f"{v} {c}" for c, v in load.amount.items())
+        rows.append((f"pipeline {stage}", f"{load.count} deals  {amounts}"))
+    rows += [(f"weighted pipeline ({c})", str(v)) for c, v in report.weighted_pipeline.items()]
+    rows += [
+        (f"funnel {s.stage}", f"{s.reached}  ({_pct(s.conversion_from_previous)})")
+        for s in report.funnel
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    return 0
+
+
+def _pct(value: object) -> str:
+    return "-" if value is None else f"{float(str(value)) * 100:.1f} %"
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="l2c", description="Lead-to-Cash on Temporal")
     commands = root.add_subparsers(dest="command", required=True)
@@ -165,6 +220,9 @@ def parser() -> argparse.ArgumentParser:
     ledger = commands.add_parser("ledger", help="the general ledger").add_subparsers(
         dest="ledger_command", required=True
     )
+    kpi = commands.add_parser("kpis", help="print the KPIs of a period (default: 30 days)")
+    kpi.add_argument("--from", dest="start", metavar="YYYY-MM-DD")
+    kpi.add_argument("--to", dest="end", metavar="YYYY-MM-DD")
     export = ledger.add_parser("export", help="write the ledger as a Beancount file")
     export.add_argument("--beancount", required=True, metavar="FILE")
     return root
@@ -183,6 +241,7 @@ def main(argv: list[str] | None = None) -> None:
         "users": lambda: add_user(settings, args),
         "audit": lambda: audit_verify(settings, args),
         "ledger": lambda: ledger_export(settings, args),
+        "kpis": lambda: show_kpis(settings, args),
     }
     code = handlers[args.command]()
     sys.stdout.flush()

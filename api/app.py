@@ -22,7 +22,7 @@ from domain.errors import DomainError
 from .deps import Services
 from .errors import domain_error_handler
 from .gateway import TemporalGateway
-from .routes import auth, catalogue, deals, finance, health, leads, people, portal
+from .routes import auth, catalogue, deals, finance, health, leads, people, portal, reports
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,6 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Lead-to-Cash on Temporal. See shared/API.md for the contract.",
     )
     app.add_exception_handler(DomainError, domain_error_handler)
-    for module in (auth, health, leads, deals, people, portal, catalogue, finance):
+    for module in (auth, health, leads, deals, people, portal, catalogue, finance, reports):
         app.include_router(module.router)
     return app

@@ -20,6 +20,7 @@ class Action(StrEnum):
     VIEW_LEDGER = "view_ledger"
     MANAGE_PRODUCTS = "manage_products"
     VIEW_CATALOGUE = "view_catalogue"
+    VIEW_KPIS = "view_kpis"
 
 
 _ALL = frozenset(Role)
@@ -45,6 +46,7 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.VIEW_LEDGER: (frozenset({Role.FINANCE, Role.ADMIN}), frozenset()),
     Action.MANAGE_PRODUCTS: (frozenset({Role.ADMIN}), frozenset()),
     Action.VIEW_CATALOGUE: (_ALL, frozenset()),
+    Action.VIEW_KPIS: (frozenset({Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN}), frozenset()),
 }
 
 

@@ -207,3 +207,25 @@ def keep_history(live: Live) -> Callable[[str, str], None]:
         (HISTORIES / f"{name}.json").write_text(history.to_json())
 
     return keep
+
+
+@pytest.fixture
+def fresh_engine(live: Live) -> Iterator[Engine]:
+    """An empty, migrated database of its own on the session's Postgres."""
+    from sqlalchemy import create_engine, text
+
+    from adapters.storage.db import migrate
+
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    base = live.settings.database_url or ""
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.rsplit("/", 1)[0] + "/" + name
+    migrate(url)
+    engine = make_engine(url, pool_size=2)
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -104,6 +104,8 @@ deals = Table(
     Index("ix_deals_stage", "stage"),
     Index("ix_deals_customer", "customer_id"),
     Index("ix_deals_created", "created_at", "deal_id"),
+    Index("ix_deals_signed", "signed_at"),
+    Index("ix_deals_closed", "closed_at"),
     # One open deal per contact e-mail: a second lead of an open deal is a duplicate.
     Index(
         "uq_deals_open_email", "email_key", unique=True, postgresql_where=text("closed_at IS NULL")
@@ -119,6 +121,7 @@ stage_changes = Table(
     Column("at", TS, nullable=False),
     Column("note", Text),
     PrimaryKeyConstraint("deal_id", "seq"),
+    Index("ix_stage_changes_stage", "stage", "deal_id"),
 )
 
 quotes = Table(
@@ -169,6 +172,7 @@ approval_steps = Table(
     Column("comment", Text),
     PrimaryKeyConstraint("deal_id", "contract_version", "idx"),
     Index("ix_approval_steps_pending", "role", "status"),
+    Index("ix_approval_steps_decided", "decided_at"),
 )
 
 orders = Table(
@@ -182,6 +186,7 @@ orders = Table(
     Column("created_at", TS, nullable=False),
     Column("due_date", TS, nullable=False),
     Column("fulfilled_at", TS),
+    Index("ix_orders_fulfilled", "fulfilled_at"),
 )
 
 deliveries = Table(
@@ -226,6 +231,7 @@ invoices = Table(
     Index("ix_invoices_deal", "deal_id"),
     Index("ix_invoices_customer", "customer_id"),
     Index("ix_invoices_status", "status"),
+    Index("ix_invoices_issued", "issued_at"),
 )
 
 payments = Table(
@@ -240,6 +246,7 @@ payments = Table(
     Column("recorded_at", TS, nullable=False),
     Column("recorded_by", String(64), nullable=False),
     Index("ix_payments_invoice", "invoice_number"),
+    Index("ix_payments_received", "received_at"),
 )
 
 credit_notes = Table(
@@ -268,6 +275,8 @@ journal_entries = Table(
     Column("memo", Text, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("posted_at", TS, nullable=False),
+    Index("ix_journal_entries_deal", "deal_id"),
+    Index("ix_journal_entries_posted", "posted_at"),
 )
 
 journal_lines = Table(
@@ -279,6 +288,7 @@ journal_lines = Table(
     Column("debit", AMOUNT, nullable=False),
     Column("credit", AMOUNT, nullable=False),
     Index("ix_journal_lines_entry", "entry_id"),
+    Index("ix_journal_lines_account", "account"),
 )
 
 audit_events = Table(
