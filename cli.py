@@ -193,6 +193,17 @@ def _pct(value: object) -> str:
     return "-" if value is None else f"{float(str(value)) * 100:.1f} %"
 
 
+def demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Play a few months of business against a running l2c (e.g. `l2c dev`)."""
+    from demo import run_demo
+
+    url = args.url or settings.base_url
+    print(f"l2c demo against {url}, a policy day lasting {args.day_seconds}s ...", flush=True)
+    run_demo(url, settings.dev_password, args.day_seconds)
+    print("done: see /ui, GET /kpis, and the Temporal UI", flush=True)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="l2c", description="Lead-to-Cash on Temporal")
     commands = root.add_subparsers(dest="command", required=True)
@@ -220,6 +231,14 @@ def parser() -> argparse.ArgumentParser:
     ledger = commands.add_parser("ledger", help="the general ledger").add_subparsers(
         dest="ledger_command", required=True
     )
+    play = commands.add_parser("demo", help="create a few months of business via the API")
+    play.add_argument("--url", help="the API (default: this machine's l2c dev)")
+    play.add_argument(
+        "--day-seconds",
+        type=float,
+        default=1.0,
+        help="how long a policy day lasts for the demo deals",
+    )
     kpi = commands.add_parser("kpis", help="print the KPIs of a period (default: 30 days)")
     kpi.add_argument("--from", dest="start", metavar="YYYY-MM-DD")
     kpi.add_argument("--to", dest="end", metavar="YYYY-MM-DD")
@@ -242,6 +261,7 @@ def main(argv: list[str] | None = None) -> None:
         "audit": lambda: audit_verify(settings, args),
         "ledger": lambda: ledger_export(settings, args),
         "kpis": lambda: show_kpis(settings, args),
+        "demo": lambda: demo(settings, args),
     }
     code = handlers[args.command]()
     sys.stdout.flush()

@@ -14,9 +14,11 @@ from domain.stages import DealStage
 
 
 class LeadIn(Lead):
-    """A lead; a manager may name its `owner` (default: whoever enters it)."""
+    """A lead; a manager may name its `owner` (default: whoever enters it); an admin may
+    shorten its policy `day` (demos and training), in seconds."""
 
     owner: str | None = Field(default=None, min_length=1, max_length=64)
+    day_seconds: float | None = Field(default=None, ge=0.01, le=86400)
 
 
 class LeadCreated(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
@@ -41,8 +42,9 @@ def deal_owner(body: LeadIn, user: Actor, services: Services) -> str:
     return seller(body.owner, services)
 
 
-def new_policy(services: Services) -> DealPolicy:
-    return DealPolicy(day=services.settings.day)
+def new_policy(services: Services, day_seconds: float | None = None) -> DealPolicy:
+    day = timedelta(seconds=day_seconds) if day_seconds else services.settings.day
+    return DealPolicy(day=day)
 
 
 @router.post("/leads", status_code=201, response_model=LeadCreated)
@@ -52,6 +54,8 @@ def create_lead(
     """A lead of a contact with an open deal is refused (409) and names that deal."""
     require(user, Action.CREATE_LEAD)
     owner = deal_owner(body, user, services)
+    if body.day_seconds is not None:
+        require(user, Action.MANAGE_PRODUCTS)  # admins only: it changes every timer
 
     def start() -> LeadCreated:
         deal_id = idempotency.derived_id()
@@ -60,10 +64,10 @@ def create_lead(
             raise Conflict(f"this contact already has an open deal: {open_deal}")
         deal = DealInput(
             deal_id=deal_id,
-            lead=Lead.model_validate(body.model_dump(exclude={"owner"})),
+            lead=Lead.model_validate(body.model_dump(exclude={"owner", "day_seconds"})),
             owner=owner,
             created_by=user.username,
-            policy=new_policy(services),
+            policy=new_policy(services, body.day_seconds),
         )
         state = services.temporal.open_deal(deal)
         assert state.customer is not None and state.score is not None

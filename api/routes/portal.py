@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ConfigDict
 
 from adapters.portal_tokens import PortalClaim
+from domain.access import Action
 from domain.deal import (
     CustomerAnswer,
     DealState,
@@ -17,11 +19,11 @@ from domain.deal import (
     SignCommand,
     StageAnswer,
 )
-from domain.errors import NotAllowed, NotFound
+from domain.errors import NotAllowed, NotFound, WrongStage
 from domain.messages import PortalAction
 from workflows.deal import DealWorkflow
 
-from ..deps import Services, ServicesDep
+from ..deps import CurrentUser, Services, ServicesDep, require, visible_deal
 from . import TEMPLATES
 
 router = APIRouter(tags=["portal"])
@@ -55,6 +57,40 @@ def _document(claim: PortalClaim, state: DealState) -> dict[str, Any]:
             raise NotFound("this link is not valid or has expired")
         view["contract"] = state.contract.model_dump(mode="json")
     return view
+
+
+class PortalLinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: PortalAction
+
+
+class PortalLinkOut(BaseModel):
+    url: str
+    action: PortalAction
+    version: int
+
+
+@router.post("/deals/{deal_id}/portal-link")
+def portal_link(
+    deal_id: str, body: PortalLinkRequest, user: CurrentUser, services: ServicesDep
+) -> PortalLinkOut:
+    """The customer's link to the open quote or the contract, to resend it by hand."""
+    deal = visible_deal(deal_id, user, services)
+    require(user, Action.QUOTE, deal.owner)
+    state = services.reads.deal_state(deal_id)
+    assert state is not None
+    if body.action == "quote":
+        open_quotes = [q.version for q in state.quotes if q.status == "open"]
+        version = open_quotes[-1] if open_quotes else None
+    else:
+        signable = state.stage == "AWAITING_SIGNATURE" and state.contract is not None
+        version = state.contract.version if signable and state.contract else None
+    if version is None:
+        raise WrongStage(f"there is no {body.action} waiting for the customer")
+    token = services.portal.issue(deal_id, body.action, version)
+    return PortalLinkOut(
+        url=f"{services.settings.base_url}/portal/{token}", action=body.action, version=version
+    )
 
 
 @router.get("/portal/{token}", response_model=None)

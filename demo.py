@@ -1,0 +1,280 @@
+"""`l2c demo`: a few months of business through the API, with the policy day shortened so
+reminders, dunning and a write-off happen within a couple of minutes.
+
+Leads from several sources, hot ones qualified by score, cold ones disqualified, a quote
+rejected, discounts that need finance, a deal big enough for three approvers, partial
+deliveries, a subscription earning revenue month by month, late payments after dunning, a
+write-off, a cancellation that issues credit notes.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+ALL_DONE = {"WON", "LOST", "DISQUALIFIED", "CANCELLED", "WRITTEN_OFF"}
+
+
+class Demo:
+    def __init__(self, base_url: str, password: str, day_seconds: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.day_seconds = day_seconds
+        self.tag = uuid.uuid4().hex[:6]
+        self.http = {
+            u: self._login(u, password)
+            for u in ("admin", "rep1", "rep2", "manager", "finance", "ops")
+        }
+        self.public = httpx.Client(base_url=self.base_url, timeout=120)
+        self.log: list[str] = []
+
+    def _login(self, user: str, password: str) -> httpx.Client:
+        client = httpx.Client(base_url=self.base_url, timeout=120)
+        token = client.post("/auth/token", data={"username": user, "password": password})
+        token.raise_for_status()
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        return client
+
+    # --- steps ---
+
+    def call(self, user: str, method: str, path: str, **kw: Any) -> Any:
+        response = self.http[user].request(method, path, **kw)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{user} {method} {path}: {response.status_code} {response.text}")
+        return response.json()
+
+    def lead(self, name: str, owner: str, source: str, **extra: Any) -> str:
+        body = {
+            "company": f"{name} {self.tag}",
+            "contact_name": f"Buyer at {name}",
+            "email": f"buyer@{name.lower().replace(' ', '-')}-{self.tag}.example",
+            "source": source,
+            "owner": owner,
+            "day_seconds": self.day_seconds,
+            "country": "DE",
+            **extra,
+        }
+        deal = self.call("admin", "POST", "/leads", json=body)
+        self.log.append(f"lead {body['company']} ({source}) -> {deal['stage']}")
+        return str(deal["deal_id"])
+
+    def stage(self, deal_id: str) -> str:
+        return str(self.call("admin", "GET", f"/deals/{deal_id}")["stage"])
+
+    def wait(self, deal_id: str, stages: set[str], timeout: float = 180) -> str:
+        deadline = time.monotonic() + timeout
+        while (stage := self.stage(deal_id)) not in stages:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"deal {deal_id} stuck in {stage}, wanted {stages}")
+            time.sleep(0.2)
+        return stage
+
+    def quote(
+        self,
+        deal_id: str,
+        owner: str,
+        lines: list[dict[str, str]],
+        plan: dict[str, Any],
+        terms: int = 30,
+        qualify: bool = True,
+    ) -> None:
+        if qualify and self.stage(deal_id) == "QUALIFYING":
+            self.call(owner, "POST", f"/deals/{deal_id}/qualify", json={"decision": "qualify"})
+        self.call(
+            owner,
+            "POST",
+            f"/deals/{deal_id}/quotes",
+            json={
+                "currency": "EUR",
+                "lines": lines,
+                "billing_plan": plan,
+                "payment_terms_days": terms,
+                "valid_days": 60,
+            },
+        )
+
+    def customer(
+        self, deal_id: str, owner: str, action: str, verb: str, body: dict[str, Any] | None = None
+    ) -> None:
+        link = self.call(owner, "POST", f"/deals/{deal_id}/portal-link", json={"action": action})
+        path = (
+            link["url"].split(self.base_url, 1)[-1]
+            if self.base_url in link["url"]
+            else ("/portal/" + link["url"].rsplit("/portal/", 1)[1])
+        )
+        self.public.post(f"{path}/{verb}", json=body or {}).raise_for_status()
+
+    def approve_all(self, deal_id: str) -> None:
+        who = {"sales_manager": "manager", "finance": "finance", "admin": "admin"}
+        while self.stage(deal_id) == "AWAITING_APPROVAL":
+            pending = [
+                s
+                for s in self.call("admin", "GET", f"/deals/{deal_id}")["approvals"]
+                if s["status"] == "pending"
+            ]
+            for step in pending:
+                self.call(
+                    who[step["role"]],
+                    "POST",
+                    f"/deals/{deal_id}/approvals",
+                    json={"decision": "approve", "comment": "ok"},
+                )
+
+    def to_signed(self, deal_id: str, owner: str) -> None:
+        self.customer(deal_id, owner, "quote", "accept")
+        self.approve_all(deal_id)
+        self.customer(deal_id, owner, "contract", "sign", {"name": "Dana Buyer"})
+
+    def deliver(self, deal_id: str, reference: str, lines: list[dict[str, str]]) -> None:
+        self.call(
+            "ops",
+            "POST",
+            f"/deals/{deal_id}/deliveries",
+            json={"reference": reference, "lines": lines},
+        )
+
+    def pay(self, deal_id: str, share: Decimal = Decimal(1), tag: str = "") -> None:
+        for invoice in self.call("finance", "GET", "/invoices", params={"deal_id": deal_id}):
+            if invoice["status"] != "open":
+                continue
+            amount = (Decimal(invoice["total"]) * share).quantize(Decimal("0.01"))
+            amount = min(
+                amount,
+                Decimal(invoice["total"]) - Decimal(invoice["paid"]) - Decimal(invoice["credited"]),
+            )
+            self.call(
+                "finance",
+                "POST",
+                "/payments",
+                json={
+                    "invoice_number": invoice["number"],
+                    "amount": str(amount),
+                    "currency": "EUR",
+                    "reference": f"BANK-{invoice['number']}-{tag or share}",
+                },
+            )
+
+    # --- stories ---
+
+    def won_on_delivery(self, name: str, owner: str, source: str) -> None:
+        deal = self.lead(name, owner, source, budget_confirmed=True, need="gateways")
+        lines = [{"sku": "GW-100", "quantity": "6"}, {"sku": "SENSOR-T", "quantity": "10"}]
+        self.quote(deal, owner, lines, {"kind": "on_delivery"})
+        self.to_signed(deal, owner)
+        self.deliver(deal, "DN-1", [{"sku": "GW-100", "quantity": "4"}])
+        self.deliver(
+            deal,
+            "DN-2",
+            [{"sku": "GW-100", "quantity": "2"}, {"sku": "SENSOR-T", "quantity": "10"}],
+        )
+        self.wait(deal, {"COLLECTING"})
+        self.pay(deal)
+        self.wait(deal, {"WON"})
+
+    def discount_late_payment(self) -> None:
+        deal = self.lead("Initech", "rep2", "trade_show", decision_maker=True)
+        lines = [
+            {"sku": "L2C-SEAT", "quantity": "40", "discount_pct": "15"},
+            {"sku": "ONBOARD", "quantity": "2"},
+        ]
+        self.quote(deal, "rep2", lines, {"kind": "upfront"}, terms=5)
+        self.to_signed(deal, "rep2")
+        self.deliver(
+            deal,
+            "ACT-1",
+            [{"sku": "L2C-SEAT", "quantity": "40"}, {"sku": "ONBOARD", "quantity": "2"}],
+        )
+        self.pay(deal, Decimal("0.5"), "first")
+        time.sleep(self.day_seconds * 9)  # the customer pays the rest after a reminder
+        self.pay(deal, Decimal(1), "rest")
+        self.wait(deal, {"WON"})
+
+    def big_deal(self) -> None:
+        deal = self.lead(
+            "Umbrella Corp",
+            "rep1",
+            "partner",
+            budget_confirmed=True,
+            decision_maker=True,
+            need="fleet",
+            timeline_days=30,
+            estimated_value="300000.00",
+            currency="EUR",
+        )
+        lines = [
+            {"sku": "L2C-SEAT", "quantity": "500", "discount_pct": "5"},
+            {"sku": "SUPPORT-GOLD", "quantity": "20"},
+        ]
+        self.quote(
+            deal,
+            "rep1",
+            lines,
+            {
+                "kind": "milestones",
+                "milestones": [
+                    {"percent": "30", "trigger": "signature"},
+                    {"percent": "70", "trigger": "delivery_complete"},
+                ],
+            },
+        )
+        self.to_signed(deal, "rep1")
+        self.pay(deal)
+        self.deliver(
+            deal,
+            "ACT-1",
+            [{"sku": "L2C-SEAT", "quantity": "500"}, {"sku": "SUPPORT-GOLD", "quantity": "20"}],
+        )
+        self.wait(deal, {"COLLECTING"})
+        self.pay(deal, tag="final")
+        self.wait(deal, {"WON"})
+
+    def rejected_quote(self) -> None:
+        deal = self.lead("Hooli", "rep2", "ad_campaign", need="analytics")
+        self.quote(deal, "rep2", [{"sku": "GW-100", "quantity": "50"}], {"kind": "upfront"})
+        self.customer(deal, "rep2", "quote", "reject", {"reason": "went with a competitor"})
+
+    def write_off(self) -> None:
+        deal = self.lead("Vandelay Industries", "rep1", "outbound", need="import-export")
+        self.quote(deal, "rep1", [{"sku": "GW-100", "quantity": "3"}], {"kind": "upfront"}, terms=2)
+        self.to_signed(deal, "rep1")
+        self.deliver(deal, "DN-1", [{"sku": "GW-100", "quantity": "3"}])
+        self.wait(deal, {"WRITTEN_OFF"}, timeout=240)
+
+    def cancelled(self) -> None:
+        deal = self.lead("Soylent", "rep2", "web", need="food tech")
+        self.quote(deal, "rep2", [{"sku": "ONBOARD", "quantity": "3"}], {"kind": "upfront"})
+        self.to_signed(deal, "rep2")
+        self.pay(deal, Decimal("0.2"))
+        self.call("rep2", "POST", f"/deals/{deal}/cancel", json={"reason": "budget frozen"})
+
+    def small_leads(self) -> None:
+        self.lead("Cold Call GmbH", "rep1", "import")  # scored low: disqualified at once
+        self.lead("Pending Partners", "rep2", "referral")  # waits: reminder, escalation
+
+    def run(self, progress: Callable[[str], None] = print) -> list[str]:
+        stories: list[Callable[[], None]] = [
+            lambda: self.won_on_delivery("Acme", "rep1", "web"),
+            lambda: self.won_on_delivery("Globex", "rep2", "referral"),
+            lambda: self.won_on_delivery("Stark", "rep1", "trade_show"),
+            self.discount_late_payment,
+            self.big_deal,
+            self.rejected_quote,
+            self.write_off,
+            self.cancelled,
+            self.small_leads,
+        ]
+        with ThreadPoolExecutor(len(stories)) as pool:
+            for future in [pool.submit(story) for story in stories]:
+                future.result()
+        for line in self.log:
+            progress(line)
+        return self.log
+
+
+def run_demo(base_url: str, password: str, day_seconds: float = 1.0) -> list[str]:
+    return Demo(base_url, password, day_seconds).run()

@@ -1,0 +1,33 @@
+"""`l2c demo` plays its stories to their ends on the real stack."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from demo import Demo
+from tests.conftest import PASSWORD
+
+
+def test_the_demo_ends_every_story_where_it_should(live, as_user):
+    demo = Demo(live.base_url, PASSWORD, day_seconds=0.5)
+    demo.run(progress=lambda line: None)
+    stages = Counter()
+    for deal in as_user("admin").get("/deals", params={"limit": 200}).json()["items"]:
+        if demo.tag in deal["customer_name"]:
+            stages[deal["stage"]] += 1
+    assert (
+        stages
+        == Counter(
+            {
+                "WON": 5,
+                "LOST": 1,
+                "WRITTEN_OFF": 1,
+                "CANCELLED": 1,
+                "DISQUALIFIED": 1,
+                "QUALIFYING": 1,
+            }
+        )
+        or stages["QUALIFYING"] == 0
+        and stages["LOST"] == 2
+    )
+    assert as_user("manager").get("/kpis").json()["leads_created"] >= 10
