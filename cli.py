@@ -81,6 +81,26 @@ def migrate(settings: Settings) -> int:
     return 0
 
 
+def manage_users(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.storage.db import make_engine
+    from adapters.storage.users import UserDirectory
+
+    if args.users_command == "add":
+        return add_user(settings, args)
+    if settings.database_url is None:
+        print("l2c users: DATABASE_URL is not set", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url, pool_size=1)
+    directory = UserDirectory(engine)
+    if args.users_command == "disable":
+        done = directory.set_active(args.username, False)
+    else:
+        done = directory.set_role(args.username, Role(args.role))
+    engine.dispose()
+    print(f"user {args.username} {'updated' if done else 'not found'}")
+    return 0 if done else 1
+
+
 def add_user(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.storage.db import make_engine
     from adapters.storage.users import UserDirectory
@@ -223,6 +243,11 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--email", required=True)
     add.add_argument("--password", help="or set L2C_NEW_USER_PASSWORD")
+    disable = users.add_parser("disable", help="stop a user (their tokens stop working)")
+    disable.add_argument("username")
+    set_role = users.add_parser("set-role", help="give a user another role")
+    set_role.add_argument("username")
+    set_role.add_argument("role", choices=[r.value for r in Role])
     audit = commands.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
         dest="audit_command", required=True
     )
@@ -257,7 +282,7 @@ def main(argv: list[str] | None = None) -> None:
         "api": lambda: api(settings),
         "worker": lambda: worker(settings),
         "migrate": lambda: migrate(settings),
-        "users": lambda: add_user(settings, args),
+        "users": lambda: manage_users(settings, args),
         "audit": lambda: audit_verify(settings, args),
         "ledger": lambda: ledger_export(settings, args),
         "kpis": lambda: show_kpis(settings, args),

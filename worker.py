@@ -102,6 +102,7 @@ def make_worker(client: Client, settings: Settings, engine: Engine) -> Worker:
 
 async def run_worker(settings: Settings) -> None:
     """Run until cancelled (Ctrl-C), against the configured servers."""
+    settings.check_secret()
     if settings.database_url is None:
         raise ValueError("DATABASE_URL is not set")
     engine = make_engine(settings.database_url)

@@ -22,11 +22,24 @@ from domain.errors import DomainError
 from .deps import Services
 from .errors import domain_error_handler
 from .gateway import TemporalGateway
-from .routes import auth, catalogue, deals, finance, health, leads, people, portal, reports
+from .limits import BodyLimit
+from .routes import (
+    auth,
+    catalogue,
+    deals,
+    finance,
+    health,
+    leads,
+    people,
+    portal,
+    reports,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+
+    settings.check_secret()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Lead-to-Cash on Temporal. See shared/API.md for the contract.",
     )
     app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_middleware(BodyLimit)
     for module in (auth, health, leads, deals, people, portal, catalogue, finance, reports):
         app.include_router(module.router)
     return app

@@ -29,15 +29,22 @@ from stack import Stack, serve
 START = datetime(2024, 1, 1, tzinfo=UTC)
 OWNERS = [f"rep{i}" for i in range(1, 41)]
 SOURCES = ["web", "trade_show", "ad_campaign", "referral", "partner", "outbound", "import"]
-WON_PATH = ["QUALIFYING", "QUOTING", "AWAITING_APPROVAL", "AWAITING_SIGNATURE", "FULFILLING",
-            "INVOICING", "COLLECTING", "WON"]
+WON_PATH = [
+    "QUALIFYING",
+    "QUOTING",
+    "AWAITING_APPROVAL",
+    "AWAITING_SIGNATURE",
+    "FULFILLING",
+    "INVOICING",
+    "COLLECTING",
+    "WON",
+]
 
 
 def copy(cur: psycopg2.extensions.cursor, table: str, columns: str, rows: Iterator[str]) -> None:
-    buffer, count = io.StringIO(), 0
-    for row in rows:
+    buffer = io.StringIO()
+    for count, row in enumerate(rows, start=1):
         buffer.write(row)
-        count += 1
         if count % 200_000 == 0:
             buffer.seek(0)
             cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
@@ -53,11 +60,21 @@ def load(dsn: str, n: int, seed: int = 7) -> None:
     conn.autocommit = False
     cur = conn.cursor()
     cur.execute("ALTER TABLE journal_lines DISABLE TRIGGER USER")  # bulk load only
-    copy(cur, "customers", "customer_id, name, name_key, created_at",
-         (f"C{i}\tCustomer {i}\tcustomer {i}\t{START.isoformat()}\n" for i in range(customers)))
-    copy(cur, "contacts", "contact_id, customer_id, name, email, created_at",
-         (f"K{i}\tC{i}\tContact {i}\tk{i}@c{i}.example\t{START.isoformat()}\n"
-          for i in range(customers)))
+    copy(
+        cur,
+        "customers",
+        "customer_id, name, name_key, created_at",
+        (f"C{i}\tCustomer {i}\tcustomer {i}\t{START.isoformat()}\n" for i in range(customers)),
+    )
+    copy(
+        cur,
+        "contacts",
+        "contact_id, customer_id, name, email, created_at",
+        (
+            f"K{i}\tC{i}\tContact {i}\tk{i}@c{i}.example\t{START.isoformat()}\n"
+            for i in range(customers)
+        ),
+    )
     deals, changes, orders, invoices, payments, entries, lines = [], [], [], [], [], [], []
     for i in range(n):
         created = START + timedelta(minutes=rnd.randrange(0, 2 * 365 * 24 * 60))
@@ -65,52 +82,87 @@ def load(dsn: str, n: int, seed: int = 7) -> None:
         amount = rnd.randrange(1_000, 200_000)
         cid = rnd.randrange(customers)
         signed = created + timedelta(days=rnd.randrange(3, 90)) if won else None
-        closed = (signed + timedelta(days=rnd.randrange(10, 60))) if won else (
-            created + timedelta(days=rnd.randrange(1, 60)))
+        closed = (
+            (signed + timedelta(days=rnd.randrange(10, 60)))
+            if won
+            else (created + timedelta(days=rnd.randrange(1, 60)))
+        )
         stage = "WON" if won else rnd.choice(["LOST", "DISQUALIFIED"])
         deals.append(
             f"D{i}\tdeal-D{i}\tC{cid}\tK{cid}\t{rnd.choice(OWNERS)}\timport\t"
             f"{rnd.choice(SOURCES)}\td{i}@c{cid}.example\t{stage}\t{rnd.randrange(100)}\t[]\t"
             f"{{}}\t{{}}\t{amount}.00\tEUR\t{created.isoformat()}\t{closed.isoformat()}\t"
-            f"{signed.isoformat() if signed else chr(92) + 'N'}\t{closed.isoformat()}\n")
-        path = WON_PATH if won else ["QUALIFYING", stage] if stage == "DISQUALIFIED" else [
-            "QUALIFYING", "QUOTING", "LOST"]
+            f"{signed.isoformat() if signed else chr(92) + 'N'}\t{closed.isoformat()}\n"
+        )
+        path = (
+            WON_PATH
+            if won
+            else ["QUALIFYING", stage]
+            if stage == "DISQUALIFIED"
+            else ["QUALIFYING", "QUOTING", "LOST"]
+        )
         changes.extend(f"D{i}\t{s}\t{q}\t{created.isoformat()}\n" for q, s in enumerate(path))
         if won:
             due = signed + timedelta(days=14)
             fulfilled = signed + timedelta(days=rnd.randrange(2, 20))
-            orders.append(f"O{i}\tD{i}\tEUR\tfulfilled\t[]\t{signed.isoformat()}\t"
-                          f"{due.isoformat()}\t{fulfilled.isoformat()}\n")
+            orders.append(
+                f"O{i}\tD{i}\tEUR\tfulfilled\t[]\t{signed.isoformat()}\t"
+                f"{due.isoformat()}\t{fulfilled.isoformat()}\n"
+            )
             total = amount * 1.2
             issued = fulfilled
-            invoices.append(f"I{i}\tD{i}\tC{cid}\tdelivery:1\tEUR\t{amount}.00\t"
-                            f"{total - amount:.2f}\t{total:.2f}\t{total:.2f}\t0\tpaid\t[]\t"
-                            f"{issued.isoformat()}\t{(issued + timedelta(days=30)).isoformat()}\n")
+            invoices.append(
+                f"I{i}\tD{i}\tC{cid}\tdelivery:1\tEUR\t{amount}.00\t"
+                f"{total - amount:.2f}\t{total:.2f}\t{total:.2f}\t0\tpaid\t[]\t"
+                f"{issued.isoformat()}\t{(issued + timedelta(days=30)).isoformat()}\n"
+            )
             paid_at = issued + timedelta(days=rnd.randrange(5, 60))
-            payments.append(f"B{i}\tI{i}\tD{i}\t{total:.2f}\tEUR\t{paid_at.isoformat()}\t"
-                            f"{paid_at.isoformat()}\tfinance\n")
-            for kind, at, debit, credit in (("invoice", issued, "accounts_receivable",
-                                             "deferred_revenue"),
-                                            ("payment", paid_at, "cash", "accounts_receivable")):
+            payments.append(
+                f"B{i}\tI{i}\tD{i}\t{total:.2f}\tEUR\t{paid_at.isoformat()}\t"
+                f"{paid_at.isoformat()}\tfinance\n"
+            )
+            for kind, at, debit, credit in (
+                ("invoice", issued, "accounts_receivable", "deferred_revenue"),
+                ("payment", paid_at, "cash", "accounts_receivable"),
+            ):
                 entry_id = len(entries) + 1
                 entries.append(f"{entry_id}\t{kind}:{i}\tD{i}\t{kind}\tEUR\t{at.isoformat()}\n")
                 lines.append(f"{entry_id}\t{debit}\t{total:.2f}\t0\n")
                 lines.append(f"{entry_id}\t{credit}\t0\t{total:.2f}\n")
-    copy(cur, "deals", "deal_id, workflow_id, customer_id, contact_id, owner, created_by, "
-         "source, email_key, stage, score, score_reasons, lead, policy, amount, currency, "
-         "created_at, updated_at, signed_at, closed_at", iter(deals))
+    copy(
+        cur,
+        "deals",
+        "deal_id, workflow_id, customer_id, contact_id, owner, created_by, "
+        "source, email_key, stage, score, score_reasons, lead, policy, amount, currency, "
+        "created_at, updated_at, signed_at, closed_at",
+        iter(deals),
+    )
     copy(cur, "stage_changes", "deal_id, stage, seq, at", iter(changes))
-    copy(cur, "orders", "order_id, deal_id, currency, status, lines, created_at, due_date, "
-         "fulfilled_at", iter(orders))
-    copy(cur, "invoices", "number, deal_id, customer_id, billing_key, currency, net_total, "
-         "tax_total, total, paid, credited, status, lines, issued_at, due_date", iter(invoices))
-    copy(cur, "payments", "reference, invoice_number, deal_id, amount, currency, received_at, "
-         "recorded_at, recorded_by", iter(payments))
-    copy(cur, "journal_entries", "entry_id, key, deal_id, memo, currency, posted_at",
-         iter(entries))
+    copy(
+        cur,
+        "orders",
+        "order_id, deal_id, currency, status, lines, created_at, due_date, fulfilled_at",
+        iter(orders),
+    )
+    copy(
+        cur,
+        "invoices",
+        "number, deal_id, customer_id, billing_key, currency, net_total, "
+        "tax_total, total, paid, credited, status, lines, issued_at, due_date",
+        iter(invoices),
+    )
+    copy(
+        cur,
+        "payments",
+        "reference, invoice_number, deal_id, amount, currency, received_at, "
+        "recorded_at, recorded_by",
+        iter(payments),
+    )
+    copy(cur, "journal_entries", "entry_id, key, deal_id, memo, currency, posted_at", iter(entries))
     copy(cur, "journal_lines", "entry_id, account, debit, credit", iter(lines))
-    cur.execute("SELECT setval('journal_entries_entry_id_seq', (SELECT max(entry_id) "
-                "FROM journal_entries))")
+    cur.execute(
+        "SELECT setval('journal_entries_entry_id_seq', (SELECT max(entry_id) FROM journal_entries))"
+    )
     cur.execute("ALTER TABLE journal_lines ENABLE TRIGGER USER")
     conn.commit()
     conn.autocommit = True
@@ -124,10 +176,16 @@ def main() -> None:
     args.add_argument("--repeat", type=int, default=5)
     options = args.parse_args()
     root = Path(tempfile.mkdtemp(prefix="l2c-bench-"))
-    settings = Settings(_env_file=None, data_dir=root, api_port=free_port(),
-                        postgres_port=free_port(), temporal_port=free_port(),
-                        smtp_port=free_port(), secret_key="bench-" + "x" * 40,
-                        dev_password="bench")
+    settings = Settings(
+        _env_file=None,
+        data_dir=root,
+        api_port=free_port(),
+        postgres_port=free_port(),
+        temporal_port=free_port(),
+        smtp_port=free_port(),
+        secret_key="bench-" + "x" * 40,
+        dev_password="bench",
+    )
     stack = Stack(settings, persist_temporal=False, temporal_ui=False)
     settings = stack.start()
     try:
@@ -146,13 +204,16 @@ def main() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        token = httpx.post(f"{base}/auth/token", data={"username": "manager",
-                                                       "password": "bench"}).json()
+        token = httpx.post(
+            f"{base}/auth/token", data={"username": "manager", "password": "bench"}
+        ).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         timings = {}
-        for label, params in (("one month", {"from": "2024-06-01", "to": "2024-06-30"}),
-                              ("one year", {"from": "2024-01-01", "to": "2024-12-31"}),
-                              ("two years", {"from": "2024-01-01", "to": "2025-12-31"})):
+        for label, params in (
+            ("one month", {"from": "2024-06-01", "to": "2024-06-30"}),
+            ("one year", {"from": "2024-01-01", "to": "2024-12-31"}),
+            ("two years", {"from": "2024-01-01", "to": "2025-12-31"}),
+        ):
             runs = []
             for _ in range(options.repeat):
                 t = time.monotonic()
@@ -161,8 +222,10 @@ def main() -> None:
                 assert answer.status_code == 200, answer.text
             timings[label] = runs
             leads = answer.json()["leads_created"]
-            print(f"GET /kpis {label:<10} leads={leads:>8}  median {statistics.median(runs):.2f}s"
-                  f"  min {min(runs):.2f}s  max {max(runs):.2f}s")
+            print(
+                f"GET /kpis {label:<10} leads={leads:>8}  median {statistics.median(runs):.2f}s"
+                f"  min {min(runs):.2f}s  max {max(runs):.2f}s"
+            )
         print(f"loaded {options.deals:,} deals in {loaded:.0f}s")
     finally:
         stack.stop()

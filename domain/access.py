@@ -21,6 +21,7 @@ class Action(StrEnum):
     MANAGE_PRODUCTS = "manage_products"
     VIEW_CATALOGUE = "view_catalogue"
     VIEW_KPIS = "view_kpis"
+    MANAGE_USERS = "manage_users"
 
 
 _ALL = frozenset(Role)
@@ -47,6 +48,7 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.MANAGE_PRODUCTS: (frozenset({Role.ADMIN}), frozenset()),
     Action.VIEW_CATALOGUE: (_ALL, frozenset()),
     Action.VIEW_KPIS: (frozenset({Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN}), frozenset()),
+    Action.MANAGE_USERS: (frozenset({Role.ADMIN}), frozenset()),
 }
 
 

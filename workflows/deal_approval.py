@@ -110,10 +110,12 @@ class DealApproval(DealMoney):
 
     async def apply_decision(self, version: int) -> bool:
         """Record the next decision; False if it rejects the contract."""
-        update_id, cmd = self._decisions.pop(0)
+        # It stays queued until recorded, so validators see the step as being decided.
+        update_id, cmd = self._decisions[0]
         try:  # checked again: a parallel decision may have taken the step meanwhile
             step = check_approver(self._state.approvals, cmd.actor, self._deal.owner)
         except DomainError as refusal:
+            self._decisions.pop(0)
             self._decided[update_id] = refusal
             return True
         approved = cmd.body.decision == "approve"
@@ -131,6 +133,7 @@ class DealApproval(DealMoney):
             f"approval.{status}",
             cmd.actor.username,
         )
+        self._decisions.pop(0)
         self._decided[update_id] = None
         if not approved:
             self.notify(

@@ -37,6 +37,16 @@ users = Table(
     Column("created_at", TS, nullable=False),
 )
 
+# Failed logins, to slow down password guessing (shared by every API process).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("at", TS, nullable=False),
+    Index("ix_login_failures_user", "username", "at"),
+)
+
 # A country's leads go to its rep; leads from elsewhere go round-robin.
 territories = Table(
     "territories",

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.users import Role
 
-from .tables import users
+from .tables import login_failures, users
 
 _hasher = PasswordHasher()
 # Verifying against this keeps an unknown user as slow as a wrong password.
@@ -83,6 +83,52 @@ class UserDirectory:
         if row is None or not row.active:
             return None
         return User.model_validate(dict(row._mapping))
+
+    def all(self) -> list[User]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(users).order_by(users.c.username)).all()
+        return [User.model_validate(dict(row._mapping)) for row in rows]
+
+    def set_active(self, username: str, active: bool) -> bool:
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                update(users)
+                .where(users.c.username == username)
+                .values(active=active)
+                .returning(users.c.username)
+            ).first()
+        return found is not None
+
+    def set_role(self, username: str, role: Role) -> bool:
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                update(users)
+                .where(users.c.username == username)
+                .values(role=role)
+                .returning(users.c.username)
+            ).first()
+        return found is not None
+
+    def recent_failures(self, username: str, window: timedelta) -> int:
+        since = datetime.now(UTC) - window
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).where(
+                        login_failures.c.username == username, login_failures.c.at >= since
+                    )
+                ).scalar_one()
+            )
+
+    def record_login(self, username: str, ok: bool) -> None:
+        """A failure counts against the name; a success forgets the failures."""
+        with self.engine.begin() as conn:
+            if ok:
+                conn.execute(delete(login_failures).where(login_failures.c.username == username))
+            else:
+                conn.execute(
+                    login_failures.insert().values(username=username[:64], at=datetime.now(UTC))
+                )
 
     def emails_of_role(self, role: Role, exclude: str | None = None) -> list[str]:
         with self.engine.connect() as conn:

@@ -33,6 +33,8 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.VIEW_LEDGER: {REP: NO, MANAGER: NO, FINANCE: ANY, OPS: NO, ADMIN: ANY},
     Action.MANAGE_PRODUCTS: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
     Action.VIEW_CATALOGUE: {REP: ANY, MANAGER: ANY, FINANCE: ANY, OPS: ANY, ADMIN: ANY},
+    Action.VIEW_KPIS: {REP: NO, MANAGER: ANY, FINANCE: ANY, OPS: NO, ADMIN: ANY},
+    Action.MANAGE_USERS: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
 }
 
 CASES = [(action, role) for action in Action for role in Role]

@@ -16,7 +16,7 @@ from domain.approval import ApprovalBand, ApprovalPolicy
 from domain.policy import DealPolicy
 from domain.qualification import QualificationPolicy
 from domain.users import Role
-from tests.conftest import wait_for
+from tests.conftest import Api, wait_for
 from tests.flows import lead_email, portal_token, quote_body, stage_of, start_deal, to_approval
 
 DISCOUNTED = quote_body(lines=[{"sku": "GW-100", "quantity": "10", "discount_pct": "15"}])
@@ -90,8 +90,10 @@ def test_a_parallel_group_is_asked_at_once(live, as_user):
 def test_one_decision_counts_when_two_arrive_at_once(live, as_user):
     rep, manager = as_user("rep1"), as_user("manager")
     deal_id = to_approval(live, rep)["deal_id"]
+    managers = [Api(live, "manager"), Api(live, "manager")]  # a client per thread
     with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(lambda d: decide(manager, deal_id, d), ["approve", "reject"]))
+        answers = list(pool.map(lambda pair: decide(pair[0], deal_id, pair[1]),
+                                zip(managers, ["approve", "reject"], strict=True)))
     codes = sorted(a.status_code for a in answers)
     assert codes == [200, 409], [a.text for a in answers]
     events = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]

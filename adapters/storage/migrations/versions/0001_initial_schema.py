@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 20:42:40.488773
+Create Date: 2026-11-26 20:52:02.760847
 """
 from alembic import op
 import sqlalchemy as sa
@@ -91,6 +91,13 @@ def upgrade() -> None:
     )
     op.create_index('ix_journal_entries_deal', 'journal_entries', ['deal_id'], unique=False)
     op.create_index('ix_journal_entries_posted', 'journal_entries', ['posted_at'], unique=False)
+    op.create_table('login_failures',
+    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_login_failures_user', 'login_failures', ['username', 'at'], unique=False)
     op.create_table('products',
     sa.Column('sku', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -354,6 +361,8 @@ def downgrade() -> None:
     op.drop_table('contacts')
     op.drop_table('users')
     op.drop_table('products')
+    op.drop_index('ix_login_failures_user', table_name='login_failures')
+    op.drop_table('login_failures')
     op.drop_index('ix_journal_entries_posted', table_name='journal_entries')
     op.drop_index('ix_journal_entries_deal', table_name='journal_entries')
     op.drop_table('journal_entries')
