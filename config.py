@@ -60,6 +60,11 @@ class Settings(BaseSettings):
                 "characters (the built-in one is for `l2c dev` only)"
             )
 
+    # Fault injection (adapters/chaos.py), for the reliability tests: off unless a ledger is set.
+    chaos_ledger: Path | None = None
+    chaos_kill_within: int = 0  # kill the worker once per deal, within its first N activities
+    chaos_refuse: str | None = None  # refuse this activity once per workflow
+
     @property
     def day(self) -> timedelta:
         return timedelta(seconds=self.day_seconds)

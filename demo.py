@@ -9,6 +9,7 @@ write-off, a cancellation that issues credit notes.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -26,24 +27,32 @@ class Demo:
         self.base_url = base_url.rstrip("/")
         self.day_seconds = day_seconds
         self.tag = uuid.uuid4().hex[:6]
-        self.http = {
+        self.tokens = {
             u: self._login(u, password)
             for u in ("admin", "rep1", "rep2", "manager", "finance", "ops")
         }
-        self.public = httpx.Client(base_url=self.base_url, timeout=120)
+        self.local = threading.local()  # an HTTP client per thread: stories run in parallel
         self.log: list[str] = []
 
-    def _login(self, user: str, password: str) -> httpx.Client:
-        client = httpx.Client(base_url=self.base_url, timeout=120)
-        token = client.post("/auth/token", data={"username": user, "password": password})
+    def _login(self, user: str, password: str) -> str:
+        token = httpx.post(
+            f"{self.base_url}/auth/token", data={"username": user, "password": password}, timeout=60
+        )
         token.raise_for_status()
-        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        return str(token.json()["access_token"])
+
+    @property
+    def public(self) -> httpx.Client:
+        if not hasattr(self.local, "client"):
+            self.local.client = httpx.Client(base_url=self.base_url, timeout=180)
+        client: httpx.Client = self.local.client
         return client
 
     # --- steps ---
 
     def call(self, user: str, method: str, path: str, **kw: Any) -> Any:
-        response = self.http[user].request(method, path, **kw)
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"}
+        response = self.public.request(method, path, headers=headers, **kw)
         if response.status_code >= 400:
             raise RuntimeError(f"{user} {method} {path}: {response.status_code} {response.text}")
         return response.json()

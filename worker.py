@@ -15,6 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.email import EmailActivities
 from activities.finance import FinanceActivities
 from activities.storage import StorageActivities
+from adapters.chaos import chaos_from
 from adapters.documents import Documents
 from adapters.email.mailer import Mailer, SmtpConfig
 from adapters.finance.invoices import InvoiceBook
@@ -78,6 +79,7 @@ def build_activities(settings: Settings, engine: Engine) -> list[Any]:
         finance.close_cancelled_deal,
         storage.cancel_order,
         storage.read_credit_exposure,
+        storage.set_blocked,
         email.send_email,
     ]
 
@@ -96,6 +98,7 @@ def make_worker(client: Client, settings: Settings, engine: Engine) -> Worker:
         activities=build_activities(settings, engine),
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
         workflow_runner=workflow_runner(),
+        interceptors=chaos_from(settings),
         max_concurrent_activities=ACTIVITY_THREADS,
     )
 

@@ -95,6 +95,14 @@ class OrderRecord(BaseModel):
     order: Order
 
 
+class Blocked(BaseModel):
+    deal_id: str
+    reason: str | None  # None: resumed
+    at: datetime
+    key: str
+    actor: str = "system"
+
+
 class CreditQuery(BaseModel):
     deal_id: str
     currency: str
@@ -160,6 +168,10 @@ class StorageActivities:
     @activity.defn(name="create_order")
     def create_order(self, cmd: OrderRecord) -> None:
         self.deals.create_order(cmd.deal_id, cmd.order)
+
+    @activity.defn(name="set_blocked")
+    def set_blocked(self, cmd: Blocked) -> None:
+        self.deals.set_blocked(cmd.deal_id, cmd.reason, cmd.at, cmd.actor, cmd.key)
 
     @activity.defn(name="read_credit_exposure")
     def read_credit_exposure(self, cmd: CreditQuery) -> Decimal:

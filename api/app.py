@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from adapters.documents import Documents
 from adapters.portal_tokens import portal_tokens
@@ -33,6 +34,9 @@ from .routes import (
     people,
     portal,
     reports,
+    ui,
+    ui_deals,
+    ui_reports,
 )
 
 
@@ -74,4 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     for module in (auth, health, leads, deals, people, portal, catalogue, finance, reports):
         app.include_router(module.router)
+    for page in (ui, ui_deals, ui_reports):
+        app.include_router(page.router)
+    app.mount("/ui/static", StaticFiles(packages=[("api", "static")]), name="ui-static")
     return app

@@ -22,6 +22,7 @@ class Action(StrEnum):
     VIEW_CATALOGUE = "view_catalogue"
     VIEW_KPIS = "view_kpis"
     MANAGE_USERS = "manage_users"
+    RESUME = "resume"
 
 
 _ALL = frozenset(Role)
@@ -49,6 +50,10 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.VIEW_CATALOGUE: (_ALL, frozenset()),
     Action.VIEW_KPIS: (frozenset({Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN}), frozenset()),
     Action.MANAGE_USERS: (frozenset({Role.ADMIN}), frozenset()),
+    Action.RESUME: (
+        frozenset({Role.SALES_MANAGER, Role.OPS, Role.ADMIN}),
+        frozenset({Role.SALES_REP}),
+    ),
 }
 
 

@@ -78,6 +78,7 @@ class DealState(BaseModel):
     payments: list[Payment] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     close_reason: str | None = None
+    blocked: str | None = None  # a step refused for a business reason, until resumed
 
 
 class DealOutcome(BaseModel):
@@ -176,6 +177,13 @@ class Reassignment(BaseModel):
 class ReassignCommand(BaseModel):
     model_config = ConfigDict(frozen=True)
     body: Reassignment
+    actor: Actor
+
+
+class ResumeCommand(BaseModel):
+    """Try a blocked step again (after fixing its cause)."""
+
+    model_config = ConfigDict(frozen=True)
     actor: Actor
 
 

@@ -83,7 +83,7 @@ class DealWorkflow(DealCommands):
         False when the contact already has an open deal: then this lead is not a deal.
         """
         score = score_lead(self._deal.lead)
-        opened = await workflow.execute_activity_method(
+        opened = await self.effect(
             StorageActivities.open_deal,
             OpenDeal(
                 deal=self._deal,
@@ -192,7 +192,7 @@ class DealWorkflow(DealCommands):
         status = QuoteStatus.ACCEPTED if answer.accept else QuoteStatus.REJECTED
         quote = self._set_quote_status(answer.version, status)
         self._open_version = None
-        await workflow.execute_activity_method(
+        await self.effect(
             StorageActivities.set_quote_status,
             QuoteStatusChange(
                 deal_id=self._deal.deal_id,
@@ -214,7 +214,7 @@ class DealWorkflow(DealCommands):
         self._set_quote_status(version, QuoteStatus.EXPIRED)
         self._open_version = None
         self._lapses += 1
-        await workflow.execute_activity_method(
+        await self.effect(
             StorageActivities.set_quote_status,
             QuoteStatusChange(
                 deal_id=self._deal.deal_id,
@@ -256,7 +256,7 @@ class DealWorkflow(DealCommands):
         signature = Signature(
             name=cmd.name, signed_at=workflow.now(), ip=cmd.ip, sha256=contract.sha256
         )
-        await workflow.execute_activity_method(
+        await self.effect(
             StorageActivities.record_signature,
             SignatureRecord(
                 deal_id=self._deal.deal_id, version=contract.version, signature=signature
@@ -275,7 +275,7 @@ class DealWorkflow(DealCommands):
             now,
             now + self._deal.policy.days(self._deal.policy.delivery_due_days),
         )
-        await workflow.execute_activity_method(
+        await self.effect(
             StorageActivities.create_order,
             OrderRecord(deal_id=self._deal.deal_id, order=order),
             **STORAGE,
@@ -300,7 +300,7 @@ class DealWorkflow(DealCommands):
             delivered_before=order.delivered,
         )
         order = apply_delivery(order, delivery)
-        await workflow.execute_activity_method(
+        await self.effect(
             StorageActivities.record_delivery,
             DeliveryRecord(
                 deal_id=self._deal.deal_id, delivery=delivery, order=order, actor=cmd.actor.username

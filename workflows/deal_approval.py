@@ -41,7 +41,7 @@ class DealApproval(DealMoney):
             quote,
             workflow.now(),
         )
-        exposure = await workflow.execute_activity_method(
+        exposure = await self.effect(
             StorageActivities.read_credit_exposure,
             CreditQuery(deal_id=self._deal.deal_id, currency=quote.currency),
             **STORAGE,
@@ -55,7 +55,7 @@ class DealApproval(DealMoney):
         )
         if earlier is not None and self._approved_quote is not None:
             steps = carry_over(steps, self._state.approvals, self._approved_quote, quote)
-        await workflow.execute_activity_method(
+        await self.effect(
             StorageActivities.save_contract,
             ContractRecord(deal_id=self._deal.deal_id, contract=contract, steps=steps),
             **STORAGE,

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         QuoteAnswerCommand,
         QuoteCommand,
         ReassignCommand,
+        ResumeCommand,
         SignCommand,
         StageAnswer,
     )
@@ -71,7 +72,7 @@ class DealCommands(DealApproval):
     async def reassign(self, cmd: ReassignCommand) -> DealState:
         """A manager gives the deal to another seller (checked to be one by the API)."""
         owner = cmd.body.owner
-        await workflow.execute_activity_method(
+        await self.effect(
             StorageActivities.reassign_owner,
             OwnerChange(
                 deal_id=self._deal.deal_id,
@@ -125,7 +126,7 @@ class DealCommands(DealApproval):
                 quote = price_quote(
                     cmd.request, cmd.price_book, version, workflow.now(), self._deal.policy.day
                 )
-            await workflow.execute_activity_method(
+            await self.effect(
                 StorageActivities.save_quote,
                 QuoteRecord(deal_id=self._deal.deal_id, quote=quote, actor=cmd.actor.username),
                 **STORAGE,
@@ -255,6 +256,21 @@ class DealCommands(DealApproval):
             if self._state.stage.is_closed:
                 raise WrongStage(f"the deal is already {self._state.stage}")
             self._free(self._cancel, "a cancellation")
+
+    @workflow.update
+    async def resume(self, cmd: ResumeCommand) -> StageAnswer:
+        """Try the blocked step again, once its cause is fixed."""
+        self._resume = cmd
+        await self._settled(lambda: self._resume is None)
+        return self._stage_answer()
+
+    @resume.validator
+    def _check_resume(self, cmd: ResumeCommand) -> None:
+        with refusals_are_final():
+            if not can(cmd.actor, Action.RESUME, self._deal.owner):
+                raise NotAllowed("the owner, a manager or ops resume a blocked deal")
+            if self._state.blocked is None or self._resume is not None:
+                raise WrongStage("the deal is not blocked")
 
     @workflow.signal
     def invoice_updated(self, update: CollectionUpdate) -> None:

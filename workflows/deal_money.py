@@ -35,7 +35,7 @@ class DealMoney(DealSteps):
     async def bill(self, quote: Quote, event: BillingEvent) -> None:
         """Issue what the billing plan calls for on `event`; each invoice gets a collector."""
         for draft in invoices_for(quote, event, self._issued):
-            invoice = await workflow.execute_activity_method(
+            invoice = await self.effect(
                 FinanceActivities.issue_invoice,
                 IssueInvoice(
                     deal_id=self._deal.deal_id,
@@ -78,7 +78,7 @@ class DealMoney(DealSteps):
             delivery.delivered_before,
         )
         for item in (r for r in earned if r.month is None):
-            await workflow.execute_activity_method(
+            await self.effect(
                 FinanceActivities.recognize_revenue,
                 RecognizeRevenue(
                     deal_id=self._deal.deal_id,
@@ -120,14 +120,14 @@ class DealMoney(DealSteps):
             schedule.cancel()
         order = self._state.order
         if order is not None and order.status is not OrderStatus.FULFILLED:
-            await workflow.execute_activity_method(
+            await self.effect(
                 StorageActivities.cancel_order,
                 OrderCancellation(deal_id=self._deal.deal_id, at=now, actor=actor),
                 **STORAGE,
             )
             self._state.order = order.model_copy(update={"status": OrderStatus.CANCELLED})
         if self._state.invoices:
-            await workflow.execute_activity_method(
+            await self.effect(
                 FinanceActivities.close_cancelled_deal,
                 CloseCancelled(deal_id=self._deal.deal_id, at=now),
                 **FINANCE,

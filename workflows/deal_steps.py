@@ -12,11 +12,13 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.email import EmailActivities
     from activities.storage import (
         ApprovalStepRecord,
+        Blocked,
         DealEvent,
         StageChange,
         StorageActivities,
@@ -32,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         DeliveryCommand,
         QualifyCommand,
         QuoteAnswerCommand,
+        ResumeCommand,
         SignCommand,
         StageAnswer,
         TimelineEntry,
@@ -87,6 +90,8 @@ class DealSteps:
         self._open_version: int | None = None
         self._duplicate_of: str | None = None
         self._lapses = 0
+        self._blocks = 0
+        self._resume: ResumeCommand | None = None
         self._quote_lock = asyncio.Lock()
         self._issued: list[InvoiceDraft] = []
         self._collections: list[workflow.ChildWorkflowHandle[Any, Invoice]] = []
@@ -97,7 +102,7 @@ class DealSteps:
         """Record the new stage, then show it: readers of Postgres are never behind us."""
         self._stage_seq += 1
         now = workflow.now()
-        await workflow.execute_activity_method(
+        await self.effect(
             StorageActivities.change_stage,
             StageChange(
                 deal_id=self._deal.deal_id,
@@ -115,6 +120,51 @@ class DealSteps:
             self._state.close_reason = note
         self._qualification = self._answer = self._signature = None
         workflow.upsert_search_attributes([DEAL_STAGE.value_set(stage)])
+
+    async def effect(self, activity: Callable[..., Any], arg: Any, **options: Any) -> Any:
+        """Run an activity. A business refusal (a non-retryable failure) does not fail the
+        deal: it blocks it, visibly, tells the owner, and tries again once resumed."""
+        while True:
+            try:
+                return await workflow.execute_activity_method(activity, arg, **options)
+            except ActivityError as failure:
+                cause = failure.cause
+                if not (isinstance(cause, ApplicationError) and cause.non_retryable):
+                    raise
+                await self.block(f"{getattr(activity, '__name__', activity)}: {cause.message}")
+
+    async def block(self, reason: str) -> None:
+        self._state.blocked = reason
+        await workflow.execute_activity_method(
+            StorageActivities.set_blocked,
+            Blocked(
+                deal_id=self._deal.deal_id,
+                reason=reason,
+                at=workflow.now(),
+                key=f"{self._stage_seq}:{len(self._state.timeline)}:{self._blocks}",
+            ),
+            **STORAGE,
+        )
+        self.notify(
+            "deal_blocked", f"blocked:{self._blocks}", to_user=self._deal.owner, reason=reason
+        )
+        self._blocks += 1
+        self._idle = True  # waiting for a person, like any other wait
+        await workflow.wait_condition(lambda: self._resume is not None)
+        self._idle = False
+        actor = self._resume.actor.username if self._resume else "system"
+        self._resume, self._state.blocked = None, None
+        await workflow.execute_activity_method(
+            StorageActivities.set_blocked,
+            Blocked(
+                deal_id=self._deal.deal_id,
+                reason=None,
+                at=workflow.now(),
+                actor=actor,
+                key=f"{self._stage_seq}:{len(self._state.timeline)}:{self._blocks}:resumed",
+            ),
+            **STORAGE,
+        )
 
     async def until(self, condition: Callable[[], bool], timeout: timedelta | None = None) -> bool:
         """Wait for `condition`; False if `timeout` passes first. A cancellation ends the deal."""
@@ -135,7 +185,7 @@ class DealSteps:
         return condition()
 
     async def record(self, action: str, actor: str, data: dict[str, Any]) -> None:
-        await workflow.execute_activity_method(
+        await self.effect(
             StorageActivities.record_deal_event,
             DealEvent(
                 deal_id=self._deal.deal_id,
@@ -184,7 +234,7 @@ class DealSteps:
     async def _save_step(
         self, version: int, step: ApprovalStep, action: str, actor: str = "system"
     ) -> None:
-        await workflow.execute_activity_method(
+        await self.effect(
             StorageActivities.update_approval_step,
             ApprovalStepRecord(
                 deal_id=self._deal.deal_id,

@@ -467,6 +467,18 @@ class DealStore:
                 {"order_id": order.order_id, "due_date": order.due_date.isoformat()},
             )
 
+    def set_blocked(
+        self, deal_id: str, reason: str | None, at: datetime, actor: str, key: str
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(deals)
+                .where(deals.c.deal_id == deal_id)
+                .values(blocked=reason, updated_at=at)
+            )
+            action = "deal.blocked" if reason else "deal.resumed"
+            append_event(conn, deal_id, f"{action}:{key}", at, actor, action, {"reason": reason})
+
     def credit_exposure(self, deal_id: str, currency: str) -> Decimal:
         """What the deal's customer owes on open invoices in `currency`."""
         with self.engine.connect() as conn:

@@ -178,6 +178,7 @@ class Reads:
             payments=[Payment.model_validate(dict(p._mapping)) for p in payment_rows],
             timeline=[TimelineEntry(at=t.at, stage=t.stage, note=t.note) for t in timeline],
             close_reason=row.close_reason,
+            blocked=row.blocked,
         )
 
     def list_deals(

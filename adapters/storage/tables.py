@@ -110,6 +110,7 @@ deals = Table(
     Column("signed_at", TS),
     Column("closed_at", TS),
     Column("close_reason", Text),
+    Column("blocked", Text),
     Index("ix_deals_owner", "owner"),
     Index("ix_deals_stage", "stage"),
     Index("ix_deals_customer", "customer_id"),

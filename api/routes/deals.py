@@ -24,6 +24,7 @@ from domain.deal import (
     Qualification,
     QualifyCommand,
     QuoteCommand,
+    ResumeCommand,
     StageAnswer,
 )
 from domain.errors import InvalidInput, NotFound
@@ -174,6 +175,17 @@ def cancel_deal(
     require(user, Action.CANCEL, deal.owner)
     answer: StageAnswer = services.temporal.update_deal(
         deal_id, DealWorkflow.cancel, CancelCommand(body=body, actor=user)
+    )
+    return answer
+
+
+@router.post("/deals/{deal_id}/resume")
+def resume_deal(deal_id: str, user: CurrentUser, services: ServicesDep) -> StageAnswer:
+    """A deal blocked by a refused step (see `blocked` on the deal) tries it again."""
+    deal = visible_deal(deal_id, user, services)
+    require(user, Action.RESUME, deal.owner)
+    answer: StageAnswer = services.temporal.update_deal(
+        deal_id, DealWorkflow.resume, ResumeCommand(actor=user)
     )
     return answer
 

@@ -35,6 +35,7 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.VIEW_CATALOGUE: {REP: ANY, MANAGER: ANY, FINANCE: ANY, OPS: ANY, ADMIN: ANY},
     Action.VIEW_KPIS: {REP: NO, MANAGER: ANY, FINANCE: ANY, OPS: NO, ADMIN: ANY},
     Action.MANAGE_USERS: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
+    Action.RESUME: {REP: OWN, MANAGER: ANY, FINANCE: NO, OPS: ANY, ADMIN: ANY},
 }
 
 CASES = [(action, role) for action in Action for role in Role]

@@ -92,8 +92,12 @@ def test_one_decision_counts_when_two_arrive_at_once(live, as_user):
     deal_id = to_approval(live, rep)["deal_id"]
     managers = [Api(live, "manager"), Api(live, "manager")]  # a client per thread
     with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(lambda pair: decide(pair[0], deal_id, pair[1]),
-                                zip(managers, ["approve", "reject"], strict=True)))
+        answers = list(
+            pool.map(
+                lambda pair: decide(pair[0], deal_id, pair[1]),
+                zip(managers, ["approve", "reject"], strict=True),
+            )
+        )
     codes = sorted(a.status_code for a in answers)
     assert codes == [200, 409], [a.text for a in answers]
     events = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]

@@ -32,7 +32,10 @@ def signed_deal(live, as_user, policy: DealPolicy, quote: dict) -> str:
     deal_id = start_deal(live, "rep1", policy)
     rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"})
     assert rep.post(f"/deals/{deal_id}/quotes", json=quote).status_code == 201
-    rep.http.post(f"/portal/{portal_token(live, lead_email(rep, deal_id), 'Your quote')}/accept")
+    accepted = rep.http.post(
+        f"/portal/{portal_token(live, lead_email(rep, deal_id), 'Your quote')}/accept"
+    )
+    assert accepted.status_code == 200, accepted.text
     for step in rep.get(f"/deals/{deal_id}").json()["approvals"]:
         approver = {"sales_manager": "manager", "finance": "finance", "admin": "admin"}
         as_user(approver[step["role"]]).post(
@@ -182,13 +185,16 @@ def test_a_cancel_after_invoicing_compensates(live, as_user):
 
 
 def test_goods_are_recognized_at_delivery_and_subscriptions_month_by_month(live, as_user):
-    policy = DealPolicy(day=timedelta(seconds=0.02), qualification=MANUAL)
+    policy = DealPolicy(day=timedelta(seconds=0.05), qualification=MANUAL)
     lines = [
         {"sku": "GW-100", "quantity": "2"},
         {"sku": "L2C-SEAT", "quantity": "5", "discount_pct": "10"},
     ]
     deal_id = signed_deal(
-        live, as_user, policy, quote_body(lines=lines, billing_plan={"kind": "upfront"})
+        live,
+        as_user,
+        policy,
+        quote_body(lines=lines, billing_plan={"kind": "upfront"}, valid_days=365),
     )
     as_user("ops").post(
         f"/deals/{deal_id}/deliveries",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from temporalio.client import WorkflowHistory
@@ -14,6 +15,12 @@ from tests.conftest import HISTORIES
 from worker import WORKFLOWS, workflow_runner
 
 RECORDED = sorted(HISTORIES.glob("*.json"))
+
+
+def run_alone(coro):
+    """asyncio.run in a thread of its own: other tests may hold a loop in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def test_histories_are_recorded_for_every_ending_and_the_invoice_child():
@@ -35,4 +42,4 @@ def test_a_recorded_history_replays(path):
         data_converter=pydantic_data_converter,
         workflow_runner=workflow_runner(),
     )
-    asyncio.run(replayer.replay_workflow(history))
+    run_alone(replayer.replay_workflow(history))

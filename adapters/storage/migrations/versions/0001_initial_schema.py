@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 20:52:02.760847
+Create Date: 2026-11-26 21:20:08.778493
 """
 from alembic import op
 import sqlalchemy as sa
@@ -173,6 +173,7 @@ def upgrade() -> None:
     sa.Column('signed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('close_reason', sa.Text(), nullable=True),
+    sa.Column('blocked', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.contact_id'], ),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.customer_id'], ),
     sa.PrimaryKeyConstraint('deal_id'),

@@ -1,0 +1,222 @@
+"""The web UI's frame: its routers' error handling, page rendering, flash messages, login.
+
+Pages live in ui_deals.py (board, deal, inbox) and ui_reports.py (invoices, dashboard).
+Every page reads the session cookie (api/ui_auth.py); a refusal is shown on a page, with
+the status the JSON API would answer, never as JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+
+from domain.access import Action, can
+from domain.errors import DomainError, NotFound
+from domain.money import MINOR_UNITS, round_money
+from domain.users import Actor
+
+from ..auth import issue_token
+from ..deps import ServicesDep, get_services
+from ..ui_auth import (
+    COOKIE_PATH,
+    LoginRequired,
+    UiForm,
+    UiSession,
+    end_session,
+    session_from,
+    start_session,
+)
+from . import TEMPLATES
+from .auth import MAX_FAILURES, WINDOW
+
+FLASH = "l2c_flash"
+# Scripts and styles only from /ui/static; no framing, so no click-jacked approvals.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+LOGIN = "/ui/login"
+HOME = "/ui/board"
+
+
+def money(amount: Decimal | str | None, currency: str | None) -> str:
+    """'1234.50 EUR': the amount at its currency's minor unit, as a decimal string."""
+    if amount is None:
+        return "—"
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        return str(amount)
+    if currency in MINOR_UNITS:
+        value = round_money(value, currency)
+    return f"{value} {currency or ''}".strip()
+
+
+def percent(rate: Decimal | None) -> str:
+    return "—" if rate is None else f"{(Decimal(rate) * 100).quantize(Decimal('0.1'))} %"
+
+
+def when(at: datetime | None) -> str:
+    return "—" if at is None else at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+templates = Jinja2Templates(directory=TEMPLATES / "ui")
+templates.env.filters.update(money=money, percent=percent, when=when)
+
+
+def nav_for(user: Actor) -> list[tuple[str, str]]:
+    """The pages this user's role may open, for the nav bar."""
+    links = [("/ui/board", "Pipeline"), ("/ui/inbox", "Inbox"), ("/ui/invoices", "Invoices")]
+    if can(user, Action.VIEW_KPIS):
+        links.append(("/ui/dashboard", "Dashboard"))
+    return links
+
+
+def page(
+    request: Request,
+    session: UiSession | None,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """Render a page in the frame (nav bar, the flash message of the last action)."""
+    message = _read_flash(request)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "session": session,
+            "nav": nav_for(session.user) if session else [],
+            "flash": message,
+            **(context or {}),
+        },
+        status_code=status,
+        headers=SECURITY_HEADERS,
+    )
+    if message is not None:
+        response.delete_cookie(FLASH, path=COOKIE_PATH)
+    return response
+
+
+def redirect(url: str, kind: str | None = None, text: str | None = None) -> RedirectResponse:
+    """POST-redirect-GET, with a message for the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if kind and text:
+        value = base64.urlsafe_b64encode(json.dumps({"kind": kind, "text": text}).encode())
+        response.set_cookie(
+            FLASH, value.decode(), max_age=60, path=COOKIE_PATH, httponly=True, samesite="strict"
+        )
+    return response
+
+
+def _read_flash(request: Request) -> dict[str, str] | None:
+    raw = request.cookies.get(FLASH)
+    if not raw:
+        return None
+    try:
+        message = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(message, dict):
+        return None
+    return {"kind": str(message.get("kind", "")), "text": str(message.get("text", ""))}
+
+
+def act(back: str, command: Callable[[], str]) -> RedirectResponse:
+    """Run a command and go `back` saying what it did, or why it was refused (404 stays a
+    404 page: nobody learns that a deal they may not see exists)."""
+    try:
+        done = command()
+    except NotFound:
+        raise
+    except DomainError as err:
+        return redirect(back, "error", f"Refused ({err.status}): {err.message}")
+    return redirect(back, "ok", done)
+
+
+class UiRoute(APIRoute):
+    """Answers the UI's way: no session -> the login page; a refusal -> an HTML page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def ui_handler(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except LoginRequired:
+                response = RedirectResponse(LOGIN, status_code=303)
+                end_session(response)
+                return response
+            except DomainError as err:
+                return _refusal(request, err.status, err.message)
+            except RequestValidationError as err:
+                fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in err.errors())
+                return _refusal(request, 422, f"the form is not valid: {fields}")
+
+        return ui_handler
+
+
+def _refusal(request: Request, status: int, message: str) -> HTMLResponse:
+    session = session_from(request, get_services(request))
+    title = {403: "Not allowed", 404: "Not found", 409: "Not now"}.get(status, "Refused")
+    return page(request, session, "error.html", {"title": title, "message": message}, status=status)
+
+
+def ui_router() -> APIRouter:
+    """A router for UI pages: under /ui, out of the OpenAPI schema, answering in HTML."""
+    return APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
+
+
+router = ui_router()
+
+
+@router.get("")
+def home() -> RedirectResponse:
+    return RedirectResponse(HOME, status_code=303)
+
+
+@router.get("/login", response_model=None)
+def login_form(request: Request, services: ServicesDep) -> Response:
+    if session_from(request, services) is not None:
+        return RedirectResponse(HOME, status_code=303)
+    return page(request, None, "login.html")
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    services: ServicesDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """The password check and throttle of POST /auth/token; the token goes into a cookie."""
+    if services.users.recent_failures(username, WINDOW) >= MAX_FAILURES:
+        error = "Too many failed logins; try again later."
+        return page(request, None, "login.html", {"error": error, "username": username}, 429)
+    user = services.users.authenticate(username, password)
+    services.users.record_login(username, user is not None)
+    if user is None:
+        error = "Wrong username or password."
+        return page(request, None, "login.html", {"error": error, "username": username}, 401)
+    response = RedirectResponse(HOME, status_code=303)
+    start_session(response, issue_token(user, services.settings), services.settings)
+    return response
+
+
+@router.post("/logout")
+def logout(session: UiForm) -> RedirectResponse:
+    response = RedirectResponse(LOGIN, status_code=303)
+    end_session(response)
+    return response

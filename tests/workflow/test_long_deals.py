@@ -1,0 +1,107 @@
+"""A five-year subscription billed monthly stays far below Temporal's history limits: each
+invoice is collected by a child, revenue is recognized by a child, the deal keeps little."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+
+from domain.policy import CollectionPolicy, DealPolicy
+from domain.qualification import QualificationPolicy
+from tests.conftest import wait_for
+from tests.flows import lead_email, portal_token, quote_body, start_deal
+from workflows.ids import deal_workflow_id
+
+TEMPORAL_LIMIT = 51_200  # events per workflow history
+
+
+def events_by_stage(history) -> Counter:
+    """Events of the deal's history, attributed to the stage the deal was in."""
+    counts, stage = Counter(), "QUALIFYING"
+    for event in history.events:
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            attrs = event.activity_task_scheduled_event_attributes
+            if attrs.activity_type.name == "change_stage":
+                stage = json.loads(attrs.input.payloads[0].data)["stage"]
+        counts[stage] += 1
+    return counts
+
+
+def test_a_five_year_monthly_subscription_keeps_histories_small(live, as_user):
+    admin, rep, finance = as_user("admin"), as_user("rep1"), as_user("finance")
+    admin.post(
+        "/products",
+        json={
+            "sku": "SUB-5Y",
+            "name": "Platform, 5 years",
+            "kind": "subscription",
+            "unit_price": "6000.00",
+            "currency": "EUR",
+            "tax_rate": "20",
+            "term_months": 60,
+        },
+    )
+    policy = DealPolicy(
+        day=timedelta(seconds=0.004),
+        qualification=QualificationPolicy(
+            auto_qualify_at=None,
+            auto_disqualify_below=None,
+            remind_after_days=10**6,
+            escalate_after_days=2 * 10**6,
+            close_after_days=3 * 10**6,
+        ),
+        collection=CollectionPolicy(dunning_days=[10**6], write_off_after_days=2 * 10**6),
+    )
+    deal = start_deal(live, "rep1", policy)
+    rep.post(f"/deals/{deal}/qualify", json={"decision": "qualify"})
+    rep.post(
+        f"/deals/{deal}/quotes",
+        json=quote_body(
+            lines=[{"sku": "SUB-5Y", "quantity": "1"}],
+            valid_days=365,
+            billing_plan={"kind": "installments", "count": 60, "every_days": 30},
+        ),
+    )
+    rep.http.post(f"/portal/{portal_token(live, lead_email(rep, deal), 'Your quote')}/accept")
+    as_user("manager").post(f"/deals/{deal}/approvals", json={"decision": "approve"})
+    rep.http.post(
+        f"/portal/{portal_token(live, lead_email(rep, deal), 'ready to sign')}/sign",
+        json={"name": "Long Term"},
+    )
+    as_user("ops").post(
+        f"/deals/{deal}/deliveries",
+        json={"reference": "ACT", "lines": [{"sku": "SUB-5Y", "quantity": "1"}]},
+    )
+
+    def pay_what_is_open() -> bool:
+        for invoice in finance.get("/invoices", params={"deal_id": deal, "status": "open"}).json():
+            finance.post(
+                "/payments",
+                json={
+                    "invoice_number": invoice["number"],
+                    "amount": invoice["total"],
+                    "currency": "EUR",
+                    "reference": f"M-{invoice['number']}",
+                },
+            )
+        return rep.get(f"/deals/{deal}").json()["stage"] == "WON"
+
+    wait_for(pay_what_is_open, 180, "sixty installments paid")
+    invoices = finance.get("/invoices", params={"deal_id": deal, "limit": 500}).json()
+    assert len(invoices) == 60
+    assert sum(Decimal(i["total"]) for i in invoices) == Decimal("7200.00")
+
+    history = live.run(live.client.get_workflow_handle(deal_workflow_id(deal)).fetch_history())
+    per_stage = events_by_stage(history)
+    total = sum(per_stage.values())
+    print(f"\nfive-year deal: {total} events; by stage {dict(per_stage)}")
+    assert total < TEMPORAL_LIMIT // 10
+    assert per_stage.most_common(1)[0][0] == "INVOICING"  # sixty installment timers live here
+    child = live.run(
+        live.client.get_workflow_handle(f"invoice-{invoices[0]['number']}").fetch_history()
+    )
+    assert len(child.events) < 100
+    revenue = live.run(live.client.get_workflow_handle(f"revenue-{deal}-ACT").fetch_history())
+    assert len(revenue.events) < 60 * 8
