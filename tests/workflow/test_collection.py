@@ -250,3 +250,39 @@ def test_ledger_rows_cannot_be_changed_or_deleted(live):
     for statement in ("UPDATE journal_lines SET debit = debit + 1", "DELETE FROM journal_entries"):
         with pytest.raises(DBAPIError, match="append-only"), live.engine.begin() as conn:
             conn.execute(text(statement))
+
+
+def test_a_payment_and_a_credit_note_at_once_never_take_more_than_is_owed(live, as_user):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import Api
+
+    rep, manager = as_user("rep1"), as_user("manager")
+    deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))[
+        "deal_id"
+    ]
+    invoice = as_user("finance").get(f"/invoices?deal_id={deal_id}").json()[0]
+    total = Decimal(invoice["total"])
+    part = (total * Decimal("0.6")).quantize(Decimal("0.01"))  # both together: 120 %
+    pay, credit = Api(live, "finance"), Api(live, "finance")
+    with ThreadPoolExecutor(2) as pool:
+        paid = pool.submit(
+            pay.post,
+            "/payments",
+            json={
+                "invoice_number": invoice["number"],
+                "amount": str(part),
+                "currency": "EUR",
+                "reference": f"RACE-{deal_id}",
+            },
+        )
+        noted = pool.submit(
+            credit.post,
+            f"/invoices/{invoice['number']}/credit-notes",
+            json={"amount": str(part), "reason": "race"},
+        )
+        answers = sorted([paid.result().status_code, noted.result().status_code])
+    assert answers == [201, 422]
+    after = as_user("finance").get(f"/invoices/{invoice['number']}").json()
+    assert Decimal(after["paid"]) + Decimal(after["credited"]) == part
+    assert ledger(live, deal_id)["accounts_receivable"] == total - part
