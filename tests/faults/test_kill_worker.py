@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from demo import Demo
 from domain.audit import AuditEvent, first_broken_link
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, wait_for
 
 DEALS = 20
 PLANS = [
@@ -60,8 +60,15 @@ def test_deals_survive_a_worker_killed_after_each_kind_of_effect(fault_stack):
     check_books(stack, results, len(kills))
 
 
+def all_mail_sent(stack) -> bool:
+    with stack.engine.connect() as conn:
+        return not conn.execute(text("SELECT 1 FROM emails WHERE status <> 'sent'")).first()
+
+
 def check_books(stack, results: list[tuple[str, int]], kills: int) -> None:
     ids = [deal for deal, _ in results]
+    # A mail in flight at a kill is retried once its attempt times out (60 s).
+    wait_for(lambda: all_mail_sent(stack), 240, "every outbox row to be sent")
     with stack.engine.connect() as conn:
         stages = dict(
             conn.execute(
