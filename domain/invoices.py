@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from .billing import InvoiceLine
-from .errors import PaymentRefused
+from .errors import Conflict, PaymentRefused
 from .money import Currency, ExactDecimal, exact, has_minor_precision, round_money
 
 
@@ -74,6 +74,16 @@ class Payment(BaseModel):
     received_at: datetime
     recorded_at: datetime
     recorded_by: str
+
+
+def check_repeat(earlier: Payment, payment: PaymentIn) -> None:
+    """A bank reference names one payment: sent again it must say the same, or it's refused."""
+    if (earlier.invoice_number, earlier.amount, earlier.currency) != (
+        payment.invoice_number,
+        payment.amount,
+        payment.currency,
+    ):
+        raise Conflict(f"reference {payment.reference} was used for another payment")
 
 
 def check_payment(invoice: Invoice, payment: PaymentIn) -> None:

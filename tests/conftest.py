@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,6 +47,12 @@ def wait_for(check: Callable[[], T], timeout: float = 30, what: str = "condition
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def run_alone(coro: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: another test may hold a loop in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class LoopThread:

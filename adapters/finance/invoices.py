@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from adapters.storage.audit import append_event
+from adapters.storage.reads import invoice_from_row
 from adapters.storage.tables import (
     credit_notes,
     deals,
@@ -18,7 +19,7 @@ from adapters.storage.tables import (
     journal_lines,
     payments,
 )
-from domain.billing import InvoiceDraft, InvoiceLine
+from domain.billing import InvoiceDraft
 from domain.invoices import (
     CreditNote,
     Invoice,
@@ -38,12 +39,6 @@ from domain.ledger import (
 )
 
 from .ledger import post_entry
-
-
-def _invoice(row: object) -> Invoice:
-    data = dict(row._mapping)  # type: ignore[attr-defined]
-    data["lines"] = [InvoiceLine.model_validate(line) for line in data["lines"]]
-    return Invoice.model_validate(data)
 
 
 def _next_number(conn: Connection, year: int, series: str = "INV") -> str:
@@ -79,7 +74,7 @@ class InvoiceBook:
                 )
             ).first()
             if existing is not None:
-                return _invoice(existing)
+                return invoice_from_row(existing)
             customer_id = conn.execute(
                 select(deals.c.customer_id).where(deals.c.deal_id == deal_id)
             ).scalar_one()
@@ -136,7 +131,7 @@ class InvoiceBook:
     def get(self, number: str) -> Invoice | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(invoices).where(invoices.c.number == number)).first()
-        return None if row is None else _invoice(row)
+        return None if row is None else invoice_from_row(row)
 
     def record_payment(self, payment: Payment) -> Invoice:
         """Apply `payment` once (keyed by its bank reference); the invoice as it stands after."""
@@ -162,7 +157,7 @@ class InvoiceBook:
                 .returning(payments.c.reference)
             ).first()
             if inserted is None:
-                return _invoice(row)
+                return invoice_from_row(row)
             paid = row.paid + payment.amount
             status = settled_status(row.total, paid, row.credited)
             conn.execute(
@@ -196,7 +191,7 @@ class InvoiceBook:
             updated = conn.execute(
                 select(invoices).where(invoices.c.number == payment.invoice_number)
             ).one()
-            return _invoice(updated)
+            return invoice_from_row(updated)
 
     def write_off(self, number: str, at: datetime, actor: str, reason: str) -> Invoice:
         """Give up on the open balance (once): bad debt expense, the receivable gone."""
@@ -204,7 +199,7 @@ class InvoiceBook:
             row = conn.execute(
                 select(invoices).where(invoices.c.number == number).with_for_update()
             ).one()
-            invoice = _invoice(row)
+            invoice = invoice_from_row(row)
             if invoice.status is not InvoiceStatus.OPEN:
                 return invoice
             conn.execute(
@@ -232,7 +227,9 @@ class InvoiceBook:
                     "reason": reason,
                 },
             )
-            return _invoice(conn.execute(select(invoices).where(invoices.c.number == number)).one())
+            return invoice_from_row(
+                conn.execute(select(invoices).where(invoices.c.number == number)).one()
+            )
 
     def credit_note(
         self, number: str, amount: Decimal, reason: str, at: datetime, actor: str, request_key: str
@@ -242,7 +239,7 @@ class InvoiceBook:
             row = conn.execute(
                 select(invoices).where(invoices.c.number == number).with_for_update()
             ).one()
-            invoice = _invoice(row)
+            invoice = invoice_from_row(row)
             earlier = conn.execute(
                 select(credit_notes).where(credit_notes.c.request_key == request_key)
             ).first()
@@ -287,7 +284,7 @@ class InvoiceBook:
                 {"number": note.number, "invoice": number, "amount": amount, "reason": reason},
             )
             updated = conn.execute(select(invoices).where(invoices.c.number == number)).one()
-            return note, _invoice(updated)
+            return note, invoice_from_row(updated)
 
     def recognize(
         self, deal_id: str, key: str, memo: str, amount: Decimal, currency: str, at: datetime

@@ -17,6 +17,7 @@ from domain.deal import CustomerRef, DealState, TimelineEntry
 from domain.invoices import Invoice, Payment
 from domain.leads import LeadScore, ScoreReason
 from domain.orders import Delivery, Order
+from domain.policy import DealPolicy
 from domain.quotes import Quote
 from domain.stages import DealStage
 from domain.users import Role
@@ -77,7 +78,8 @@ class PendingApproval(BaseModel):
     currency: str | None
 
 
-def _invoice(row: Any) -> Invoice:
+def invoice_from_row(row: Any) -> Invoice:
+    """An invoices row (any extra columns ignored) as the domain's Invoice."""
     return Invoice.model_validate(dict(row._mapping))
 
 
@@ -174,7 +176,7 @@ class Reads:
             approvals=[_step(s) for s in steps],
             order=None if order is None else Order.model_validate(dict(order._mapping)),
             deliveries=[Delivery.model_validate(dict(d._mapping)) for d in delivered],
-            invoices=[_invoice(i) for i in invoice_rows],
+            invoices=[invoice_from_row(i) for i in invoice_rows],
             payments=[Payment.model_validate(dict(p._mapping)) for p in payment_rows],
             timeline=[TimelineEntry(at=t.at, stage=t.stage, note=t.note) for t in timeline],
             close_reason=row.close_reason,
@@ -288,7 +290,7 @@ class Reads:
                 query = query.where(column == value)
         query = query.order_by(invoices.c.issued_at.desc(), invoices.c.number.desc()).limit(limit)
         with self.engine.connect() as conn:
-            return [_invoice(r) for r in conn.execute(query).all()]
+            return [invoice_from_row(r) for r in conn.execute(query).all()]
 
     def invoice(self, number: str) -> tuple[Invoice, str] | None:
         """The invoice and its deal's owner."""
@@ -298,7 +300,7 @@ class Reads:
                 .join(deals, deals.c.deal_id == invoices.c.deal_id)
                 .where(invoices.c.number == number)
             ).first()
-        return None if row is None else (_invoice(row), row.owner)
+        return None if row is None else (invoice_from_row(row), row.owner)
 
     def invoice_customer(self, number: str) -> str:
         with self.engine.connect() as conn:
@@ -499,8 +501,6 @@ class Reads:
 
 def _follow_up_due(deal: Any) -> datetime | None:
     """When the owner is reminded, by the policy the deal started with."""
-    from domain.policy import DealPolicy
-
     if not deal.policy:
         return None
     policy = DealPolicy.model_validate(deal.policy)

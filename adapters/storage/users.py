@@ -84,6 +84,11 @@ class UserDirectory:
             return None
         return User.model_validate(dict(row._mapping))
 
+    def active_in(self, username: str, roles: tuple[Role, ...]) -> User | None:
+        """The user, if active and in one of `roles`."""
+        user = self.get(username)
+        return user if user is not None and user.active and user.role in roles else None
+
     def all(self) -> list[User]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(users).order_by(users.c.username)).all()

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.finance.ledger import RevenueReport, read_revenue, read_trial_balance
 from domain.access import Action, can
-from domain.errors import Conflict, NotFound, PaymentRefused
+from domain.errors import NotFound, PaymentRefused
 from domain.invoices import (
     CreditNote,
     CreditNoteIn,
@@ -20,6 +20,7 @@ from domain.invoices import (
     PaymentIn,
     check_credit,
     check_payment,
+    check_repeat,
 )
 from domain.ledger import TrialBalance
 from workflows.invoice import (
@@ -80,13 +81,7 @@ def record_payment(body: PaymentIn, user: CurrentUser, services: ServicesDep) ->
     require(user, Action.RECORD_PAYMENT)
     earlier = services.reads.payment(body.reference)
     if earlier is not None:
-        same = (earlier.invoice_number, earlier.amount, earlier.currency) == (
-            body.invoice_number,
-            body.amount,
-            body.currency,
-        )
-        if not same:
-            raise Conflict(f"reference {body.reference} was used for another payment")
+        check_repeat(earlier, body)
     found = services.reads.invoice(body.invoice_number)
     if found is None:
         raise PaymentRefused("no such invoice", field=("invoice_number",))

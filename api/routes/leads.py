@@ -28,8 +28,8 @@ SELLING_ROLES = (Role.SALES_REP, Role.SALES_MANAGER)
 
 
 def seller(username: str, services: Services, field: str = "owner") -> str:
-    user = services.users.get(username)
-    if user is None or not user.active or user.role not in SELLING_ROLES:
+    user = services.users.active_in(username, SELLING_ROLES)
+    if user is None:
         raise InvalidInput(f"{username} is not an active seller", field=(field,))
     return user.username
 

@@ -49,8 +49,8 @@ def set_territory(
 ) -> dict[str, str]:
     """Imported leads from `country` go to this rep (admins and managers set it)."""
     require(user, Action.ASSIGN_OWNER)
-    rep = services.users.get(body.username)
-    if rep is None or not rep.active or rep.role is not Role.SALES_REP:
+    rep = services.users.active_in(body.username, (Role.SALES_REP,))
+    if rep is None:
         raise InvalidInput(f"{body.username} is not an active sales rep", field=("username",))
     services.assignment.set_territory(country, rep.username)
     return {"country": country, "username": rep.username}

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from tests.conftest import HISTORIES
+from tests.conftest import HISTORIES, run_alone
 from worker import WORKFLOWS, workflow_runner
 
 RECORDED = sorted(HISTORIES.glob("*.json"))
-
-
-def run_alone(coro):
-    """asyncio.run in a thread of its own: other tests may hold a loop in this one."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def test_histories_are_recorded_for_every_ending_and_the_invoice_child():

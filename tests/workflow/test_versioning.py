@@ -3,9 +3,7 @@ history no longer replays; behind a patch it does (the recipe in docs/operations
 
 from __future__ import annotations
 
-import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from temporalio import workflow
@@ -16,7 +14,7 @@ from temporalio.workflow import NondeterminismError
 
 from activities.storage import DealEvent, StorageActivities
 from domain.deal import DealInput, DealOutcome
-from tests.conftest import HISTORIES
+from tests.conftest import HISTORIES, run_alone
 from workflows.activity_options import STORAGE
 from workflows.deal import DealWorkflow
 from workflows.invoice import InvoiceWorkflow
@@ -71,12 +69,6 @@ class PatchedChange(UnpatchedChange):
         if workflow.patched("welcome-event"):  # new deals only; old histories skip it
             await _audit_welcome(self)
         return opened
-
-
-def run_alone(coro):
-    """asyncio.run in a thread of its own: other tests may hold a loop in this one."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def replay(workflow_class: type) -> None:
