@@ -54,5 +54,7 @@
       },
       options: options(kind)
     });
+    // Tests and scripts wait on this rather than guessing when the chart is drawn.
+    canvas.dataset.drawn = "true";
   });
 }());

@@ -146,6 +146,7 @@ def test_finance_sees_invoices_and_the_dashboard_with_every_chart_drawn(
     for chart in CHARTS:
         canvas = page.locator(f"#chart-{chart}")
         expect(canvas).to_be_visible()
+        expect(canvas).to_have_attribute("data-drawn", "true")  # the script has run
         drawn = canvas.evaluate(
             """canvas => {
                 const chart = Chart.getChart(canvas);

@@ -7,6 +7,7 @@ import io
 import time
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from adapters.storage.tables import deals
@@ -23,6 +24,10 @@ BAD = {  # row index -> (column, bad value)
 }
 
 
+# Starting 5,000 deal workflows is the point of this test and takes minutes on a busy 2-core
+# machine (254 s seen alone); the suite's 300 s default would fail it for being slow, not wrong.
+# How fast it is belongs to bench/, not here; it still has a limit, so a hang fails.
+@pytest.mark.timeout(1500)
 def test_five_thousand_leads_import_with_errors_and_duplicates_reported(live, as_user):
     manager, t = as_user("manager"), uuid.uuid4().hex[:8]
     existing = [create_lead(manager, email=f"known{i}@bulk-{t}.example") for i in range(2)]
