@@ -97,7 +97,7 @@ async def serve(
     engine = make_engine(settings.database_url)
     client = await connect_temporal(settings)
     tasks: list[asyncio.Task[None]] = []
-    worker = make_worker(client, settings, engine) if with_worker else None
+    worker, relay = make_worker(client, settings, engine) if with_worker else (None, None)
     server = (
         uvicorn.Server(
             uvicorn.Config(
@@ -112,7 +112,8 @@ async def serve(
         else None
     )
     try:
-        if worker is not None:
+        if worker is not None and relay is not None:
+            relay.start()
             tasks.append(asyncio.create_task(worker.run()))
         if server is not None:
             tasks.append(asyncio.create_task(server.serve()))
@@ -128,5 +129,7 @@ async def serve(
             server.should_exit = True
         if worker is not None:
             await worker.shutdown()
+        if relay is not None:
+            await asyncio.to_thread(relay.stop)
         await asyncio.gather(*tasks, return_exceptions=True)
         engine.dispose()

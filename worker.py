@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,12 +13,15 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.deal_commits import DealCommitActivities
 from activities.email import EmailActivities
 from activities.finance import FinanceActivities
 from activities.storage import StorageActivities
-from adapters.chaos import chaos_from
+from adapters.chaos import chaos_from, chaos_refusal
+from adapters.deal_commits import DealCommits
 from adapters.documents import Documents
 from adapters.email.mailer import Mailer, SmtpConfig
+from adapters.email.outbox import Outbox, OutboxRelay
 from adapters.finance.invoices import InvoiceBook
 from adapters.portal_tokens import portal_tokens
 from adapters.storage.db import make_engine
@@ -28,60 +32,75 @@ from adapters.temporal import connect_temporal
 from config import Settings, get_settings
 from workflows.deal import DealWorkflow
 from workflows.invoice import InvoiceWorkflow
+from workflows.legacy.deal import DealWorkflow as LegacyDealWorkflow
 from workflows.revenue import RevenueWorkflow
 
-WORKFLOWS = [DealWorkflow, InvoiceWorkflow, RevenueWorkflow]
+# LegacyDealWorkflow: deals started before the Step 9 reshape finish on the code they began on.
+WORKFLOWS = [DealWorkflow, LegacyDealWorkflow, InvoiceWorkflow, RevenueWorkflow]
 ACTIVITY_THREADS = 16
 # Pure libraries our domain models use lazily (e-mail validation); safe to share.
 PASSTHROUGH = ("email_validator", "idna", "dns")
 
 
-def build_activities(settings: Settings, engine: Engine) -> list[Any]:
-    """Every activity, bound to the real adapters."""
-    if settings.smtp_host is None:
-        raise ValueError("SMTP_HOST is not set")
-    mailer = Mailer(
-        engine,
-        SmtpConfig(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            user=settings.smtp_user,
-            password=settings.smtp_password,
-            starttls=settings.smtp_starttls,
-        ),
-        sender=settings.mail_from,
-        seller=settings.seller_name,
-        base_url=settings.base_url,
-        tokens=portal_tokens(settings.secret_key, settings.portal_token_days),
-        users=UserDirectory(engine),
-        documents=Documents(Reads(engine), settings.seller_name),
-    )
-    storage = StorageActivities(DealStore(engine))
-    finance = FinanceActivities(InvoiceBook(engine))
-    email = EmailActivities(mailer)
-    return [
-        storage.open_deal,
-        storage.reassign_owner,
-        storage.change_stage,
-        storage.record_deal_event,
-        storage.save_quote,
-        storage.set_quote_status,
-        storage.save_contract,
-        storage.update_approval_step,
-        storage.record_signature,
-        storage.create_order,
-        storage.record_delivery,
-        finance.issue_invoice,
-        finance.record_payment,
-        finance.write_off_invoice,
-        finance.issue_credit_note,
-        finance.recognize_revenue,
-        finance.close_cancelled_deal,
-        storage.cancel_order,
-        storage.read_credit_exposure,
-        storage.set_blocked,
-        email.send_email,
-    ]
+class Effects:
+    """The worker's side of the outside world: every activity, bound to the real adapters,
+    and the relay that sends what the outbox holds."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        if settings.smtp_host is None:
+            raise ValueError("SMTP_HOST is not set")
+        mailer = Mailer(
+            engine,
+            SmtpConfig(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                user=settings.smtp_user,
+                password=settings.smtp_password,
+                starttls=settings.smtp_starttls,
+            ),
+            sender=settings.mail_from,
+            seller=settings.seller_name,
+            base_url=settings.base_url,
+            tokens=portal_tokens(settings.secret_key, settings.portal_token_days),
+            users=UserDirectory(engine),
+            documents=Documents(Reads(engine), settings.seller_name),
+        )
+        outbox = Outbox(mailer)
+        self.relay = OutboxRelay(engine, mailer, outbox.wake)
+        deals, book = DealStore(engine), InvoiceBook(engine)
+        commits = DealCommitActivities(
+            DealCommits(engine, deals, book, outbox, refuse=chaos_refusal(settings))
+        )
+        storage = StorageActivities(deals)
+        finance = FinanceActivities(book, outbox)
+        email = EmailActivities(mailer)
+        self.activities: list[Callable[..., Any]] = [
+            commits.commit_deal,
+            storage.read_credit_exposure,
+            finance.commit_payment,
+            finance.write_off_invoice,
+            finance.issue_credit_note,
+            finance.recognize_revenue,
+            finance.queue_email,
+            email.send_email,
+            # Only deals started before the reshape (workflows/legacy) call these:
+            storage.open_deal,
+            storage.reassign_owner,
+            storage.change_stage,
+            storage.record_deal_event,
+            storage.save_quote,
+            storage.set_quote_status,
+            storage.save_contract,
+            storage.update_approval_step,
+            storage.record_signature,
+            storage.create_order,
+            storage.record_delivery,
+            storage.cancel_order,
+            storage.set_blocked,
+            finance.issue_invoice,
+            finance.close_cancelled_deal,
+            finance.record_payment,
+        ]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -90,17 +109,20 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
-def make_worker(client: Client, settings: Settings, engine: Engine) -> Worker:
-    return Worker(
+def make_worker(client: Client, settings: Settings, engine: Engine) -> tuple[Worker, OutboxRelay]:
+    """The Temporal worker and the outbox relay that runs beside it (start it yourself)."""
+    effects = Effects(settings, engine)
+    worker = Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=build_activities(settings, engine),
+        activities=effects.activities,
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
         workflow_runner=workflow_runner(),
         interceptors=chaos_from(settings),
         max_concurrent_activities=ACTIVITY_THREADS,
     )
+    return worker, effects.relay
 
 
 async def run_worker(settings: Settings) -> None:
@@ -110,11 +132,13 @@ async def run_worker(settings: Settings) -> None:
         raise ValueError("DATABASE_URL is not set")
     engine = make_engine(settings.database_url)
     client = await connect_temporal(settings)
-    worker = make_worker(client, settings, engine)
+    worker, relay = make_worker(client, settings, engine)
     logging.getLogger(__name__).info("worker on task queue %s", settings.task_queue)
+    relay.start()
     try:
         await worker.run()
     finally:
+        relay.stop()
         engine.dispose()
 
 

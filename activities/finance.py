@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -11,10 +11,12 @@ from temporalio import activity
 
 from domain.billing import InvoiceDraft
 from domain.invoices import CreditNote, Invoice, Payment
+from domain.messages import EmailRequest
 
 from .errors import refusals_are_final
 
 if TYPE_CHECKING:
+    from adapters.email.outbox import Outbox
     from adapters.finance.invoices import InvoiceBook
 
 
@@ -60,9 +62,31 @@ class CloseCancelled(BaseModel):
     at: datetime
 
 
+class PaymentCommit(BaseModel):
+    """A payment and its receipt: one transaction."""
+
+    payment: Payment
+    receipt: EmailRequest
+
+
 class FinanceActivities:
-    def __init__(self, invoices: InvoiceBook) -> None:
+    def __init__(self, invoices: InvoiceBook, outbox: Outbox) -> None:
         self.invoices = invoices
+        self.outbox = outbox
+
+    @activity.defn(name="commit_payment")
+    def commit_payment(self, cmd: PaymentCommit) -> Invoice:
+        with refusals_are_final():
+            invoice = self.invoices.record_payment(cmd.payment, self.outbox, cmd.receipt)
+        self.outbox.wake.set()
+        return invoice
+
+    @activity.defn(name="queue_email")
+    def queue_email(self, request: EmailRequest) -> None:
+        """An e-mail on its own (a dunning letter), into the outbox."""
+        with self.invoices.engine.begin() as conn:
+            self.outbox.add(conn, request, datetime.now(UTC))
+        self.outbox.wake.set()
 
     @activity.defn(name="issue_invoice")
     def issue_invoice(self, cmd: IssueInvoice) -> Invoice:

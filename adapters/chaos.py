@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,13 @@ class ChaosPlan(Interceptor):
             raise ApplicationError(
                 f"chaos: {activity_type} refused once", type="InvalidInput", non_retryable=True
             )
+
+
+def chaos_refusal(settings: Any) -> Callable[[str, str], None] | None:
+    """For effects written inside one commit: refuse the first `settings.chaos_refuse` one."""
+    if settings.chaos_ledger is None or not settings.chaos_refuse:
+        return None
+    return ChaosPlan(Path(settings.chaos_ledger), 0, settings.chaos_refuse).maybe_refuse
 
 
 def chaos_from(settings: Any) -> list[Interceptor]:

@@ -15,7 +15,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.email import EmailActivities
     from activities.errors import refusals_are_final
-    from activities.finance import FinanceActivities, IssueCreditNote, WriteOff
+    from activities.finance import FinanceActivities, IssueCreditNote, PaymentCommit, WriteOff
     from domain.access import Action, can
     from domain.errors import NotAllowed, PaymentRefused
     from domain.invoices import (
@@ -32,7 +32,11 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import DealPolicy
     from domain.users import Actor
 
-    from .activity_options import EMAIL, FINANCE
+    from .activity_options import COMMIT, EMAIL, FINANCE
+
+# Since the outbox relay: receipts and dunning letters are written to the outbox in the
+# transaction that causes them, and the collection no longer waits for mail to leave.
+OUTBOX = "outbox-relay"
 
 
 class Collection(BaseModel):
@@ -91,7 +95,7 @@ class InvoiceWorkflow:
             if days is None:
                 await self.write_off(Actor.system(), "unpaid after the last reminder")
             else:
-                self.dun(level)
+                await self.dun(level)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await asyncio.gather(*self._mail, return_exceptions=True)
         return self._invoice
@@ -119,9 +123,9 @@ class InvoiceWorkflow:
     def _open(self) -> bool:
         return self._invoice.status is InvoiceStatus.OPEN
 
-    def dun(self, level: int) -> None:
+    async def dun(self, level: int) -> None:
         c = self._collection
-        self._send(
+        await self._send(
             EmailRequest(
                 key=f"{self._invoice.deal_id}:dunning:{self._invoice.number}:{level}",
                 deal_id=self._invoice.deal_id,
@@ -195,12 +199,21 @@ class InvoiceWorkflow:
                 recorded_at=now,
                 recorded_by=cmd.actor.username,
             )
-            self._invoice = await workflow.execute_activity_method(
-                FinanceActivities.record_payment, payment, **FINANCE
-            )
-            self._payments.append(payment)
-            await self._tell_deal(payment)
-            self._receipt(payment)
+            if workflow.patched(OUTBOX):
+                self._invoice = await workflow.execute_local_activity_method(
+                    FinanceActivities.commit_payment,
+                    PaymentCommit(payment=payment, receipt=self._receipt(payment)),
+                    **COMMIT,
+                )
+                self._payments.append(payment)
+                await self._tell_deal(payment)
+            else:
+                self._invoice = await workflow.execute_activity_method(
+                    FinanceActivities.record_payment, payment, **FINANCE
+                )
+                self._payments.append(payment)
+                await self._tell_deal(payment)
+                await self._send(self._receipt(payment))
             return self._invoice
 
     @record_payment.validator
@@ -255,27 +268,30 @@ class InvoiceWorkflow:
             "invoice_updated", CollectionUpdate(invoice=self._invoice, payment=payment)
         )
 
-    def _receipt(self, payment: Payment) -> None:
+    def _receipt(self, payment: Payment) -> EmailRequest:
         c = self._collection
-        self._send(
-            EmailRequest(
-                key=f"{self._invoice.deal_id}:payment:{payment.reference}",
-                deal_id=self._invoice.deal_id,
-                template="payment_received",
-                to=[c.contact_email],
-                context={
-                    "contact_name": c.contact_name,
-                    "invoice": self._invoice.number,
-                    "amount": str(payment.amount),
-                    "currency": payment.currency,
-                    "reference": payment.reference,
-                    "balance": str(self._invoice.balance),
-                },
-            )
+        return EmailRequest(
+            key=f"{self._invoice.deal_id}:payment:{payment.reference}",
+            deal_id=self._invoice.deal_id,
+            template="payment_received",
+            to=[c.contact_email],
+            context={
+                "contact_name": c.contact_name,
+                "invoice": self._invoice.number,
+                "amount": str(payment.amount),
+                "currency": payment.currency,
+                "reference": payment.reference,
+                "balance": str(self._invoice.balance),
+            },
         )
 
-    def _send(self, request: EmailRequest) -> None:
-        """In the background: a slow mail server must not hold up money."""
-        self._mail.append(
-            workflow.start_activity_method(EmailActivities.send_email, request, **EMAIL)
-        )
+    async def _send(self, request: EmailRequest) -> None:
+        """Into the outbox; before the relay, sent in the background by an activity."""
+        if workflow.patched(OUTBOX):
+            await workflow.execute_local_activity_method(
+                FinanceActivities.queue_email, request, **COMMIT
+            )
+        else:
+            self._mail.append(
+                workflow.start_activity_method(EmailActivities.send_email, request, **EMAIL)
+            )

@@ -64,7 +64,7 @@ class Mailer:
             keep_trailing_newline=True,
         )
 
-    def _recipients(self, request: EmailRequest) -> list[str]:
+    def recipients(self, request: EmailRequest) -> list[str]:
         recipients = list(request.to)
         if request.to_user:
             user = self.users.get(request.to_user)
@@ -76,7 +76,7 @@ class Mailer:
             raise NoRecipients(f"no recipient for e-mail {request.key}")
         return recipients
 
-    def _render(self, request: EmailRequest) -> tuple[str, str]:
+    def render(self, request: EmailRequest) -> tuple[str, str]:
         context = {"seller": self.seller, "base_url": self.base_url, **request.context}
         if request.portal is not None and request.deal_id is not None:
             token = self.tokens.issue(
@@ -88,23 +88,26 @@ class Mailer:
         return first.removeprefix("Subject:").strip(), body.lstrip("\n")
 
     def send(self, request: EmailRequest) -> str:
-        """Write the outbox row (once), send it unless already sent; its Message-ID."""
+        """Write the outbox row (once), send it unless already sent; its Message-ID.
+
+        For deals started before the outbox relay (workflows/legacy): the row is marked
+        `sending`, not `pending`, so the relay leaves it to this activity."""
         with self.engine.begin() as conn:
             row = conn.execute(select(emails).where(emails.c.key == request.key)).first()
             if row is None:
-                subject, body = self._render(request)
+                subject, body = self.render(request)
                 conn.execute(
                     insert(emails)
                     .values(
                         key=request.key,
                         deal_id=request.deal_id,
                         kind=request.template,
-                        recipients=self._recipients(request),
+                        recipients=self.recipients(request),
                         subject=subject,
                         body=body,
                         attachments=[a.model_dump(mode="json") for a in request.attachments],
                         message_id=message_id(request.key),
-                        status="pending",
+                        status="sending",
                         created_at=datetime.now(UTC),
                     )
                     .on_conflict_do_nothing()
@@ -112,7 +115,7 @@ class Mailer:
                 row = conn.execute(select(emails).where(emails.c.key == request.key)).one()
         if row.status == "sent":
             return str(row.message_id)
-        self._deliver(row)
+        self.deliver(row)
         with self.engine.begin() as conn:
             conn.execute(
                 update(emails)
@@ -121,7 +124,7 @@ class Mailer:
             )
         return str(row.message_id)
 
-    def _deliver(self, row: Any) -> None:
+    def deliver(self, row: Any) -> None:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = ", ".join(row.recipients)

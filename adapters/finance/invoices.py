@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -37,8 +38,12 @@ from domain.ledger import (
     refund_entry,
     write_off_entry,
 )
+from domain.messages import EmailRequest
 
 from .ledger import post_entry
+
+if TYPE_CHECKING:
+    from adapters.email.outbox import Outbox
 
 
 def _next_number(conn: Connection, year: int, series: str = "INV") -> str:
@@ -67,74 +72,87 @@ class InvoiceBook:
     ) -> Invoice:
         """The deal's invoice for `draft.billing_key`, issued now or found from before."""
         with self.engine.begin() as conn:
-            existing = conn.execute(
-                select(invoices).where(
-                    invoices.c.deal_id == deal_id,
-                    invoices.c.billing_key == draft.billing_key,
-                )
-            ).first()
-            if existing is not None:
-                return invoice_from_row(existing)
-            customer_id = conn.execute(
-                select(deals.c.customer_id).where(deals.c.deal_id == deal_id)
-            ).scalar_one()
-            number = _next_number(conn, issued_at.year)
-            invoice = Invoice(
+            return self.issue_in(conn, deal_id, draft, issued_at, day)
+
+    def issue_in(
+        self,
+        conn: Connection,
+        deal_id: str,
+        draft: InvoiceDraft,
+        issued_at: datetime,
+        day: timedelta,
+    ) -> Invoice:
+        existing = conn.execute(
+            select(invoices).where(
+                invoices.c.deal_id == deal_id,
+                invoices.c.billing_key == draft.billing_key,
+            )
+        ).first()
+        if existing is not None:
+            return invoice_from_row(existing)
+        customer_id = conn.execute(
+            select(deals.c.customer_id).where(deals.c.deal_id == deal_id)
+        ).scalar_one()
+        number = _next_number(conn, issued_at.year)
+        invoice = Invoice(
+            number=number,
+            deal_id=deal_id,
+            billing_key=draft.billing_key,
+            currency=draft.currency,
+            lines=draft.lines,
+            net_total=draft.net_total,
+            tax_total=draft.tax_total,
+            total=draft.total,
+            issued_at=issued_at,
+            due_date=issued_at + day * draft.payment_terms_days,
+            status=InvoiceStatus.PAID if draft.total == 0 else InvoiceStatus.OPEN,
+        )
+        conn.execute(
+            invoices.insert().values(
                 number=number,
                 deal_id=deal_id,
+                customer_id=customer_id,
                 billing_key=draft.billing_key,
                 currency=draft.currency,
-                lines=draft.lines,
                 net_total=draft.net_total,
                 tax_total=draft.tax_total,
                 total=draft.total,
+                paid=Decimal(0),
+                status=invoice.status,
+                lines=[line.model_dump(mode="json") for line in draft.lines],
                 issued_at=issued_at,
-                due_date=issued_at + day * draft.payment_terms_days,
-                status=InvoiceStatus.PAID if draft.total == 0 else InvoiceStatus.OPEN,
+                due_date=invoice.due_date,
             )
-            conn.execute(
-                invoices.insert().values(
-                    number=number,
-                    deal_id=deal_id,
-                    customer_id=customer_id,
-                    billing_key=draft.billing_key,
-                    currency=draft.currency,
-                    net_total=draft.net_total,
-                    tax_total=draft.tax_total,
-                    total=draft.total,
-                    paid=Decimal(0),
-                    status=invoice.status,
-                    lines=[line.model_dump(mode="json") for line in draft.lines],
-                    issued_at=issued_at,
-                    due_date=invoice.due_date,
-                )
-            )
-            entry = invoice_entry(number, draft)
-            if entry is not None:
-                post_entry(conn, entry, issued_at, deal_id)
-            append_event(
-                conn,
-                deal_id,
-                f"invoice:{draft.billing_key}",
-                issued_at,
-                "system",
-                "invoice.issued",
-                {
-                    "number": number,
-                    "total": draft.total,
-                    "currency": draft.currency,
-                    "due_date": invoice.due_date.isoformat(),
-                },
-            )
-            return invoice
+        )
+        entry = invoice_entry(number, draft)
+        if entry is not None:
+            post_entry(conn, entry, issued_at, deal_id)
+        append_event(
+            conn,
+            deal_id,
+            f"invoice:{draft.billing_key}",
+            issued_at,
+            "system",
+            "invoice.issued",
+            {
+                "number": number,
+                "total": draft.total,
+                "currency": draft.currency,
+                "due_date": invoice.due_date.isoformat(),
+            },
+        )
+        return invoice
 
     def get(self, number: str) -> Invoice | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(invoices).where(invoices.c.number == number)).first()
         return None if row is None else invoice_from_row(row)
 
-    def record_payment(self, payment: Payment) -> Invoice:
-        """Apply `payment` once (keyed by its bank reference); the invoice as it stands after."""
+    def record_payment(
+        self, payment: Payment, outbox: Outbox | None = None, receipt: EmailRequest | None = None
+    ) -> Invoice:
+        """Apply `payment` once (keyed by its bank reference); the invoice as it stands after.
+        The receipt, if given, goes into the outbox in the same transaction."""
         with self.engine.begin() as conn:
             row = conn.execute(
                 select(invoices)
@@ -188,10 +206,17 @@ class InvoiceBook:
                     "received_at": payment.received_at.isoformat(),
                 },
             )
-            updated = conn.execute(
-                select(invoices).where(invoices.c.number == payment.invoice_number)
-            ).one()
-            return invoice_from_row(updated)
+            updated = invoice_from_row(
+                conn.execute(
+                    select(invoices).where(invoices.c.number == payment.invoice_number)
+                ).one()
+            )
+            if outbox is not None and receipt is not None:
+                context = {**receipt.context, "balance": str(updated.balance)}
+                outbox.add(
+                    conn, receipt.model_copy(update={"context": context}), payment.recorded_at
+                )
+            return updated
 
     def write_off(self, number: str, at: datetime, actor: str, reason: str) -> Invoice:
         """Give up on the open balance (once): bad debt expense, the receivable gone."""
@@ -291,39 +316,54 @@ class InvoiceBook:
     ) -> None:
         """Post earned revenue once per key."""
         with self.engine.begin() as conn:
-            if post_entry(
+            self.recognize_in(conn, deal_id, key, memo, amount, currency, at)
+
+    def recognize_in(
+        self,
+        conn: Connection,
+        deal_id: str,
+        key: str,
+        memo: str,
+        amount: Decimal,
+        currency: str,
+        at: datetime,
+    ) -> None:
+        if post_entry(
+            conn,
+            recognition_entry(f"recognize:{deal_id}:{key}", memo, amount, currency),
+            at,
+            deal_id,
+        ):
+            append_event(
                 conn,
-                recognition_entry(f"recognize:{deal_id}:{key}", memo, amount, currency),
-                at,
                 deal_id,
-            ):
-                append_event(
-                    conn,
-                    deal_id,
-                    f"recognize:{key}",
-                    at,
-                    "system",
-                    "revenue.recognized",
-                    {"key": key, "amount": amount, "currency": currency},
-                )
+                f"recognize:{key}",
+                at,
+                "system",
+                "revenue.recognized",
+                {"key": key, "amount": amount, "currency": currency},
+            )
 
     def close_cancelled(self, deal_id: str, at: datetime) -> None:
         """After a cancellation's credit notes: revenue paid for but never to be delivered
         is owed back to the customer."""
         with self.engine.begin() as conn:
-            currencies = (
-                conn.execute(
-                    select(journal_entries.c.currency)
-                    .distinct()
-                    .where(journal_entries.c.deal_id == deal_id)
-                )
-                .scalars()
-                .all()
+            self.close_cancelled_in(conn, deal_id, at)
+
+    def close_cancelled_in(self, conn: Connection, deal_id: str, at: datetime) -> None:
+        currencies = (
+            conn.execute(
+                select(journal_entries.c.currency)
+                .distinct()
+                .where(journal_entries.c.deal_id == deal_id)
             )
-            for currency in currencies:
-                left = self._deferred(conn, deal_id, currency)
-                if left > 0:
-                    post_entry(conn, refund_entry(deal_id, left, currency), at, deal_id)
+            .scalars()
+            .all()
+        )
+        for currency in currencies:
+            left = self._deferred(conn, deal_id, currency)
+            if left > 0:
+                post_entry(conn, refund_entry(deal_id, left, currency), at, deal_id)
 
     @staticmethod
     def _deferred(conn: Connection, deal_id: str, currency: str) -> Decimal:

@@ -59,97 +59,109 @@ class DealStore:
     ) -> OpenedDeal:
         """Record the deal, unless the contact already has an open one (then: that one)."""
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(deals.c.customer_id, deals.c.created_at).where(
-                    deals.c.deal_id == deal.deal_id
-                )
-            ).first()
-            if row is not None:
-                name = conn.execute(
-                    select(customers.c.name).where(customers.c.customer_id == row.customer_id)
-                ).scalar_one()
-                return OpenedDeal(
-                    customer=CustomerRef(customer_id=row.customer_id, name=name),
-                    score=score,
-                    created_at=row.created_at,
-                )
-            # Serialize leads of one contact: the loser of a race sees the winner's deal.
-            email_key = deal.lead.email.lower()
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": email_key})
-            open_deal = conn.execute(
-                select(deals.c.deal_id).where(
-                    deals.c.email_key == email_key, deals.c.closed_at.is_(None)
-                )
-            ).scalar()
-            if open_deal is not None:
-                return OpenedDeal(duplicate_of=open_deal)
-            customer = self._match_customer(conn, deal, at)
-            contact_id = self._contact(conn, customer.customer_id, deal, at)
-            conn.execute(
-                deals.insert().values(
-                    deal_id=deal.deal_id,
-                    workflow_id=workflow_id,
-                    customer_id=customer.customer_id,
-                    contact_id=contact_id,
-                    owner=deal.owner,
-                    created_by=deal.created_by,
-                    source=deal.lead.source,
-                    email_key=email_key,
-                    stage=DealStage.QUALIFYING,
-                    score=score.score,
-                    score_reasons=_dump(score)["reasons"],
-                    lead=_dump(deal.lead),
-                    policy=_dump(deal.policy),
-                    amount=deal.lead.estimated_value,
-                    currency=deal.lead.currency,
-                    created_at=at,
-                    updated_at=at,
-                )
+            return self.open_deal_in(conn, deal, score, at, workflow_id)
+
+    def open_deal_in(
+        self, conn: Connection, deal: DealInput, score: LeadScore, at: datetime, workflow_id: str
+    ) -> OpenedDeal:
+        row = conn.execute(
+            select(deals.c.customer_id, deals.c.created_at).where(deals.c.deal_id == deal.deal_id)
+        ).first()
+        if row is not None:
+            name = conn.execute(
+                select(customers.c.name).where(customers.c.customer_id == row.customer_id)
+            ).scalar_one()
+            return OpenedDeal(
+                customer=CustomerRef(customer_id=row.customer_id, name=name),
+                score=score,
+                created_at=row.created_at,
             )
-            conn.execute(
-                stage_changes.insert().values(
-                    deal_id=deal.deal_id, seq=0, stage=DealStage.QUALIFYING, at=at
-                )
+        # Serialize leads of one contact: the loser of a race sees the winner's deal.
+        email_key = deal.lead.email.lower()
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": email_key})
+        open_deal = conn.execute(
+            select(deals.c.deal_id).where(
+                deals.c.email_key == email_key, deals.c.closed_at.is_(None)
             )
-            append_event(
-                conn,
-                deal.deal_id,
-                "lead.created",
-                at,
-                deal.created_by,
-                "lead.created",
-                {
-                    "lead": _dump(deal.lead),
-                    "owner": deal.owner,
-                    "customer_id": customer.customer_id,
-                    "score": _dump(score),
-                },
+        ).scalar()
+        if open_deal is not None:
+            return OpenedDeal(duplicate_of=open_deal)
+        customer = self._match_customer(conn, deal, at)
+        contact_id = self._contact(conn, customer.customer_id, deal, at)
+        conn.execute(
+            deals.insert().values(
+                deal_id=deal.deal_id,
+                workflow_id=workflow_id,
+                customer_id=customer.customer_id,
+                contact_id=contact_id,
+                owner=deal.owner,
+                created_by=deal.created_by,
+                source=deal.lead.source,
+                email_key=email_key,
+                stage=DealStage.QUALIFYING,
+                score=score.score,
+                score_reasons=_dump(score)["reasons"],
+                lead=_dump(deal.lead),
+                policy=_dump(deal.policy),
+                amount=deal.lead.estimated_value,
+                currency=deal.lead.currency,
+                created_at=at,
+                updated_at=at,
             )
-            return OpenedDeal(customer=customer, score=score, created_at=at)
+        )
+        conn.execute(
+            stage_changes.insert().values(
+                deal_id=deal.deal_id, seq=0, stage=DealStage.QUALIFYING, at=at
+            )
+        )
+        append_event(
+            conn,
+            deal.deal_id,
+            "lead.created",
+            at,
+            deal.created_by,
+            "lead.created",
+            {
+                "lead": _dump(deal.lead),
+                "owner": deal.owner,
+                "customer_id": customer.customer_id,
+                "score": _dump(score),
+            },
+        )
+        return OpenedDeal(customer=customer, score=score, created_at=at)
 
     def reassign(
         self, deal_id: str, owner: str, at: datetime, actor: str, reason: str | None
     ) -> None:
         with self.engine.begin() as conn:
-            previous = conn.execute(
-                select(deals.c.owner).where(deals.c.deal_id == deal_id).with_for_update()
-            ).scalar_one()
-            key = f"owner:{owner}:{at.isoformat()}"
-            if previous != owner:
-                conn.execute(
-                    update(deals)
-                    .where(deals.c.deal_id == deal_id)
-                    .values(owner=owner, updated_at=at)
-                )
-            append_event(
-                conn,
-                deal_id,
-                key,
-                at,
-                actor,
-                "owner.changed",
-                {"from": previous, "to": owner, "reason": reason},
+            self.reassign_in(conn, deal_id, owner, at, actor, reason)
+
+    def reassign_in(
+        self,
+        conn: Connection,
+        deal_id: str,
+        owner: str,
+        at: datetime,
+        actor: str,
+        reason: str | None,
+    ) -> None:
+        previous = conn.execute(
+            select(deals.c.owner).where(deals.c.deal_id == deal_id).with_for_update()
+        ).scalar_one()
+        key = f"owner:{owner}:{at.isoformat()}"
+        if previous != owner:
+            conn.execute(
+                update(deals).where(deals.c.deal_id == deal_id).values(owner=owner, updated_at=at)
             )
+        append_event(
+            conn,
+            deal_id,
+            key,
+            at,
+            actor,
+            "owner.changed",
+            {"from": previous, "to": owner, "reason": reason},
+        )
 
     def _match_customer(self, conn: Connection, deal: DealInput, at: datetime) -> CustomerRef:
         key = company_key(deal.lead.company)
@@ -213,86 +225,113 @@ class DealStore:
         self, deal_id: str, seq: int, stage: DealStage, at: datetime, actor: str, note: str | None
     ) -> None:
         with self.engine.begin() as conn:
-            inserted = conn.execute(
-                insert(stage_changes)
-                .values(
-                    deal_id=deal_id,
-                    seq=seq,
-                    stage=stage,
-                    at=at,
-                    note=note,
-                )
-                .on_conflict_do_nothing()
-                .returning(stage_changes.c.seq)
-            ).first()
-            if inserted is None:
-                return
-            values: dict[str, Any] = {"stage": stage, "updated_at": at}
-            if stage.is_closed:
-                values |= {"closed_at": at, "close_reason": note}
-            if stage is DealStage.FULFILLING:
-                values["signed_at"] = at
-            conn.execute(update(deals).where(deals.c.deal_id == deal_id).values(**values))
-            append_event(
-                conn,
-                deal_id,
-                f"stage:{seq}",
-                at,
-                actor,
-                "stage.changed",
-                {"stage": stage, "note": note},
+            self.change_stage_in(conn, deal_id, seq, stage, at, actor, note)
+
+    def change_stage_in(
+        self,
+        conn: Connection,
+        deal_id: str,
+        seq: int,
+        stage: DealStage,
+        at: datetime,
+        actor: str,
+        note: str | None,
+    ) -> None:
+        inserted = conn.execute(
+            insert(stage_changes)
+            .values(
+                deal_id=deal_id,
+                seq=seq,
+                stage=stage,
+                at=at,
+                note=note,
             )
+            .on_conflict_do_nothing()
+            .returning(stage_changes.c.seq)
+        ).first()
+        if inserted is None:
+            return
+        values: dict[str, Any] = {"stage": stage, "updated_at": at}
+        if stage.is_closed:
+            values |= {"closed_at": at, "close_reason": note}
+        if stage is DealStage.FULFILLING:
+            values["signed_at"] = at
+        conn.execute(update(deals).where(deals.c.deal_id == deal_id).values(**values))
+        append_event(
+            conn,
+            deal_id,
+            f"stage:{seq}",
+            at,
+            actor,
+            "stage.changed",
+            {"stage": stage, "note": note},
+        )
 
     def record_event(
         self, deal_id: str, key: str, at: datetime, actor: str, action: str, data: dict[str, Any]
     ) -> None:
         with self.engine.begin() as conn:
-            append_event(conn, deal_id, key, at, actor, action, data)
+            self.record_event_in(conn, deal_id, key, at, actor, action, data)
+
+    def record_event_in(
+        self,
+        conn: Connection,
+        deal_id: str,
+        key: str,
+        at: datetime,
+        actor: str,
+        action: str,
+        data: dict[str, Any],
+    ) -> None:
+        append_event(conn, deal_id, key, at, actor, action, data)
 
     # --- quotes ---
 
     def save_quote(self, deal_id: str, quote: Quote, actor: str) -> None:
         with self.engine.begin() as conn:
-            inserted = conn.execute(
-                insert(quotes)
-                .values(
-                    deal_id=deal_id,
-                    version=quote.version,
-                    currency=quote.currency,
-                    total=quote.total,
-                    status=quote.status,
-                    document=_dump(quote),
-                    created_by=actor,
-                    created_at=quote.issued_at,
-                )
-                .on_conflict_do_nothing()
-                .returning(quotes.c.version)
-            ).first()
-            if inserted is None:
-                return
-            conn.execute(
-                update(quotes)
-                .where(
-                    quotes.c.deal_id == deal_id,
-                    quotes.c.version < quote.version,
-                    quotes.c.status == QuoteStatus.OPEN,
-                )
-                .values(status=QuoteStatus.SUPERSEDED)
+            self.save_quote_in(conn, deal_id, quote, actor)
+
+    def save_quote_in(self, conn: Connection, deal_id: str, quote: Quote, actor: str) -> None:
+        inserted = conn.execute(
+            insert(quotes)
+            .values(
+                deal_id=deal_id,
+                version=quote.version,
+                currency=quote.currency,
+                total=quote.total,
+                status=quote.status,
+                document=_dump(quote),
+                created_by=actor,
+                created_at=quote.issued_at,
             )
-            conn.execute(
-                update(deals)
-                .where(deals.c.deal_id == deal_id)
-                .values(amount=quote.net_total, currency=quote.currency, updated_at=quote.issued_at)
+            .on_conflict_do_nothing()
+            .returning(quotes.c.version)
+        ).first()
+        if inserted is None:
+            return
+        conn.execute(
+            update(quotes)
+            .where(
+                quotes.c.deal_id == deal_id,
+                quotes.c.version < quote.version,
+                quotes.c.status == QuoteStatus.OPEN,
             )
-            append_event(
-                conn,
-                deal_id,
-                f"quote:{quote.version}",
-                quote.issued_at,
-                actor,
-                "quote.created",
-                {"version": quote.version, "total": quote.total, "currency": quote.currency},
-            )
+            .values(status=QuoteStatus.SUPERSEDED)
+        )
+        conn.execute(
+            update(deals)
+            .where(deals.c.deal_id == deal_id)
+            .values(amount=quote.net_total, currency=quote.currency, updated_at=quote.issued_at)
+        )
+        append_event(
+            conn,
+            deal_id,
+            f"quote:{quote.version}",
+            quote.issued_at,
+            actor,
+            "quote.created",
+            {"version": quote.version, "total": quote.total, "currency": quote.currency},
+        )
 
     def set_quote_status(
         self,
@@ -304,60 +343,77 @@ class DealStore:
         reason: str | None,
     ) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                update(quotes)
-                .where(quotes.c.deal_id == deal_id, quotes.c.version == version)
-                .values(status=status)
-            )
-            append_event(
-                conn,
-                deal_id,
-                f"quote:{version}:{status}",
-                at,
-                actor,
-                f"quote.{status}",
-                {"version": version, "reason": reason},
-            )
+            self.set_quote_status_in(conn, deal_id, version, status, at, actor, reason)
+
+    def set_quote_status_in(
+        self,
+        conn: Connection,
+        deal_id: str,
+        version: int,
+        status: QuoteStatus,
+        at: datetime,
+        actor: str,
+        reason: str | None,
+    ) -> None:
+        conn.execute(
+            update(quotes)
+            .where(quotes.c.deal_id == deal_id, quotes.c.version == version)
+            .values(status=status)
+        )
+        append_event(
+            conn,
+            deal_id,
+            f"quote:{version}:{status}",
+            at,
+            actor,
+            f"quote.{status}",
+            {"version": version, "reason": reason},
+        )
 
     # --- contract and approvals ---
 
     def save_contract(self, deal_id: str, contract: Contract, steps: list[ApprovalStep]) -> None:
         with self.engine.begin() as conn:
-            inserted = conn.execute(
-                insert(contracts)
-                .values(
-                    deal_id=deal_id,
-                    version=contract.version,
-                    quote_version=contract.quote_version,
-                    body=contract.body,
-                    sha256=contract.sha256,
-                    drafted_at=contract.drafted_at,
-                )
-                .on_conflict_do_nothing()
-                .returning(contracts.c.version)
-            ).first()
-            if inserted is None:
-                return
-            for step in steps:
-                conn.execute(
-                    approval_steps.insert().values(
-                        deal_id=deal_id, contract_version=contract.version, **self._step(step)
-                    )
-                )
-            append_event(
-                conn,
-                deal_id,
-                f"contract:{contract.version}",
-                contract.drafted_at,
-                "system",
-                "contract.drafted",
-                {
-                    "version": contract.version,
-                    "sha256": contract.sha256,
-                    "approval_roles": [step.role for step in steps],
-                    "carried_over": [step.role for step in steps if step.carried_over],
-                },
+            self.save_contract_in(conn, deal_id, contract, steps)
+
+    def save_contract_in(
+        self, conn: Connection, deal_id: str, contract: Contract, steps: list[ApprovalStep]
+    ) -> None:
+        inserted = conn.execute(
+            insert(contracts)
+            .values(
+                deal_id=deal_id,
+                version=contract.version,
+                quote_version=contract.quote_version,
+                body=contract.body,
+                sha256=contract.sha256,
+                drafted_at=contract.drafted_at,
             )
+            .on_conflict_do_nothing()
+            .returning(contracts.c.version)
+        ).first()
+        if inserted is None:
+            return
+        for step in steps:
+            conn.execute(
+                approval_steps.insert().values(
+                    deal_id=deal_id, contract_version=contract.version, **self._step(step)
+                )
+            )
+        append_event(
+            conn,
+            deal_id,
+            f"contract:{contract.version}",
+            contract.drafted_at,
+            "system",
+            "contract.drafted",
+            {
+                "version": contract.version,
+                "sha256": contract.sha256,
+                "approval_roles": [step.role for step in steps],
+                "carried_over": [step.role for step in steps if step.carried_over],
+            },
+        )
 
     @staticmethod
     def _step(step: ApprovalStep) -> dict[str, Any]:
@@ -385,99 +441,122 @@ class DealStore:
         actor: str,
     ) -> None:
         with self.engine.begin() as conn:
-            values = self._step(step)
-            del values["idx"]
-            conn.execute(
-                update(approval_steps)
-                .where(
-                    approval_steps.c.deal_id == deal_id,
-                    approval_steps.c.contract_version == contract_version,
-                    approval_steps.c.idx == step.index,
-                )
-                .values(**values)
+            self.update_approval_step_in(conn, deal_id, contract_version, step, action, at, actor)
+
+    def update_approval_step_in(
+        self,
+        conn: Connection,
+        deal_id: str,
+        contract_version: int,
+        step: ApprovalStep,
+        action: str,
+        at: datetime,
+        actor: str,
+    ) -> None:
+        values = self._step(step)
+        del values["idx"]
+        conn.execute(
+            update(approval_steps)
+            .where(
+                approval_steps.c.deal_id == deal_id,
+                approval_steps.c.contract_version == contract_version,
+                approval_steps.c.idx == step.index,
             )
-            append_event(
-                conn,
-                deal_id,
-                f"approval:{contract_version}:{step.index}:{action}",
-                at,
-                actor,
-                action,
-                {
-                    "contract_version": contract_version,
-                    "step": step.index,
-                    "role": step.role,
-                    "escalated_to": step.escalated_to,
-                    "comment": step.comment,
-                },
-            )
+            .values(**values)
+        )
+        append_event(
+            conn,
+            deal_id,
+            f"approval:{contract_version}:{step.index}:{action}",
+            at,
+            actor,
+            action,
+            {
+                "contract_version": contract_version,
+                "step": step.index,
+                "role": step.role,
+                "escalated_to": step.escalated_to,
+                "comment": step.comment,
+            },
+        )
 
     def record_signature(self, deal_id: str, version: int, signature: Signature) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                update(contracts)
-                .where(
-                    contracts.c.deal_id == deal_id,
-                    contracts.c.version == version,
-                )
-                .values(
-                    signed_name=signature.name,
-                    signed_at=signature.signed_at,
-                    signed_ip=signature.ip,
-                    signed_sha256=signature.sha256,
-                )
+            self.record_signature_in(conn, deal_id, version, signature)
+
+    def record_signature_in(
+        self, conn: Connection, deal_id: str, version: int, signature: Signature
+    ) -> None:
+        conn.execute(
+            update(contracts)
+            .where(
+                contracts.c.deal_id == deal_id,
+                contracts.c.version == version,
             )
-            append_event(
-                conn,
-                deal_id,
-                f"contract:{version}:signed",
-                signature.signed_at,
-                f"customer:{signature.name}",
-                "contract.signed",
-                {"version": version, "sha256": signature.sha256, "ip": signature.ip},
+            .values(
+                signed_name=signature.name,
+                signed_at=signature.signed_at,
+                signed_ip=signature.ip,
+                signed_sha256=signature.sha256,
             )
+        )
+        append_event(
+            conn,
+            deal_id,
+            f"contract:{version}:signed",
+            signature.signed_at,
+            f"customer:{signature.name}",
+            "contract.signed",
+            {"version": version, "sha256": signature.sha256, "ip": signature.ip},
+        )
 
     # --- order and deliveries ---
 
     def create_order(self, deal_id: str, order: Order) -> None:
         with self.engine.begin() as conn:
-            inserted = conn.execute(
-                insert(orders)
-                .values(
-                    order_id=order.order_id,
-                    deal_id=deal_id,
-                    currency=order.currency,
-                    status=order.status,
-                    lines=_dump(order)["lines"],
-                    created_at=order.created_at,
-                    due_date=order.due_date,
-                )
-                .on_conflict_do_nothing()
-                .returning(orders.c.order_id)
-            ).first()
-            if inserted is None:
-                return
-            append_event(
-                conn,
-                deal_id,
-                "order.created",
-                order.created_at,
-                "system",
-                "order.created",
-                {"order_id": order.order_id, "due_date": order.due_date.isoformat()},
+            self.create_order_in(conn, deal_id, order)
+
+    def create_order_in(self, conn: Connection, deal_id: str, order: Order) -> None:
+        inserted = conn.execute(
+            insert(orders)
+            .values(
+                order_id=order.order_id,
+                deal_id=deal_id,
+                currency=order.currency,
+                status=order.status,
+                lines=_dump(order)["lines"],
+                created_at=order.created_at,
+                due_date=order.due_date,
             )
+            .on_conflict_do_nothing()
+            .returning(orders.c.order_id)
+        ).first()
+        if inserted is None:
+            return
+        append_event(
+            conn,
+            deal_id,
+            "order.created",
+            order.created_at,
+            "system",
+            "order.created",
+            {"order_id": order.order_id, "due_date": order.due_date.isoformat()},
+        )
 
     def set_blocked(
         self, deal_id: str, reason: str | None, at: datetime, actor: str, key: str
     ) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                update(deals)
-                .where(deals.c.deal_id == deal_id)
-                .values(blocked=reason, updated_at=at)
-            )
-            action = "deal.blocked" if reason else "deal.resumed"
-            append_event(conn, deal_id, f"{action}:{key}", at, actor, action, {"reason": reason})
+            self.set_blocked_in(conn, deal_id, reason, at, actor, key)
+
+    def set_blocked_in(
+        self, conn: Connection, deal_id: str, reason: str | None, at: datetime, actor: str, key: str
+    ) -> None:
+        conn.execute(
+            update(deals).where(deals.c.deal_id == deal_id).values(blocked=reason, updated_at=at)
+        )
+        action = "deal.blocked" if reason else "deal.resumed"
+        append_event(conn, deal_id, f"{action}:{key}", at, actor, action, {"reason": reason})
 
     def credit_exposure(self, deal_id: str, currency: str) -> Decimal:
         """What the deal's customer owes on open invoices in `currency`."""
@@ -498,59 +577,67 @@ class DealStore:
 
     def cancel_order(self, deal_id: str, at: datetime, actor: str) -> None:
         with self.engine.begin() as conn:
-            changed = conn.execute(
-                update(orders)
-                .where(orders.c.deal_id == deal_id, orders.c.status != OrderStatus.CANCELLED)
-                .values(status=OrderStatus.CANCELLED)
-                .returning(orders.c.order_id)
-            ).first()
-            if changed is not None:
-                append_event(
-                    conn,
-                    deal_id,
-                    "order.cancelled",
-                    at,
-                    actor,
-                    "order.cancelled",
-                    {"order_id": changed.order_id},
-                )
+            self.cancel_order_in(conn, deal_id, at, actor)
+
+    def cancel_order_in(self, conn: Connection, deal_id: str, at: datetime, actor: str) -> None:
+        changed = conn.execute(
+            update(orders)
+            .where(orders.c.deal_id == deal_id, orders.c.status != OrderStatus.CANCELLED)
+            .values(status=OrderStatus.CANCELLED)
+            .returning(orders.c.order_id)
+        ).first()
+        if changed is not None:
+            append_event(
+                conn,
+                deal_id,
+                "order.cancelled",
+                at,
+                actor,
+                "order.cancelled",
+                {"order_id": changed.order_id},
+            )
 
     def record_delivery(self, deal_id: str, delivery: Delivery, order: Order, actor: str) -> None:
         """The delivery, and the order as it stands after it."""
         with self.engine.begin() as conn:
-            inserted = conn.execute(
-                insert(deliveries)
-                .values(
-                    deal_id=deal_id,
-                    reference=delivery.reference,
-                    lines=_dump(delivery)["lines"],
-                    delivered_at=delivery.delivered_at,
-                    recorded_by=actor,
-                )
-                .on_conflict_do_nothing()
-                .returning(deliveries.c.reference)
-            ).first()
-            if inserted is None:
-                return
-            conn.execute(
-                update(orders)
-                .where(orders.c.deal_id == deal_id)
-                .values(
-                    lines=_dump(order)["lines"],
-                    status=order.status,
-                    fulfilled_at=order.fulfilled_at,
-                )
+            self.record_delivery_in(conn, deal_id, delivery, order, actor)
+
+    def record_delivery_in(
+        self, conn: Connection, deal_id: str, delivery: Delivery, order: Order, actor: str
+    ) -> None:
+        inserted = conn.execute(
+            insert(deliveries)
+            .values(
+                deal_id=deal_id,
+                reference=delivery.reference,
+                lines=_dump(delivery)["lines"],
+                delivered_at=delivery.delivered_at,
+                recorded_by=actor,
             )
-            append_event(
-                conn,
-                deal_id,
-                f"delivery:{delivery.reference}",
-                delivery.delivered_at,
-                actor,
-                "delivery.recorded",
-                {
-                    "reference": delivery.reference,
-                    "lines": _dump(delivery)["lines"],
-                    "order_status": order.status,
-                },
+            .on_conflict_do_nothing()
+            .returning(deliveries.c.reference)
+        ).first()
+        if inserted is None:
+            return
+        conn.execute(
+            update(orders)
+            .where(orders.c.deal_id == deal_id)
+            .values(
+                lines=_dump(order)["lines"],
+                status=order.status,
+                fulfilled_at=order.fulfilled_at,
             )
+        )
+        append_event(
+            conn,
+            deal_id,
+            f"delivery:{delivery.reference}",
+            delivery.delivered_at,
+            actor,
+            "delivery.recorded",
+            {
+                "reference": delivery.reference,
+                "lines": _dump(delivery)["lines"],
+                "order_status": order.status,
+            },
+        )

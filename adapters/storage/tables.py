@@ -335,6 +335,9 @@ emails = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("created_at", TS, nullable=False),
     Column("sent_at", TS),
+    Column("next_attempt_at", TS),  # after a failed SMTP attempt: not before
+    Column("last_error", Text),
+    Index("emails_pending", "email_id", postgresql_where=text("status = 'pending'")),
 )
 
 idempotency_keys = Table(

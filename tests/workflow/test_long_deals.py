@@ -18,13 +18,14 @@ TEMPORAL_LIMIT = 51_200  # events per workflow history
 
 
 def events_by_stage(history) -> Counter:
-    """Events of the deal's history, attributed to the stage the deal was in."""
+    """Events of the deal's history, attributed to the stage the deal was in (the workflow
+    shows each stage change as an upsert of its DealStage search attribute)."""
     counts, stage = Counter(), "QUALIFYING"
     for event in history.events:
-        if event.HasField("activity_task_scheduled_event_attributes"):
-            attrs = event.activity_task_scheduled_event_attributes
-            if attrs.activity_type.name == "change_stage":
-                stage = json.loads(attrs.input.payloads[0].data)["stage"]
+        if event.HasField("upsert_workflow_search_attributes_event_attributes"):
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+            if "DealStage" in fields.indexed_fields:
+                stage = json.loads(fields.indexed_fields["DealStage"].data)
         counts[stage] += 1
     return counts
 
@@ -98,7 +99,9 @@ def test_a_five_year_monthly_subscription_keeps_histories_small(live, as_user):
     total = sum(per_stage.values())
     print(f"\nfive-year deal: {total} events; by stage {dict(per_stage)}")
     assert total < TEMPORAL_LIMIT // 10
-    assert per_stage.most_common(1)[0][0] == "INVOICING"  # sixty installment timers live here
+    # Sixty installment timers, invoices and their collectors live here; which of the two
+    # stages holds more depends on how fast finance pays.
+    assert per_stage["INVOICING"] + per_stage["COLLECTING"] > total * 0.8
     child = live.run(
         live.client.get_workflow_handle(f"invoice-{invoices[0]['number']}").fetch_history()
     )

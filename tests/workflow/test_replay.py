@@ -1,4 +1,6 @@
-"""Recorded histories of real deals replay on today's workflow code (no nondeterminism)."""
+"""Recorded histories of real deals replay on today's workflow code (no nondeterminism):
+those of today's DealWorkflowV2, and in legacy/ those of deals started before the Step 9
+reshape, which still run on the frozen DealWorkflow (workflows/legacy)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ from temporalio.worker import Replayer
 from tests.conftest import HISTORIES, run_alone
 from worker import WORKFLOWS, workflow_runner
 
-RECORDED = sorted(HISTORIES.glob("*.json"))
+RECORDED = sorted(HISTORIES.rglob("*.json"))
 
 
-def test_histories_are_recorded_for_every_ending_and_the_invoice_child():
-    names = {path.stem for path in RECORDED}
+@pytest.mark.parametrize("folder", [HISTORIES, HISTORIES / "legacy"], ids=["v2", "legacy"])
+def test_histories_are_recorded_for_every_ending_and_the_invoice_child(folder):
+    names = {path.stem for path in folder.glob("*.json")}
     assert {
         "deal-won-on-delivery",
         "deal-disqualified",
@@ -26,7 +29,9 @@ def test_histories_are_recorded_for_every_ending_and_the_invoice_child():
     } <= names
 
 
-@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+@pytest.mark.parametrize(
+    "path", RECORDED, ids=[str(p.relative_to(HISTORIES)) for p in RECORDED]
+)
 def test_a_recorded_history_replays(path):
     history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
     replayer = Replayer(

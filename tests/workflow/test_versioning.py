@@ -16,11 +16,11 @@ from activities.storage import DealEvent, StorageActivities
 from domain.deal import DealInput, DealOutcome
 from tests.conftest import HISTORIES, run_alone
 from workflows.activity_options import STORAGE
-from workflows.deal import DealWorkflow
+from workflows.legacy.deal import DealWorkflow
 from workflows.invoice import InvoiceWorkflow
 from workflows.revenue import RevenueWorkflow
 
-HISTORY = HISTORIES / "deal-won-on-delivery.json"
+HISTORY = HISTORIES / "legacy" / "deal-won-on-delivery.json"
 
 
 async def _audit_welcome(flow: DealWorkflow) -> None:

@@ -35,8 +35,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import DealStage
     from domain.users import Role
 
-    from .activity_options import STORAGE
-    from .search_attributes import CUSTOMER_ID, LEAD_SCORE, LEAD_SOURCE
+    from ..activity_options import STORAGE
+    from ..search_attributes import CUSTOMER_ID, LEAD_SCORE, LEAD_SOURCE
 
 
 from .deal_commands import DealCommands

@@ -46,8 +46,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import DealStage
     from domain.users import Actor
 
-    from .activity_options import EMAIL, STORAGE
-    from .search_attributes import DEAL_STAGE
+    from ..activity_options import EMAIL, STORAGE
+    from ..search_attributes import DEAL_STAGE
 
 
 class DealEnded(Exception):

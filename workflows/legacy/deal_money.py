@@ -23,10 +23,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.quotes import Quote
     from domain.revenue import recognitions_for_delivery
 
-    from .activity_options import FINANCE, STORAGE
-    from .ids import invoice_workflow_id, revenue_workflow_id
-    from .invoice import Collection, InvoiceWorkflow
-    from .revenue import RevenueSchedule, RevenueWorkflow
+    from ..activity_options import FINANCE, STORAGE
+    from ..ids import invoice_workflow_id, revenue_workflow_id
+    from ..invoice import Collection, InvoiceWorkflow
+    from ..revenue import RevenueSchedule, RevenueWorkflow
 
 from .deal_steps import DealSteps
 

@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.quotes import Quote
     from domain.stages import DealStage
 
-    from .activity_options import STORAGE
+    from ..activity_options import STORAGE
 
 from .deal_money import DealMoney
 

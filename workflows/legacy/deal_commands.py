@@ -34,9 +34,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.quotes import Quote, QuoteStatus, price_quote
     from domain.stages import DealStage
 
-    from .activity_options import STORAGE
-    from .invoice import CollectionUpdate
-    from .search_attributes import DEAL_AMOUNT, DEAL_OWNER
+    from ..activity_options import STORAGE
+    from ..invoice import CollectionUpdate
+    from ..search_attributes import DEAL_AMOUNT, DEAL_OWNER
 
 
 from .deal_approval import DealApproval

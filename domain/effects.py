@@ -1,0 +1,180 @@
+"""What one command on a deal changes, as data: the workflow decides it, one transaction
+writes it (adapters/deal_commits.py), and each effect is keyed so writing it twice is a no-op.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .approval import ApprovalStep
+from .billing import InvoiceDraft
+from .contract import Contract, Signature
+from .deal import DealInput, OpenedDeal
+from .invoices import Invoice
+from .leads import LeadScore
+from .messages import Attachment, EmailRequest
+from .orders import Delivery, Order
+from .quotes import Quote, QuoteStatus
+from .stages import DealStage
+
+
+class _Effect(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    actor: str = "system"
+
+
+class OpenDeal(_Effect):
+    """Record the lead as a deal, matched to its customer; nothing more if the contact has an
+    open deal already (then the rest of the commit is not written either)."""
+
+    kind: Literal["open"] = "open"
+    deal: DealInput
+    score: LeadScore
+    workflow_id: str
+
+
+class EnterStage(_Effect):
+    kind: Literal["stage"] = "stage"
+    seq: int
+    stage: DealStage
+    note: str | None = None
+
+
+class RecordEvent(_Effect):
+    kind: Literal["event"] = "event"
+    key: str
+    action: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class SaveQuote(_Effect):
+    kind: Literal["quote"] = "quote"
+    quote: Quote
+
+
+class SetQuoteStatus(_Effect):
+    kind: Literal["quote_status"] = "quote_status"
+    version: int
+    status: QuoteStatus
+    reason: str | None = None
+
+
+class DraftContract(_Effect):
+    kind: Literal["contract"] = "contract"
+    contract: Contract
+    steps: list[ApprovalStep]
+
+
+class SaveApprovalStep(_Effect):
+    kind: Literal["approval_step"] = "approval_step"
+    contract_version: int
+    step: ApprovalStep
+    action: str  # approval.requested | escalated | approved | rejected | withdrawn
+
+
+class RecordSignature(_Effect):
+    kind: Literal["signature"] = "signature"
+    version: int
+    signature: Signature
+
+
+class CreateOrder(_Effect):
+    kind: Literal["order"] = "order"
+    order: Order
+
+
+class RecordDelivery(_Effect):
+    kind: Literal["delivery"] = "delivery"
+    delivery: Delivery
+    order: Order  # as it stands after the delivery
+
+
+class ChangeOwner(_Effect):
+    kind: Literal["owner"] = "owner"
+    owner: str
+    reason: str | None = None
+
+
+class SetBlocked(_Effect):
+    kind: Literal["blocked"] = "blocked"
+    reason: str | None  # None: resumed
+    key: str
+
+
+class CancelOrder(_Effect):
+    kind: Literal["order_cancelled"] = "order_cancelled"
+
+
+class IssueInvoice(_Effect):
+    kind: Literal["invoice"] = "invoice"
+    draft: InvoiceDraft
+    day: timedelta
+    email: EmailRequest | None = None  # sent with the invoice once it has its number
+
+    def email_for(self, invoice: Invoice) -> EmailRequest | None:
+        if self.email is None:
+            return None
+        return self.email.model_copy(
+            update={
+                "key": f"{self.email.key}:{invoice.number}",
+                "attachments": [Attachment(kind="invoice", number=invoice.number)],
+                "context": {**self.email.context, "invoice": invoice.model_dump(mode="json")},
+            }
+        )
+
+
+class RecognizeRevenue(_Effect):
+    kind: Literal["revenue"] = "revenue"
+    key: str
+    memo: str
+    amount: Decimal
+    currency: str
+
+
+class CloseCancelled(_Effect):
+    """Revenue paid for but never to be delivered becomes owed back to the customer."""
+
+    kind: Literal["close_cancelled"] = "close_cancelled"
+
+
+Effect = Annotated[
+    OpenDeal
+    | EnterStage
+    | RecordEvent
+    | SaveQuote
+    | SetQuoteStatus
+    | DraftContract
+    | SaveApprovalStep
+    | RecordSignature
+    | CreateOrder
+    | RecordDelivery
+    | ChangeOwner
+    | SetBlocked
+    | CancelOrder
+    | IssueInvoice
+    | RecognizeRevenue
+    | CloseCancelled,
+    Field(discriminator="kind"),
+]
+
+
+class DealCommit(BaseModel):
+    """Everything one command changes, written in one transaction, in this order."""
+
+    model_config = ConfigDict(frozen=True)
+    deal_id: str
+    at: datetime
+    effects: list[Effect] = Field(default_factory=list)
+    emails: list[EmailRequest] = Field(default_factory=list)
+
+
+class Committed(BaseModel):
+    """What the transaction made that the workflow needs: the recorded deal, the invoices
+    with their numbers."""
+
+    opened: OpenedDeal | None = None
+    invoices: list[Invoice] = Field(default_factory=list)

@@ -1,0 +1,227 @@
+"""AWAITING_APPROVAL, the deal's control point: draft the contract, ask each group of
+approvers, remind and escalate the slow ones, keep earlier approvals that still hold."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.storage import CreditQuery, StorageActivities
+    from domain import effects as fx
+    from domain.approval import (
+        ESCALATES_TO,
+        ApprovalStep,
+        StepStatus,
+        carry_over,
+        check_approver,
+        with_credit_check,
+    )
+    from domain.contract import draft_contract
+    from domain.deal import ApprovalCommand
+    from domain.errors import Conflict, DomainError
+    from domain.quotes import Quote
+    from domain.stages import DealStage
+
+    from ..activity_options import READ
+
+from .effects import DealEffects
+
+OPEN = (StepStatus.WAITING, StepStatus.PENDING)
+
+
+class Approval:
+    def __init__(self, deal: DealEffects) -> None:
+        self.deal = deal
+        self.decisions: list[tuple[str, ApprovalCommand]] = []  # (update id, command), in order
+        self.decided: dict[str, DomainError | None] = {}  # update id -> refusal, if any
+        self._seq = 0
+        self._approved_quote: Quote | None = None  # the quote of the latest approval round
+
+    async def approved(self, quote: Quote) -> bool:
+        """Draft the contract and have it approved, group by group; False on a rejection."""
+        d = self.deal
+        d.enter(DealStage.AWAITING_APPROVAL)
+        version = await self.draft(quote)
+        approved = True
+        for group in sorted({step.group for step in d.state.approvals}):
+            if not await self.approve_group(version, group, quote):
+                self.withdraw_open_steps(version)
+                approved = False
+                break
+        for update_id, _ in self.decisions:  # arrived with another one for the same step
+            self.decided[update_id] = Conflict("the approval step was already decided")
+        self.decisions.clear()
+        return approved
+
+    async def draft(self, quote: Quote) -> int:
+        d = self.deal
+        earlier = d.state.contract
+        version = earlier.version + 1 if earlier else 1
+        contract = draft_contract(
+            version,
+            d.deal.deal_id,
+            d.customer_name,
+            d.deal.lead.contact_name,
+            quote,
+            workflow.now(),
+        )
+        exposure = await workflow.execute_local_activity_method(
+            StorageActivities.read_credit_exposure,
+            CreditQuery(deal_id=d.deal.deal_id, currency=quote.currency),
+            **READ,
+        )
+        steps = with_credit_check(
+            d.policy.approval.steps_for(quote),
+            exposure,
+            quote.total,
+            d.policy.credit_limit,
+            quote.currency,
+        )
+        if earlier is not None and self._approved_quote is not None:
+            steps = carry_over(steps, d.state.approvals, self._approved_quote, quote)
+        d.add(fx.DraftContract(contract=contract, steps=steps))
+        d.state.contract, d.state.approvals = contract, steps
+        self._approved_quote = quote
+        return version
+
+    async def approve_group(self, version: int, group: int, quote: Quote) -> bool:
+        """Ask every undecided step of the group at once; wait, remind, escalate."""
+        d = self.deal
+        asked_at = workflow.now()
+        for step in self._steps(group, StepStatus.WAITING):
+            self.save(
+                version,
+                step.model_copy(update={"status": StepStatus.PENDING, "requested_at": asked_at}),
+                "approval.requested",
+            )
+            d.notify(
+                "approval_requested",
+                f"approval:{version}:{step.index}",
+                to_role=step.role,
+                exclude_user=d.deal.owner,
+                role=step.role,
+                total=str(quote.total),
+                currency=quote.currency,
+                max_discount=str(quote.max_discount_pct),
+            )
+        policy = d.policy.approval
+        follow_ups: list[tuple[datetime, str]] = [
+            (asked_at + d.policy.days(policy.remind_after_days), "remind"),
+            (asked_at + d.policy.days(policy.escalate_after_days), "escalate"),
+        ]
+
+        async def follow_up(kind: str) -> None:
+            follow_ups.pop(0)
+            self.follow_up_approvers(version, group, kind)
+
+        while self._steps(group, StepStatus.PENDING):
+            await d.follow_up(lambda: bool(self.decisions), list(follow_ups), follow_up)
+            if not self.apply_decision(version):
+                return False
+        return True
+
+    def apply_decision(self, version: int) -> bool:
+        """Record the next decision; False if it rejects the contract."""
+        d = self.deal
+        # It stays queued until applied, so validators see the step as being decided.
+        update_id, cmd = self.decisions[0]
+        try:  # checked again: a parallel decision may have taken the step meanwhile
+            step = check_approver(d.state.approvals, cmd.actor, d.deal.owner)
+        except DomainError as refusal:
+            self.decisions.pop(0)
+            self.decided[update_id] = refusal
+            return True
+        approved = cmd.body.decision == "approve"
+        status = StepStatus.APPROVED if approved else StepStatus.REJECTED
+        decided = {
+            "status": status,
+            "decided_at": workflow.now(),
+            "decided_by": cmd.actor.username,
+            "comment": cmd.body.comment,
+        }
+        self.save(
+            version, step.model_copy(update=decided), f"approval.{status}", cmd.actor.username
+        )
+        self.decisions.pop(0)
+        self.decided[update_id] = None
+        if not approved:
+            d.notify(
+                "approval_rejected",
+                f"approval:{version}:{step.index}:rejected",
+                to_user=d.deal.owner,
+                role=step.role,
+                decided_by=cmd.actor.username,
+                comment=cmd.body.comment or "",
+            )
+        return approved
+
+    def follow_up_approvers(self, version: int, group: int, kind: str) -> None:
+        """Remind the approvers who have not decided, or escalate to the role above them."""
+        d = self.deal
+        for step in self._steps(group, StepStatus.PENDING):
+            up = ESCALATES_TO.get(step.role)
+            if kind == "remind" or up is None:
+                d.notify(
+                    "approval_reminder",
+                    f"approval:{version}:{step.index}:{kind}",
+                    to_role=step.role,
+                    exclude_user=d.deal.owner,
+                    role=step.role,
+                    since=str(step.requested_at),
+                )
+                continue
+            self.save(version, step.model_copy(update={"escalated_to": up}), "approval.escalated")
+            d.notify(
+                "approval_escalated",
+                f"approval:{version}:{step.index}:escalated",
+                to_role=up,
+                exclude_user=d.deal.owner,
+                role=step.role,
+                escalated_to=up,
+                since=str(step.requested_at),
+            )
+
+    def withdraw_open_steps(self, version: int) -> None:
+        for step in self.deal.state.approvals:
+            if step.status in OPEN:
+                self.save(
+                    version,
+                    step.model_copy(update={"status": StepStatus.WITHDRAWN}),
+                    "approval.withdrawn",
+                )
+        for update_id, _ in self.decisions:  # decisions that came too late
+            self.decided[update_id] = None
+        self.decisions.clear()
+
+    def save(self, version: int, step: ApprovalStep, action: str, actor: str = "system") -> None:
+        self.deal.add(
+            fx.SaveApprovalStep(contract_version=version, step=step, action=action, actor=actor)
+        )
+        self.deal.state.approvals = [
+            step if s.index == step.index else s for s in self.deal.state.approvals
+        ]
+
+    def _steps(self, group: int, status: StepStatus) -> list[ApprovalStep]:
+        return [s for s in self.deal.state.approvals if s.group == group and s.status is status]
+
+    # --- the update ---
+
+    async def decide(self, cmd: ApprovalCommand) -> list[ApprovalStep]:
+        self._seq += 1
+        update_id = f"decision-{self._seq}"
+        self.decisions.append((update_id, cmd))
+        await self.deal.settled(lambda: update_id in self.decided)
+        refusal = self.decided.get(update_id)
+        if refusal is not None:
+            raise refusal
+        return self.deal.state.approvals
+
+    def check(self, cmd: ApprovalCommand) -> None:
+        d = self.deal
+        d.require_stage(DealStage.AWAITING_APPROVAL)
+        step = check_approver(d.state.approvals, cmd.actor, d.deal.owner)
+        for _, queued in self.decisions:
+            if check_approver(d.state.approvals, queued.actor, d.deal.owner) == step:
+                raise Conflict(f"the {step.role} step is already being decided")

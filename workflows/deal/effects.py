@@ -1,0 +1,243 @@
+"""What every stage of a deal is made of: its state, the effects of the command at hand
+(written together when the deal next waits: one command, one transaction), e-mails through
+the outbox, timers, and blocking on a refused effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deal_commits import DealCommitActivities
+    from domain import effects as fx
+    from domain.access import Action, can
+    from domain.deal import (
+        CancelCommand,
+        DealInput,
+        DealState,
+        ResumeCommand,
+        StageAnswer,
+        TimelineEntry,
+    )
+    from domain.errors import Conflict, NotAllowed, WrongStage
+    from domain.messages import EmailRequest
+    from domain.policy import DealPolicy
+    from domain.stages import DealStage
+    from domain.users import Actor
+
+    from ..activity_options import COMMIT
+    from ..search_attributes import DEAL_STAGE
+
+T = TypeVar("T")
+
+
+class DealEnded(Exception):
+    """Ends the deal early. Raised and caught inside `run`; it never leaves the workflow."""
+
+    def __init__(self, stage: DealStage, reason: str, actor: str = "system") -> None:
+        super().__init__(reason)
+        self.stage, self.reason, self.actor = stage, reason, actor
+
+
+class DealEffects:
+    """The deal's state and the effects of the command being applied, until they commit."""
+
+    def __init__(self, deal: DealInput) -> None:
+        self.deal = deal
+        self.state = DealState(
+            deal_id=deal.deal_id,
+            stage=DealStage.QUALIFYING,
+            owner=deal.owner,
+            source=deal.lead.source,
+            contact={
+                "name": deal.lead.contact_name,
+                "email": deal.lead.email,
+                "company": deal.lead.company,
+            },
+        )
+        self.idle = False  # waiting for input, every effect so far committed
+        self.ended = False  # the final stage is committed
+        self.cancel: CancelCommand | None = None
+        self.resume: ResumeCommand | None = None
+        self._seq = 0
+        self._blocks = 0
+        self._effects: list[fx.Effect] = []
+        self._emails: list[EmailRequest] = []
+        self._search: list[SearchAttributeUpdate[Any]] = []
+        self._after: list[Callable[[fx.Committed], Awaitable[None]]] = []
+
+    @property
+    def policy(self) -> DealPolicy:
+        return self.deal.policy
+
+    @property
+    def customer_name(self) -> str:
+        customer = self.state.customer
+        return customer.name if customer else self.deal.lead.company
+
+    # --- effects of the command at hand ---
+
+    def add(self, *effects: fx.Effect) -> None:
+        self._effects.extend(effects)
+
+    def search(self, *updates: SearchAttributeUpdate[Any]) -> None:
+        self._search.extend(updates)
+
+    def after_commit(self, then: Callable[[fx.Committed], Awaitable[None]]) -> None:
+        """Run `then` with what the commit made (invoice numbers), once it is written."""
+        self._after.append(then)
+
+    def enter(self, stage: DealStage, note: str | None = None, actor: str = "system") -> None:
+        self._seq += 1
+        self.add(fx.EnterStage(seq=self._seq, stage=stage, note=note, actor=actor))
+        self.state.stage = stage
+        self.state.timeline.append(TimelineEntry(at=workflow.now(), stage=stage, note=note))
+        if stage.is_closed:
+            self.state.close_reason = note
+        self.search(DEAL_STAGE.value_set(stage))
+
+    def record(self, action: str, actor: str, data: dict[str, Any]) -> None:
+        self.add(fx.RecordEvent(key=f"{action}:{self._seq}", action=action, data=data, actor=actor))
+
+    def notify(self, template: str, key: str, **context: Any) -> None:
+        """An e-mail, written to the outbox with the command's other effects."""
+        self._emails.append(self.email(template, key, **context))
+
+    def email(self, template: str, key: str, **context: Any) -> EmailRequest:
+        routing = {
+            k: context.pop(k)
+            for k in ("to", "to_user", "to_role", "exclude_user", "portal", "attachments")
+            if k in context
+        }
+        return EmailRequest(
+            key=f"{self.deal.deal_id}:{key}",
+            deal_id=self.deal.deal_id,
+            template=template,
+            context={
+                "deal_id": self.deal.deal_id,
+                "contact_name": self.deal.lead.contact_name,
+                "owner": self.deal.owner,
+                **context,
+            },
+            **routing,
+        )
+
+    async def commit(self) -> fx.Committed:
+        """Write the command's effects in one transaction; then what waited on them."""
+        effects, emails, after = self._effects, self._emails, self._after
+        self._effects, self._emails, self._after = [], [], []
+        done = fx.Committed()
+        if effects or emails:
+            done = await self.write(effects, emails)
+        for then in after:
+            await then(done)
+        if self._search:
+            workflow.upsert_search_attributes(self._search)
+            self._search = []
+        return done
+
+    async def write(
+        self, effects: Sequence[fx.Effect], emails: Sequence[EmailRequest] = ()
+    ) -> fx.Committed:
+        """One transaction now. A business refusal does not fail the deal: it blocks it,
+        visibly, tells the owner, and writes the same effects again once resumed."""
+        commit = fx.DealCommit(
+            deal_id=self.deal.deal_id, at=workflow.now(), effects=effects, emails=emails
+        )
+        while True:
+            try:
+                return await workflow.execute_local_activity_method(
+                    DealCommitActivities.commit_deal, commit, **COMMIT
+                )
+            except ActivityError as failure:
+                cause = failure.cause
+                if not (isinstance(cause, ApplicationError) and cause.non_retryable):
+                    raise
+                await self.block(cause.message)
+
+    async def block(self, reason: str) -> None:
+        key = f"{self._seq}:{len(self.state.timeline)}:{self._blocks}"
+        self.state.blocked = reason
+        await self.write(
+            [fx.SetBlocked(reason=reason, key=key)],
+            [
+                self.email(
+                    "deal_blocked",
+                    f"blocked:{self._blocks}",
+                    to_user=self.deal.owner,
+                    reason=reason,
+                )
+            ],
+        )
+        self._blocks += 1
+        self.idle = True  # waiting for a person, like any other wait
+        await workflow.wait_condition(lambda: self.resume is not None)
+        self.idle = False
+        actor = self.resume.actor.username if self.resume else "system"
+        self.resume, self.state.blocked = None, None
+        await self.write([fx.SetBlocked(reason=None, key=f"{key}:resumed", actor=actor)])
+
+    # --- waiting ---
+
+    async def until(self, condition: Callable[[], bool], timeout: timedelta | None = None) -> bool:
+        """Commit, then wait for `condition`; False if `timeout` passes first. A cancellation
+        ends the deal."""
+        await self.commit()
+        if timeout is None or timeout > timedelta(0):
+            self.idle = True
+            try:
+                await workflow.wait_condition(
+                    lambda: self.cancel is not None or condition(), timeout=timeout
+                )
+            except TimeoutError:
+                pass
+            finally:
+                self.idle = False
+        if self.cancel is not None:
+            raise DealEnded(
+                DealStage.CANCELLED, self.cancel.body.reason, self.cancel.actor.username
+            )
+        return condition()
+
+    async def follow_up(
+        self,
+        done: Callable[[], bool],
+        plan: Sequence[tuple[datetime, T]],
+        act: Callable[[T], Awaitable[None]],
+    ) -> None:
+        """Wait until `done`; as each step of `plan` falls due first, `act` on it. The one
+        timer mechanism for leads, quotes and approvals."""
+        for due, step in plan:
+            if await self.until(done, due - workflow.now()):
+                return
+            await act(step)
+        await self.until(done)
+
+    async def settled(self, applied: Callable[[], bool]) -> None:
+        """Until a command is applied and committed and the deal waits again (or ended)."""
+        await workflow.wait_condition(lambda: (applied() and self.idle) or self.ended)
+
+    # --- checks the update validators share ---
+
+    def answer(self) -> StageAnswer:
+        return StageAnswer(deal_id=self.deal.deal_id, stage=self.state.stage)
+
+    def require(self, action: Action, actor: Actor, stage: DealStage) -> None:
+        if not can(actor, action, self.deal.owner):
+            raise NotAllowed(f"{actor.role} may not {action} this deal")
+        self.require_stage(stage)
+
+    def require_stage(self, stage: DealStage) -> None:
+        if self.state.stage is not stage:
+            raise WrongStage(f"the deal is {self.state.stage}, not {stage}")
+
+    @staticmethod
+    def free(slot: object, what: str) -> None:
+        if slot is not None:
+            raise Conflict(f"{what} is already being applied")

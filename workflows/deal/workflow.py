@@ -1,0 +1,255 @@
+"""DealWorkflow: one deal from lead to cash, stage by stage (see shared/ARCHITECTURE.md).
+
+`run` is the process; each stage is a class of its own (one module each) and the handlers
+below only delegate. Every command's effects are written in one transaction when the deal
+next waits (effects.py), so a command costs one local activity.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.errors import refusals_are_final
+    from domain import effects as fx
+    from domain.access import Action, can
+    from domain.approval import ApprovalStep
+    from domain.deal import (
+        ApprovalCommand,
+        CancelCommand,
+        DealInput,
+        DealOutcome,
+        DealState,
+        DeliveryCommand,
+        QualifyCommand,
+        QuoteAnswerCommand,
+        QuoteCommand,
+        ReassignCommand,
+        ResumeCommand,
+        SignCommand,
+        StageAnswer,
+    )
+    from domain.errors import Conflict, NotAllowed, WrongStage
+    from domain.orders import Order
+    from domain.quotes import Quote
+    from domain.stages import DealStage
+
+    from ..invoice import CollectionUpdate
+    from ..search_attributes import DEAL_OWNER
+
+from .approval import Approval
+from .billing import Billing
+from .collection import Collecting
+from .effects import DealEffects, DealEnded
+from .fulfilment import Fulfilment
+from .qualification import Qualification
+from .quoting import Quoting
+from .signature import Signing
+
+
+@workflow.defn(name="DealWorkflowV2")
+class DealWorkflow:
+    @workflow.init
+    def __init__(self, deal: DealInput) -> None:
+        self.deal = DealEffects(deal)
+        self.qualification = Qualification(self.deal)
+        self.quoting = Quoting(self.deal)
+        self.approval = Approval(self.deal)
+        self.signing = Signing(self.deal)
+        self.billing = Billing(self.deal)
+        self.fulfilment = Fulfilment(self.deal, self.billing)
+        self.collecting = Collecting(self.deal, self.billing)
+
+    @workflow.run
+    async def run(self, deal: DealInput) -> DealOutcome:
+        if not await self.qualification.open():
+            self.deal.ended = True
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            duplicate_of = self.qualification.duplicate_of
+            return DealOutcome(
+                deal_id=deal.deal_id,
+                stage=None,
+                reason=f"duplicate of open deal {duplicate_of}",
+                duplicate_of=duplicate_of,
+            )
+        try:
+            await self.qualification.qualify()
+            quote = await self.agree_terms()
+            signer = await self.signing.signed(quote)
+            await self.fulfilment.fulfil(quote, signer)
+            await self.billing.invoice(quote)
+            outcome, reason = await self.collecting.collect()
+            self.deal.enter(outcome, reason)
+        except DealEnded as ended:
+            if ended.stage is DealStage.CANCELLED:
+                await self.collecting.compensate(ended.reason, ended.actor)
+            if self.deal.state.stage is not ended.stage:
+                self.deal.enter(ended.stage, ended.reason, ended.actor)
+        await self.deal.commit()
+        self.deal.ended = True
+        await self.collecting.collectors_done()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        state = self.deal.state
+        return DealOutcome(deal_id=deal.deal_id, stage=state.stage, reason=state.close_reason)
+
+    async def agree_terms(self) -> Quote:
+        """Quote until the customer accepts and every approver approves the contract."""
+        while True:
+            quote = await self.quoting.accepted_quote()
+            if await self.approval.approved(quote):
+                return quote
+            self.deal.enter(DealStage.QUOTING, "contract rejected: quote again")
+
+    # --- queries and updates: each validated before history, applied by the stage ---
+
+    @workflow.query
+    def state(self) -> DealState:
+        return self.deal.state
+
+    @workflow.update
+    async def opened(self) -> DealState:
+        """Answers once the lead is recorded and any automatic decision taken (sent with the
+        start, so POST /leads can wait); refused when the contact has an open deal."""
+        q = self.qualification
+        await workflow.wait_condition(
+            lambda: (
+                q.duplicate_of is not None
+                or (self.deal.state.customer is not None and (self.deal.idle or self.deal.ended))
+            )
+        )
+        if q.duplicate_of is not None:
+            duplicate = Conflict(f"this contact already has an open deal: {q.duplicate_of}")
+            raise ApplicationError(
+                duplicate.message, duplicate.details(), type="Conflict", non_retryable=True
+            )
+        return self.deal.state
+
+    @workflow.update
+    async def reassign(self, cmd: ReassignCommand) -> DealState:
+        """A manager gives the deal to another seller (checked to be one by the API)."""
+        d, owner = self.deal, cmd.body.owner
+        await d.write(
+            [fx.ChangeOwner(owner=owner, reason=cmd.body.reason, actor=cmd.actor.username)],
+            [
+                d.email(
+                    "deal_reassigned",
+                    f"owner:{owner}:{workflow.now().isoformat()}",
+                    to_user=owner,
+                    by=cmd.actor.username,
+                    reason=cmd.body.reason or "",
+                    stage=d.state.stage,
+                )
+            ],
+        )
+        d.deal = d.deal.model_copy(update={"owner": owner})
+        d.state.owner = owner
+        workflow.upsert_search_attributes([DEAL_OWNER.value_set(owner)])
+        return d.state
+
+    @reassign.validator
+    def _check_reassign(self, cmd: ReassignCommand) -> None:
+        with refusals_are_final():
+            if not can(cmd.actor, Action.ASSIGN_OWNER):
+                raise NotAllowed("only a manager may reassign a deal")
+            if self.deal.state.stage.is_closed:
+                raise WrongStage(f"the deal is already {self.deal.state.stage}")
+            if cmd.body.owner == self.deal.deal.owner:
+                raise Conflict(f"{cmd.body.owner} already owns this deal")
+
+    @workflow.update
+    async def qualify(self, cmd: QualifyCommand) -> StageAnswer:
+        self.qualification.command = cmd
+        await self.deal.settled(lambda: self.deal.state.stage is not DealStage.QUALIFYING)
+        return self.deal.answer()
+
+    @qualify.validator
+    def _check_qualify(self, cmd: QualifyCommand) -> None:
+        with refusals_are_final():
+            self.qualification.check(cmd)
+
+    @workflow.update
+    async def submit_quote(self, cmd: QuoteCommand) -> Quote:
+        with refusals_are_final():
+            return await self.quoting.submit(cmd)
+
+    @submit_quote.validator
+    def _check_quote(self, cmd: QuoteCommand) -> None:
+        with refusals_are_final():
+            self.quoting.check_quote(cmd)
+
+    @workflow.update
+    async def answer_quote(self, cmd: QuoteAnswerCommand) -> StageAnswer:
+        self.quoting.answer = cmd
+        await self.deal.settled(lambda: self.deal.state.stage is not DealStage.QUOTING)
+        return self.deal.answer()
+
+    @answer_quote.validator
+    def _check_answer(self, cmd: QuoteAnswerCommand) -> None:
+        with refusals_are_final():
+            self.quoting.check_answer(cmd)
+
+    @workflow.update
+    async def decide_approval(self, cmd: ApprovalCommand) -> list[ApprovalStep]:
+        with refusals_are_final():
+            return await self.approval.decide(cmd)
+
+    @decide_approval.validator
+    def _check_decision(self, cmd: ApprovalCommand) -> None:
+        with refusals_are_final():
+            self.approval.check(cmd)
+
+    @workflow.update
+    async def sign_contract(self, cmd: SignCommand) -> StageAnswer:
+        self.signing.command = cmd
+        await self.deal.settled(lambda: self.deal.state.stage is not DealStage.AWAITING_SIGNATURE)
+        return self.deal.answer()
+
+    @sign_contract.validator
+    def _check_signature(self, cmd: SignCommand) -> None:
+        with refusals_are_final():
+            self.signing.check(cmd)
+
+    @workflow.update
+    async def record_delivery(self, cmd: DeliveryCommand) -> Order:
+        with refusals_are_final():
+            return await self.fulfilment.record(cmd)
+
+    @record_delivery.validator
+    def _check_delivery(self, cmd: DeliveryCommand) -> None:
+        with refusals_are_final():
+            self.fulfilment.check(cmd)
+
+    @workflow.update
+    async def cancel(self, cmd: CancelCommand) -> StageAnswer:
+        self.deal.cancel = cmd
+        await self.deal.settled(lambda: False)
+        return self.deal.answer()
+
+    @cancel.validator
+    def _check_cancel(self, cmd: CancelCommand) -> None:
+        with refusals_are_final():
+            if not can(cmd.actor, Action.CANCEL, self.deal.deal.owner):
+                raise NotAllowed("only the owner or a manager may cancel")
+            if self.deal.state.stage.is_closed:
+                raise WrongStage(f"the deal is already {self.deal.state.stage}")
+            self.deal.free(self.deal.cancel, "a cancellation")
+
+    @workflow.update
+    async def resume(self, cmd: ResumeCommand) -> StageAnswer:
+        """Try the blocked step again, once its cause is fixed."""
+        self.deal.resume = cmd
+        await self.deal.settled(lambda: self.deal.resume is None)
+        return self.deal.answer()
+
+    @resume.validator
+    def _check_resume(self, cmd: ResumeCommand) -> None:
+        with refusals_are_final():
+            if not can(cmd.actor, Action.RESUME, self.deal.deal.owner):
+                raise NotAllowed("the owner, a manager or ops resume a blocked deal")
+            if self.deal.state.blocked is None or self.deal.resume is not None:
+                raise WrongStage("the deal is not blocked")
+
+    @workflow.signal
+    def invoice_updated(self, update: CollectionUpdate) -> None:
+        self.collecting.invoice_updated(update)
