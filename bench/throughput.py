@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import defaultdict
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -91,18 +92,26 @@ async def wait_closed(client: Client, deal_ids: list[str], timeout: float = 60) 
     return open_
 
 
-def cpu_seconds() -> float:
-    """CPU time so far of this process and every process under it (Postgres, Temporal),
-    counting the children that already exited."""
+def cpu_seconds() -> dict[str, float]:
+    """CPU time so far, by process name, of this process (API, worker and the bench's
+    clients) and every process under it (Postgres, Temporal), exited children included."""
     me = psutil.Process()
-    total = 0.0
+    used: dict[str, float] = defaultdict(float)
     for process in [me, *me.children(recursive=True)]:
         try:
+            name = "bench process" if process.pid == me.pid else process.name()
             times = process.cpu_times()
         except psutil.NoSuchProcess:
             continue
-        total += times.user + times.system + times.children_user + times.children_system
-    return total
+        used[name] += times.user + times.system + times.children_user + times.children_system
+    return used
+
+
+def cpu_since(before: dict[str, float], per: int) -> dict[str, float]:
+    """CPU seconds per deal used since `before`, by process name, and "all"."""
+    now = cpu_seconds()
+    used = {name: (now[name] - before.get(name, 0.0)) / per for name in now}
+    return used | {"all": sum(used.values())}
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -160,38 +169,30 @@ def start_stack(
     return stack, settings, loop, stop, serving
 
 
-async def measure(settings: Settings, stack: Stack, deals: int, concurrency: int) -> dict[str, Any]:
+async def measure_l2c(
+    client: Client, settings: Settings, stack: Stack, deals: int, concurrency: int
+) -> dict[str, Any]:
+    """Phase 1: deals from lead to WON over HTTP; their histories; CPU until they closed."""
     assert stack.smtp is not None
     l2c = L2cRun(settings.base_url, settings.dev_password, MailSink(stack.smtp.path))
     await l2c.log_in()
-    client = await connect_temporal(settings)
     cpu = cpu_seconds()
-    l2c_seconds = await l2c.run(deals, concurrency)
+    seconds = await l2c.run(deals, concurrency)
     won_ids = [deal.deal_id for deal in l2c.won]
     still_open = await wait_closed(client, won_ids)
-    l2c_cpu = cpu_seconds() - cpu
+    cpu_used = cpu_since(cpu, max(1, len(won_ids)))
     await l2c.close()
     history = await history_of(client, won_ids)
-    updates = round(sum(deal.updates for deal in l2c.won) / max(1, len(l2c.won)))
-    activities = round(history["all_activities"])
-    bare_runs = {}
-    for name, with_activities in (("bare", 0), ("bare_activities", activities)):
-        bare = BareRun(client, updates, with_activities)
-        cpu = cpu_seconds()
-        seconds = await bare.run(deals, concurrency)
-        bare_runs[name] = (seconds, cpu_seconds() - cpu, bare.round_trips)
-    won = max(1, len(l2c.won))
-    results: dict[str, Any] = {
-        "deals": deals,
-        "concurrency": concurrency,
-        "day_seconds": settings.day_seconds,
-        "won": len(l2c.won),
+    gets = l2c.gets_to_won
+    return {
+        "won": len(won_ids),
         "failed": len(l2c.failed),
         "deal_workflows_still_open": still_open,
-        "l2c_seconds": l2c_seconds,
-        "l2c_deals_per_s": len(l2c.won) / l2c_seconds,
-        "cpu_s_per_deal": l2c_cpu / won,
-        "updates_per_deal": updates,
+        "l2c_seconds": seconds,
+        "l2c_deals_per_s": len(won_ids) / seconds,
+        "cpu_s_per_deal": cpu_used["all"],
+        "cpu_s_per_deal_by_process": cpu_used,
+        "updates_per_deal": round(sum(deal.updates for deal in l2c.won) / max(1, len(won_ids))),
         "events_per_deal": history["all_events"],
         "deal_events_per_deal": history["deal_events"],
         "activities_per_deal": history["all_activities"],
@@ -199,26 +200,54 @@ async def measure(settings: Settings, stack: Stack, deals: int, concurrency: int
         "updates_accepted_per_deal": history["all_updates"],
         "timers_fired_per_deal": history["all_timers_fired"],
         "payment_to_won": percentiles(l2c.payment_to_won)
-        | {"gets_mean": sum(l2c.gets_to_won) / won, "gets_max": max(l2c.gets_to_won, default=0)},
+        | {"gets_mean": sum(gets) / max(1, len(gets)), "gets_max": max(gets, default=0)},
+        "latency": dict(l2c.latency),
+        "failures": l2c.failed[:5],
     }
-    for name, (seconds, cpu_used, _) in bare_runs.items():
-        results[f"{name}_seconds"] = seconds
-        results[f"{name}_deals_per_s"] = deals / seconds
-        results[f"{name}_cpu_s_per_deal"] = cpu_used / deals
-    results["bare_activities_per_deal"] = activities
-    results["ratio"] = results["l2c_deals_per_s"] / results["bare_deals_per_s"]
-    results["ratio_with_activities"] = (
-        results["l2c_deals_per_s"] / results["bare_activities_deals_per_s"]
+
+
+async def measure_bare(
+    client: Client, name: str, updates: int, activities: int, deals: int, concurrency: int
+) -> dict[str, Any]:
+    """Phase 2: bare workflows with as many Updates (and `activities` no-op activities)."""
+    bare = BareRun(client, updates, activities)
+    cpu = cpu_seconds()
+    seconds = await bare.run(deals, concurrency)
+    cpu_used = cpu_since(cpu, deals)
+    return {
+        f"{name}_seconds": seconds,
+        f"{name}_deals_per_s": deals / seconds,
+        f"{name}_cpu_s_per_deal": cpu_used["all"],
+        f"{name}_cpu_s_per_deal_by_process": cpu_used,
+        f"{name}_round_trips": bare.round_trips,
+    }
+
+
+async def measure(settings: Settings, stack: Stack, deals: int, concurrency: int) -> dict[str, Any]:
+    """Both phases on the same Temporal server; every number, latencies as percentiles."""
+    client = await connect_temporal(settings)
+    r = {"deals": deals, "concurrency": concurrency, "day_seconds": settings.day_seconds}
+    r |= await measure_l2c(client, settings, stack, deals, concurrency)
+    r["bare_activities_per_deal"] = round(r["activities_per_deal"])
+    r |= await measure_bare(client, "bare", r["updates_per_deal"], 0, deals, concurrency)
+    r |= await measure_bare(
+        client,
+        "bare_activities",
+        r["updates_per_deal"],
+        r["bare_activities_per_deal"],
+        deals,
+        concurrency,
     )
-    calls = dict(l2c.latency) | {
-        "bare update": bare_runs["bare"][2],
-        "bare+activities update": bare_runs["bare_activities"][2],
+    r["ratio"] = r["l2c_deals_per_s"] / r["bare_deals_per_s"]
+    r["ratio_with_activities"] = r["l2c_deals_per_s"] / r["bare_activities_deals_per_s"]
+    calls = r.pop("latency") | {
+        "bare update": r.pop("bare_round_trips"),
+        "bare+activities update": r.pop("bare_activities_round_trips"),
     }
-    results["calls"] = {kind: len(values) for kind, values in calls.items()}
+    r["calls"] = {kind: len(values) for kind, values in calls.items()}
     for p in ("p50", "p95", "p99"):
-        results[p] = {kind: round(percentiles(values)[p], 4) for kind, values in calls.items()}
-    results["failures"] = l2c.failed[:5]
-    return results
+        r[p] = {kind: round(percentiles(values)[p], 4) for kind, values in calls.items()}
+    return r
 
 
 def print_table(r: dict[str, Any]) -> None:
@@ -236,6 +265,11 @@ def print_table(r: dict[str, Any]) -> None:
         "CPU s/deal (all processes)",
         *(f"{r[f'{run}cpu_s_per_deal']:.3f}" for run in ("", "bare_", "bare_activities_")),
     )
+    for process in sorted(r["cpu_s_per_deal_by_process"]):
+        if process != "all":
+            runs = ("", "bare_", "bare_activities_")
+            cells = (r[f"{run}cpu_s_per_deal_by_process"].get(process, 0.0) for run in runs)
+            row(f"  of which {process}", *(f"{cell:.3f}" for cell in cells))
     row(
         "activities/deal",
         f"{r['activities_per_deal']:.1f}",
@@ -288,7 +322,7 @@ def main() -> None:
         loop.call_soon_threadsafe(loop.stop)
         stack.stop()
     print_table(results)
-    print(json.dumps(results))
+    print(json.dumps(results, default=str))
     sys.stdout.flush()
     os._exit(0)  # temporalio/sdk-python#300: a process that used a client may abort at exit
 

@@ -108,13 +108,19 @@ class L2cRun:
 
     async def log_in(self) -> None:
         for name in ("rep1", "manager", "finance", "ops", "admin"):
-            client = httpx.AsyncClient(base_url=self.base_url, timeout=120)
+            client = self.client()
             login = {"username": name, "password": self.password}
             answer = await client.post("/auth/token", data=login)
             answer.raise_for_status()
             client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
             self.users[name] = client
-        self.users["customer"] = httpx.AsyncClient(base_url=self.base_url, timeout=120)
+        self.users["customer"] = self.client()
+
+    def client(self) -> httpx.AsyncClient:
+        # Drop idle connections before uvicorn does (after 5 s): else a request may go out on
+        # a connection the server is closing, and fail with "Server disconnected".
+        keep_alive = httpx.Limits(keepalive_expiry=2)
+        return httpx.AsyncClient(base_url=self.base_url, timeout=120, limits=keep_alive)
 
     async def close(self) -> None:
         await asyncio.gather(*(client.aclose() for client in self.users.values()))
