@@ -22,6 +22,7 @@ import asyncio
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -321,6 +322,7 @@ def main() -> None:
         serving.result(60)
         loop.call_soon_threadsafe(loop.stop)
         stack.stop()
+        shutil.rmtree(settings.data_dir, ignore_errors=True)
     print_table(results)
     print(json.dumps(results, default=str))
     sys.stdout.flush()
