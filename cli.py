@@ -7,10 +7,15 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 
-from config import Settings, get_settings
+from config import DEV_SECRET, Settings, get_settings
 from domain.users import Role
 
 
@@ -37,21 +42,72 @@ def _banner(settings: Settings, data_dir: str) -> str:
 
 
 def dev(settings: Settings) -> int:
-    """Start what is not configured (Postgres, Temporal, SMTP), migrate, seed, then serve."""
-    from stack import Stack, serve
+    """Start what is not configured (Postgres, Temporal, SMTP), migrate, seed, then run the
+    worker and the API as two processes of their own (one per core)."""
+    from stack import Stack
 
     stack = Stack(settings)
+    children: list[subprocess.Popen[bytes]] = []
     try:
         settings = stack.start()
         stack.prepare(seed=True)
+        env = _child_env(settings, stack.data_dir)
+        children = [_spawn("worker", env), _spawn("api", env)]
         print(_banner(settings, str(stack.data_dir)), flush=True)
-        asyncio.run(serve(settings))
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
         print("l2c: stopping", flush=True)
+        for child in children:
+            _stop(child)
         stack.stop()
     return 0
+
+
+def _child_env(settings: Settings, data_dir: Path) -> dict[str, str]:
+    """Where the started servers are, for `l2c worker` and `l2c api`; a random secret of
+    this data folder's own instead of the public dev one (kept, so portal links survive a
+    restart)."""
+    secret = settings.secret_key
+    if secret == DEV_SECRET:
+        path = data_dir / "secret"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        secret = path.read_text().strip()
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": settings.database_url or "",
+            "TEMPORAL_ADDRESS": settings.temporal_address or "",
+            "TEMPORAL_NAMESPACE": settings.temporal_namespace,
+            "SMTP_HOST": settings.smtp_host or "",
+            "SMTP_PORT": str(settings.smtp_port),
+            "L2C_SECRET_KEY": secret,
+            "L2C_PUBLIC_URL": settings.base_url,
+        }
+    )
+    return env
+
+
+def _spawn(command: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    from adapters.embedded import die_with_parent
+
+    l2c = Path(sys.executable).parent / "l2c"
+    argv = [str(l2c), command] if l2c.exists() else [sys.executable, "-m", "cli", command]
+    return subprocess.Popen(argv, env=env, preexec_fn=die_with_parent(), start_new_session=True)
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.send_signal(signal.SIGINT)
+    try:
+        child.wait(30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 def api(settings: Settings) -> int:

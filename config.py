@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -69,6 +70,23 @@ class Settings(BaseSettings):
     def day(self) -> timedelta:
         return timedelta(seconds=self.day_seconds)
 
+    # Sizing; 0 means "from the machine" (docs/operations.md, "Sizing").
+    worker_threads: int = Field(default=0, ge=0)
+    api_threads: int = Field(default=0, ge=0)
+
+    @property
+    def activity_threads(self) -> int:
+        """Activities (local ones included) a worker runs at once. Each is one short Postgres
+        transaction or one SMTP exchange: mostly waiting, so 8 per core, between 8 and 32;
+        the worker's connection pool has as many connections."""
+        return self.worker_threads or max(8, min(32, 8 * _cores()))
+
+    @property
+    def request_threads(self) -> int:
+        """Requests the API handles at once (its routes block on Temporal or Postgres in a
+        thread): 20 per core, between 20 and 80; its pool keeps up to 20 connections open."""
+        return self.api_threads or max(20, min(80, 20 * _cores()))
+
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.api_host}:{self.api_port}"
@@ -76,6 +94,10 @@ class Settings(BaseSettings):
     @property
     def temporal_ui(self) -> str:
         return self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}"
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @lru_cache

@@ -37,7 +37,6 @@ from workflows.revenue import RevenueWorkflow
 
 # LegacyDealWorkflow: deals started before the Step 9 reshape finish on the code they began on.
 WORKFLOWS = [DealWorkflow, LegacyDealWorkflow, InvoiceWorkflow, RevenueWorkflow]
-ACTIVITY_THREADS = 16
 # Pure libraries our domain models use lazily (e-mail validation); safe to share.
 PASSTHROUGH = ("email_validator", "idna", "dns")
 
@@ -117,10 +116,11 @@ def make_worker(client: Client, settings: Settings, engine: Engine) -> tuple[Wor
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=effects.activities,
-        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
+        activity_executor=ThreadPoolExecutor(settings.activity_threads),
         workflow_runner=workflow_runner(),
         interceptors=chaos_from(settings),
-        max_concurrent_activities=ACTIVITY_THREADS,
+        max_concurrent_activities=settings.activity_threads,
+        max_concurrent_local_activities=settings.activity_threads,
     )
     return worker, effects.relay
 
@@ -130,7 +130,7 @@ async def run_worker(settings: Settings) -> None:
     settings.check_secret()
     if settings.database_url is None:
         raise ValueError("DATABASE_URL is not set")
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
     client = await connect_temporal(settings)
     worker, relay = make_worker(client, settings, engine)
     logging.getLogger(__name__).info("worker on task queue %s", settings.task_queue)

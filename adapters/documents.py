@@ -22,7 +22,7 @@ def _text(value: object) -> str:
     return str(value).encode("latin-1", "replace").decode("latin-1")
 
 
-class _Document(FPDF):  # type: ignore[misc]
+class _Document(FPDF):
     def __init__(self, title: str, created: datetime, seller: str) -> None:
         super().__init__(format="A4")
         self.set_creation_date(created)

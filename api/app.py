@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -49,7 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.database_url is None:
             raise ValueError("DATABASE_URL is not set")
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=min(settings.request_threads, 20))
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         client = await connect_temporal(settings)
         app.state.services = Services(
             settings=settings,

@@ -145,3 +145,11 @@ def split_credit(invoice: Invoice, amount: Decimal) -> tuple[Decimal, Decimal]:
     with exact():
         net = round_money(amount * invoice.net_total / invoice.total, invoice.currency)
     return net, amount - net
+
+
+def credit_exposure(invoices: list[Invoice], currency: str) -> Decimal:
+    """What a customer owes in `currency`: the balances of its open invoices."""
+    return sum(
+        (i.balance for i in invoices if i.status is InvoiceStatus.OPEN and i.currency == currency),
+        Decimal(0),
+    )

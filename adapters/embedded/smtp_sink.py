@@ -49,4 +49,4 @@ class SmtpSink:
             with box.get_file(key) as handle:
                 raw = handle.read()
             found.append(email.message_from_bytes(raw, policy=email.policy.default))
-        return found  # type: ignore[return-value]
+        return found

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -35,7 +36,7 @@ def export_beancount(engine: Engine) -> Iterator[str]:
             )
         ).all()
         lines = conn.execute(select(journal_lines).order_by(journal_lines.c.line_id)).all()
-    postings: dict[int, list[object]] = {}
+    postings: dict[int, list[Any]] = {}
     for line in lines:
         postings.setdefault(line.entry_id, []).append(line)
     yield 'option "title" "l2c ledger"'
@@ -52,6 +53,6 @@ def export_beancount(engine: Engine) -> Iterator[str]:
         if entry.deal_id:
             yield f"  l2c-deal: {_quoted(entry.deal_id)}"
         for line in postings.get(entry.entry_id, []):
-            amount = line.debit - line.credit  # type: ignore[attr-defined]
-            account = ACCOUNTS[Account(line.account)]  # type: ignore[attr-defined]
+            amount = line.debit - line.credit
+            account = ACCOUNTS[Account(line.account)]
             yield f"  {account}  {amount} {entry.currency}"

@@ -145,7 +145,7 @@ def read_revenue(engine: Engine, start: date | None, end: date | None) -> Revenu
             .where(*in_period, *until)
             .group_by(journal_entries.c.currency)
         ).all()
-        deferred = dict(
+        deferred: dict[Any, Any] = dict(
             conn.execute(
                 select(journal_entries.c.currency, _signed(Account.DEFERRED_REVENUE))
                 .select_from(joined)

@@ -11,19 +11,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, text, update
+from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.approval import ApprovalStep
 from domain.contract import Contract, Signature
-from domain.customers import company_domain, company_key
+from domain.customers import company_domain, company_key, contact_key, match_customer
 from domain.deal import CustomerRef, DealInput, OpenedDeal
+from domain.invoices import InvoiceStatus, credit_exposure
 from domain.leads import LeadScore
 from domain.orders import Delivery, Order, OrderStatus
 from domain.quotes import Quote, QuoteStatus
 from domain.stages import DealStage
 
 from .audit import append_event
+from .reads import invoice_from_row
 from .tables import (
     approval_steps,
     contacts,
@@ -77,7 +79,7 @@ class DealStore:
                 created_at=row.created_at,
             )
         # Serialize leads of one contact: the loser of a race sees the winner's deal.
-        email_key = deal.lead.email.lower()
+        email_key = contact_key(deal.lead.email)
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": email_key})
         open_deal = conn.execute(
             select(deals.c.deal_id).where(
@@ -166,16 +168,20 @@ class DealStore:
     def _match_customer(self, conn: Connection, deal: DealInput, at: datetime) -> CustomerRef:
         key = company_key(deal.lead.company)
         domain = company_domain(deal.lead.email_domain)
-        found = conn.execute(
+        by_name = conn.execute(
             select(customers.c.customer_id, customers.c.name).where(customers.c.name_key == key)
         ).first()
-        if found is None and domain is not None:
-            found = conn.execute(
+        by_domain = (
+            conn.execute(
                 select(customers.c.customer_id, customers.c.name)
                 .where(customers.c.email_domain == domain)
                 .order_by(customers.c.created_at)
                 .limit(1)
             ).first()
+            if by_name is None and domain is not None
+            else None
+        )
+        found = match_customer(by_name, by_domain)
         if found is not None:
             return CustomerRef(customer_id=found.customer_id, name=found.name)
         customer_id = _id("cus_", key)
@@ -559,21 +565,16 @@ class DealStore:
         append_event(conn, deal_id, f"{action}:{key}", at, actor, action, {"reason": reason})
 
     def credit_exposure(self, deal_id: str, currency: str) -> Decimal:
-        """What the deal's customer owes on open invoices in `currency`."""
+        """What the deal's customer owes on open invoices in `currency` (domain rule)."""
         with self.engine.connect() as conn:
             customer = select(deals.c.customer_id).where(deals.c.deal_id == deal_id)
-            owed = conn.execute(
-                select(
-                    func.coalesce(
-                        func.sum(invoices.c.total - invoices.c.paid - invoices.c.credited), 0
-                    )
-                ).where(
+            rows = conn.execute(
+                select(invoices).where(
                     invoices.c.customer_id == customer.scalar_subquery(),
-                    invoices.c.currency == currency,
-                    invoices.c.status == "open",
+                    invoices.c.status == InvoiceStatus.OPEN,
                 )
-            ).scalar_one()
-        return Decimal(owed)
+            ).all()
+        return credit_exposure([invoice_from_row(row) for row in rows], currency)
 
     def cancel_order(self, deal_id: str, at: datetime, actor: str) -> None:
         with self.engine.begin() as conn:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
@@ -62,7 +63,7 @@ def cycle_time_histogram(engine: Engine, start: date, end: date) -> list[CycleBu
     """Deals signed in start..end (inclusive, UTC) by days from lead to signature, in the
     buckets of CYCLE_EDGES (every bucket listed, empty ones with 0)."""
     with engine.connect() as conn:
-        counts = dict(
+        counts: dict[Any, Any] = dict(
             conn.execute(
                 text(
                     """

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.customers import FREE_MAIL_DOMAINS, company_domain, company_key
+from domain.customers import (
+    FREE_MAIL_DOMAINS,
+    company_domain,
+    company_key,
+    contact_key,
+    match_customer,
+)
 
 
 @pytest.mark.parametrize(
@@ -71,3 +77,19 @@ def test_free_mail_domains_are_recognised_in_any_case():
 
 def test_a_company_domain_identifies_the_company_in_lower_case():
     assert company_domain("Acme.Example") == "acme.example"
+
+
+def test_a_lead_belongs_to_the_customer_of_its_company_name_before_its_domain():
+    assert match_customer("by name", "by domain") == "by name"
+
+
+def test_a_lead_of_an_unknown_name_belongs_to_the_customer_of_its_company_domain():
+    assert match_customer(None, "by domain") == "by domain"
+
+
+def test_a_lead_of_an_unknown_name_and_domain_makes_a_new_customer():
+    assert match_customer(None, None) is None
+
+
+def test_one_contact_is_one_address_in_any_letter_case():
+    assert contact_key(" Ada@Acme.Example") == contact_key("ada@acme.example")

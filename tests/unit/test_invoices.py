@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from domain.errors import PaymentRefused
-from domain.invoices import Invoice, InvoiceStatus, PaymentIn, check_payment
+from domain.invoices import Invoice, InvoiceStatus, PaymentIn, check_payment, credit_exposure
 from tests.unit.examples import ISSUED_AT, scaled
 
 
@@ -127,3 +127,16 @@ def test_a_payment_currency_must_be_known():
 def test_a_payment_refuses_unknown_fields():
     with pytest.raises(ValidationError):
         PaymentIn.model_validate(payment_body(deal_id="D-1"))
+
+
+def test_credit_exposure_is_the_open_balances_in_the_currency_asked():
+    invoices = [
+        invoice("100.00", paid="30.00"),
+        invoice("50.00"),
+        invoice("999.00", currency="USD"),
+        invoice("80.00", paid="80.00", status=InvoiceStatus.PAID),
+        invoice("70.00", status=InvoiceStatus.WRITTEN_OFF),
+    ]
+    assert credit_exposure(invoices, "EUR") == Decimal("120.00")
+    assert credit_exposure(invoices, "USD") == Decimal("999.00")
+    assert credit_exposure(invoices, "CHF") == Decimal(0)

@@ -29,9 +29,7 @@ def test_histories_are_recorded_for_every_ending_and_the_invoice_child(folder):
     } <= names
 
 
-@pytest.mark.parametrize(
-    "path", RECORDED, ids=[str(p.relative_to(HISTORIES)) for p in RECORDED]
-)
+@pytest.mark.parametrize("path", RECORDED, ids=[str(p.relative_to(HISTORIES)) for p in RECORDED])
 def test_a_recorded_history_replays(path):
     history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
     replayer = Replayer(

@@ -16,8 +16,8 @@ from activities.storage import DealEvent, StorageActivities
 from domain.deal import DealInput, DealOutcome
 from tests.conftest import HISTORIES, run_alone
 from workflows.activity_options import STORAGE
-from workflows.legacy.deal import DealWorkflow
 from workflows.invoice import InvoiceWorkflow
+from workflows.legacy.deal import DealWorkflow
 from workflows.revenue import RevenueWorkflow
 
 HISTORY = HISTORIES / "legacy" / "deal-won-on-delivery.json"

@@ -189,12 +189,17 @@ class DealEffects:
         """Commit, then wait for `condition`; False if `timeout` passes first. A cancellation
         ends the deal."""
         await self.commit()
+
+        def woken() -> bool:
+            # Not idle from the moment the condition holds: a handler whose own condition
+            # is checked in the same pass must not see the deal as settled.
+            self.idle = not (self.cancel is not None or condition())
+            return not self.idle
+
         if timeout is None or timeout > timedelta(0):
             self.idle = True
             try:
-                await workflow.wait_condition(
-                    lambda: self.cancel is not None or condition(), timeout=timeout
-                )
+                await workflow.wait_condition(woken, timeout=timeout)
             except TimeoutError:
                 pass
             finally:

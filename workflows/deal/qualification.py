@@ -8,9 +8,14 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain import effects as fx
     from domain.access import Action
-    from domain.deal import QualifyCommand, QualifyDecision, TimelineEntry
+    from domain.deal import QualifyCommand, TimelineEntry
     from domain.leads import score_lead
-    from domain.qualification import FollowUpStep, auto_decision, follow_up_plan
+    from domain.qualification import (
+        FollowUpStep,
+        QualifyDecision,
+        auto_decision,
+        follow_up_plan,
+    )
     from domain.stages import DealStage
     from domain.users import Role
 

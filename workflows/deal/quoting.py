@@ -65,11 +65,11 @@ class Quoting:
         while True:
             seen = self.open_version
             plan = [(self.quote(seen).valid_until, seen)] if seen is not None else []
-            await self.deal.follow_up(
-                lambda seen=seen: self.answer is not None or self.open_version != seen,
-                plan,
-                self.lapse,
-            )
+
+            def answered_or_replaced(seen: int | None = seen) -> bool:
+                return self.answer is not None or self.open_version != seen
+
+            await self.deal.follow_up(answered_or_replaced, plan, self.lapse)
             if self.answer is not None:
                 break
         answer, self.answer = self.answer, None

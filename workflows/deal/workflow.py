@@ -253,3 +253,10 @@ class DealWorkflow:
     @workflow.signal
     def invoice_updated(self, update: CollectionUpdate) -> None:
         self.collecting.invoice_updated(update)
+
+    @workflow.update
+    async def caught_up(self) -> StageAnswer:
+        """Answers once the deal has applied what it was told before (an invoice settled by
+        its collector): after a payment, one read then shows WON."""
+        await self.deal.settled(lambda: True)
+        return self.deal.answer()

@@ -22,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
         DealOutcome,
         DeliveryCommand,
         QualifyCommand,
-        QualifyDecision,
         TimelineEntry,
     )
     from domain.errors import DomainError
@@ -30,7 +29,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.leads import score_lead
     from domain.messages import PortalLink
     from domain.orders import Delivery, Order, apply_delivery, check_delivery, order_from_quote
-    from domain.qualification import FollowUpStep, auto_decision, follow_up_plan
+    from domain.qualification import (
+        FollowUpStep,
+        QualifyDecision,
+        auto_decision,
+        follow_up_plan,
+    )
     from domain.quotes import Quote, QuoteStatus
     from domain.stages import DealStage
     from domain.users import Role
@@ -122,6 +126,7 @@ class DealWorkflow(DealCommands):
         """Decide by score where the policy says so; else follow up until a human decides."""
         assert self._state.score is not None
         auto = auto_decision(self._state.score, self._deal.policy.qualification)
+        reason: str | None
         if auto is not None:
             decision, reason, actor = auto.decision, auto.reason, "system"
         else:
@@ -179,7 +184,7 @@ class DealWorkflow(DealCommands):
             seen = self._open_version
             lapses_in = self._quote(seen).valid_until - workflow.now() if seen else None
             if await self.until(
-                lambda seen=seen: self._answer is not None or self._open_version != seen,
+                lambda seen=seen: self._answer is not None or self._open_version != seen,  # type: ignore[misc]
                 lapses_in,
             ):
                 if self._answer is not None:
