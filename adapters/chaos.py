@@ -47,7 +47,6 @@ class ChaosPlan(Interceptor):
         self.ledger = ledger
         self.kill_within = kill_within
         self.refuse = refuse
-        self.counts: dict[str, int] = {}
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
         return _Chaos(next, self)
@@ -64,10 +63,15 @@ class ChaosPlan(Interceptor):
     def maybe_kill(self, workflow_id: str) -> None:
         if not self.kill_within or not workflow_id.startswith("deal-"):
             return
-        self.counts[workflow_id] = self.counts.get(workflow_id, 0) + 1
-        point = zlib.crc32(workflow_id.encode()) % self.kill_within + 1
         event = f"kill:{workflow_id}"
-        if self.counts[workflow_id] >= point and not self._done(event):
+        if self._done(event):
+            return
+        # Counted in the ledger, not in memory: a worker restarted after another deal's kill
+        # must not start this deal's count again.
+        self._remember(f"ran:{workflow_id}")
+        ran = self.ledger.read_text().split().count(f"ran:{workflow_id}")
+        point = zlib.crc32(workflow_id.encode()) % self.kill_within + 1
+        if ran >= point:
             self._remember(event)
             os._exit(KILLED_EXIT)
 

@@ -49,10 +49,13 @@ from workflows.ids import deal_workflow_id
 PASSWORD = "bench-password"
 
 
+LOCAL_ACTIVITY = "core_local_activity"  # the marker a local activity leaves in history
+
+
 async def history_of(client: Client, deal_ids: list[str]) -> dict[str, float]:
     """Per deal: events, activities scheduled, updates accepted, timers fired, of the deal
     workflow alone and with its children."""
-    counted = {"events", "activities", "updates", "timers_fired"}
+    counted = {"events", "activities", "local_activities", "updates", "timers_fired"}
     totals = {f"{scope}_{name}": 0.0 for scope in ("deal", "all") for name in counted}
     kinds = {
         EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "activities",
@@ -70,6 +73,10 @@ async def history_of(client: Client, deal_ids: list[str]) -> dict[str, float]:
                     totals[f"{scope}_events"] += 1
                     if event.event_type in kinds:
                         totals[f"{scope}_{kinds[event.event_type]}"] += 1
+                    if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED and (
+                        event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY
+                    ):
+                        totals[f"{scope}_local_activities"] += 1
                 if (
                     event.event_type
                     == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
@@ -198,6 +205,8 @@ async def measure_l2c(
         "deal_events_per_deal": history["deal_events"],
         "activities_per_deal": history["all_activities"],
         "deal_activities_per_deal": history["deal_activities"],
+        "local_activities_per_deal": history["all_local_activities"],
+        "deal_local_activities_per_deal": history["deal_local_activities"],
         "updates_accepted_per_deal": history["all_updates"],
         "timers_fired_per_deal": history["all_timers_fired"],
         "payment_to_won": percentiles(l2c.payment_to_won)
@@ -208,10 +217,17 @@ async def measure_l2c(
 
 
 async def measure_bare(
-    client: Client, name: str, updates: int, activities: int, deals: int, concurrency: int
+    client: Client,
+    name: str,
+    updates: int,
+    activities: int,
+    local_activities: int,
+    deals: int,
+    concurrency: int,
 ) -> dict[str, Any]:
-    """Phase 2: bare workflows with as many Updates (and `activities` no-op activities)."""
-    bare = BareRun(client, updates, activities)
+    """Phase 2: bare workflows with as many Updates (and as many no-op activities and local
+    activities as a deal ran)."""
+    bare = BareRun(client, updates, activities, local_activities)
     cpu = cpu_seconds()
     seconds = await bare.run(deals, concurrency)
     cpu_used = cpu_since(cpu, deals)
@@ -230,12 +246,24 @@ async def measure(settings: Settings, stack: Stack, deals: int, concurrency: int
     r = {"deals": deals, "concurrency": concurrency, "day_seconds": settings.day_seconds}
     r |= await measure_l2c(client, settings, stack, deals, concurrency)
     r["bare_activities_per_deal"] = round(r["activities_per_deal"])
-    r |= await measure_bare(client, "bare", r["updates_per_deal"], 0, deals, concurrency)
+    r["bare_local_activities_per_deal"] = round(r["local_activities_per_deal"])
+    r |= await measure_bare(client, "bare", r["updates_per_deal"], 0, 0, deals, concurrency)
     r |= await measure_bare(
         client,
         "bare_activities",
         r["updates_per_deal"],
         r["bare_activities_per_deal"],
+        r["bare_local_activities_per_deal"],
+        deals,
+        concurrency,
+    )
+    # The same round trips with every local activity a regular one: what local buys.
+    r |= await measure_bare(
+        client,
+        "bare_regular",
+        r["updates_per_deal"],
+        r["bare_activities_per_deal"] + r["bare_local_activities_per_deal"],
+        0,
         deals,
         concurrency,
     )
@@ -244,6 +272,7 @@ async def measure(settings: Settings, stack: Stack, deals: int, concurrency: int
     calls = r.pop("latency") | {
         "bare update": r.pop("bare_round_trips"),
         "bare+activities update": r.pop("bare_activities_round_trips"),
+        "bare+regular update": r.pop("bare_regular_round_trips"),
     }
     r["calls"] = {kind: len(values) for kind, values in calls.items()}
     for p in ("p50", "p95", "p99"):
@@ -257,18 +286,24 @@ def print_table(r: dict[str, Any]) -> None:
 
     print(f"\n{r['won']}/{r['deals']} deals WON, concurrency {r['concurrency']}, ", end="")
     print(f"policy day {r['day_seconds']} s, {r['updates_per_deal']} Updates per deal")
-    row("", "l2c", "bare", "bare+act")
+    row("", "l2c", "bare", "bare+act", "bare+reg")
     row(
         "deals/s",
-        *(f"{r[f'{run}deals_per_s']:.2f}" for run in ("l2c_", "bare_", "bare_activities_")),
+        *(
+            f"{r[f'{run}deals_per_s']:.2f}"
+            for run in ("l2c_", "bare_", "bare_activities_", "bare_regular_")
+        ),
     )
     row(
         "CPU s/deal (all processes)",
-        *(f"{r[f'{run}cpu_s_per_deal']:.3f}" for run in ("", "bare_", "bare_activities_")),
+        *(
+            f"{r[f'{run}cpu_s_per_deal']:.3f}"
+            for run in ("", "bare_", "bare_activities_", "bare_regular_")
+        ),
     )
     for process in sorted(r["cpu_s_per_deal_by_process"]):
         if process != "all":
-            runs = ("", "bare_", "bare_activities_")
+            runs = ("", "bare_", "bare_activities_", "bare_regular_")
             cells = (r[f"{run}cpu_s_per_deal_by_process"].get(process, 0.0) for run in runs)
             row(f"  of which {process}", *(f"{cell:.3f}" for cell in cells))
     row(
@@ -276,6 +311,14 @@ def print_table(r: dict[str, Any]) -> None:
         f"{r['activities_per_deal']:.1f}",
         "0",
         str(r["bare_activities_per_deal"]),
+        str(r["bare_activities_per_deal"] + r["bare_local_activities_per_deal"]),
+    )
+    row(
+        "local activities/deal",
+        f"{r['local_activities_per_deal']:.1f}",
+        "0",
+        str(r["bare_local_activities_per_deal"]),
+        "0",
     )
     row("ratio l2c/bare", "", f"{r['ratio']:.3f}", f"{r['ratio_with_activities']:.3f}")
     print("\nper deal (from the histories)      deal workflow   with children")
@@ -284,6 +327,11 @@ def print_table(r: dict[str, Any]) -> None:
         "activities scheduled",
         f"{r['deal_activities_per_deal']:.1f}",
         f"{r['activities_per_deal']:.1f}",
+    )
+    row(
+        "local activities",
+        f"{r['deal_local_activities_per_deal']:.1f}",
+        f"{r['local_activities_per_deal']:.1f}",
     )
     row("updates accepted", "", f"{r['updates_accepted_per_deal']:.1f}")
     row("timers fired", "", f"{r['timers_fired_per_deal']:.1f}")

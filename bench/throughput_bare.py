@@ -25,13 +25,14 @@ class BareDeal:
     """Stores each Update's argument; done after `updates` of them."""
 
     @workflow.init
-    def __init__(self, updates: int, activities: int) -> None:
+    def __init__(self, updates: int, activities: int, local_activities: int = 0) -> None:
         self.updates = updates
         self.activities = activities
+        self.local_activities = local_activities
         self.received: list[dict[str, object]] = []
 
     @workflow.run
-    async def run(self, updates: int, activities: int) -> int:
+    async def run(self, updates: int, activities: int, local_activities: int = 0) -> int:
         await workflow.wait_condition(lambda: len(self.received) >= self.updates)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return len(self.received)
@@ -42,6 +43,10 @@ class BareDeal:
         self.received.append(argument)
         for step in activity_share(index, self.updates, self.activities):
             await workflow.execute_activity(
+                do_nothing, step, start_to_close_timeout=timedelta(seconds=10)
+            )
+        for step in activity_share(index, self.updates, self.local_activities):
+            await workflow.execute_local_activity(
                 do_nothing, step, start_to_close_timeout=timedelta(seconds=10)
             )
         return index
@@ -57,17 +62,20 @@ def activity_share(index: int, updates: int, activities: int) -> range:
 class BareRun:
     """N bare deals at concurrency C; update round trips recorded in `round_trips`."""
 
-    def __init__(self, client: Client, updates: int, activities: int) -> None:
+    def __init__(
+        self, client: Client, updates: int, activities: int, local_activities: int = 0
+    ) -> None:
         self.client = client
         self.updates = updates
         self.activities = activities
+        self.local_activities = local_activities
         self.task_queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
         self.round_trips: list[float] = []
 
     async def one_deal(self) -> None:
         start = WithStartWorkflowOperation(
             BareDeal.run,
-            args=[self.updates, self.activities],
+            args=[self.updates, self.activities, self.local_activities],
             id=f"bare-{uuid.uuid4().hex}",
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,

@@ -31,10 +31,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import DealStage
     from domain.users import Actor
 
-    from ..activity_options import COMMIT
+    from ..activity_options import COMMIT, FINAL
     from ..search_attributes import DEAL_STAGE
 
 T = TypeVar("T")
+
+
+def _refusal(error: ApplicationError) -> bool:
+    """A business refusal: never retried (a local activity's failure reaches the workflow
+    with the type the retry policy stopped on, not always flagged non-retryable)."""
+    return error.non_retryable or error.type in FINAL
 
 
 class DealEnded(Exception):
@@ -157,7 +163,7 @@ class DealEffects:
                 )
             except ActivityError as failure:
                 cause = failure.cause
-                if not (isinstance(cause, ApplicationError) and cause.non_retryable):
+                if not (isinstance(cause, ApplicationError) and _refusal(cause)):
                     raise
                 await self.block(cause.message)
 
