@@ -10,13 +10,14 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, text
 
 from domain.kpis import (
-    AGING_BUCKETS,
     FUNNEL,
     STAGE_PROBABILITY,
     dso,
     rate,
 )
 from domain.stages import DealStage
+
+from .views.invoices import ar_aging
 
 
 class StageLoad(BaseModel):
@@ -163,20 +164,7 @@ def kpis(engine: Engine, start: date, end: date) -> KpiReport:
                 **p,
             )
         )
-        aging = _rows(
-            conn,
-            """
-            SELECT currency,
-                   CASE WHEN :e - due_date <= interval '1 day' THEN 'current'
-                        WHEN :e - due_date <= interval '31 days' THEN '1_30'
-                        WHEN :e - due_date <= interval '61 days' THEN '31_60'
-                        WHEN :e - due_date <= interval '91 days' THEN '61_90'
-                        ELSE 'over_90' END AS bucket,
-                   sum(total - paid - credited) AS open
-            FROM invoices WHERE status = 'open' AND issued_at < :e
-            GROUP BY 1, 2""",
-            **p,
-        )
+        aging = ar_aging(conn, end)
         pipeline = _rows(
             conn,
             """
@@ -218,7 +206,7 @@ def kpis(engine: Engine, start: date, end: date) -> KpiReport:
             c: dso(Decimal(receivables.get(c, 0)), Decimal(invoiced.get(c, 0)), days)
             for c in sorted(set(receivables) | set(invoiced))
         },
-        ar_aging=_aging(aging),
+        ar_aging=aging,
         pipeline_by_stage=_pipeline(pipeline),
         weighted_pipeline=_weighted(pipeline),
         funnel=_funnel(reached),
@@ -226,14 +214,6 @@ def kpis(engine: Engine, start: date, end: date) -> KpiReport:
         by_owner=by_owner,
         by_source=by_source,
     )
-
-
-def _aging(rows: list[Any]) -> dict[str, dict[str, Decimal]]:
-    out: dict[str, dict[str, Decimal]] = {}
-    for row in rows:
-        buckets = out.setdefault(row.currency, {b: Decimal("0.00") for b in AGING_BUCKETS})
-        buckets[row.bucket] += Decimal(row.open)
-    return out
 
 
 def _pipeline(rows: list[Any]) -> dict[str, StageLoad]:
