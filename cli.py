@@ -178,18 +178,18 @@ def add_user(settings: Settings, args: argparse.Namespace) -> int:
 def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     """Check the hash chain of every deal (or one); name each first broken link."""
     from adapters.storage.db import make_engine
-    from adapters.storage.reads import Reads
+    from adapters.storage.views.deals import DealViews
     from domain.audit import first_broken_link
 
     if settings.database_url is None:
         print("l2c audit verify: DATABASE_URL is not set", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url, pool_size=1)
-    reads = Reads(engine)
-    deal_ids = [args.deal] if args.deal else reads.deal_ids()
+    deals = DealViews(engine)
+    deal_ids = [args.deal] if args.deal else deals.ids()
     broken = 0
     for deal_id in deal_ids:
-        seq = first_broken_link(reads.history(deal_id))
+        seq = first_broken_link(deals.history(deal_id))
         if seq is not None:
             broken += 1
             print(f"BROKEN deal {deal_id}: event {seq} does not match its hash chain")

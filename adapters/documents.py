@@ -11,7 +11,7 @@ from datetime import datetime
 
 from fpdf import FPDF
 
-from adapters.storage.reads import Reads
+from adapters.storage.views import Views
 from domain.invoices import Invoice
 from domain.messages import Attachment
 from domain.quotes import Quote
@@ -128,12 +128,12 @@ def invoice_pdf(invoice: Invoice, customer: str, seller: str) -> bytes:
 class Documents:
     """Finds a stored quote or invoice and renders it, for e-mails and downloads."""
 
-    def __init__(self, reads: Reads, seller: str) -> None:
-        self.reads = reads
+    def __init__(self, views: Views, seller: str) -> None:
+        self.views = views
         self.seller = seller
 
     def quote(self, deal_id: str, version: int) -> bytes | None:
-        state = self.reads.deal_state(deal_id)
+        state = self.views.deals.state(deal_id)
         if state is None:
             return None
         quote = next((q for q in state.quotes if q.version == version), None)
@@ -144,10 +144,10 @@ class Documents:
         )
 
     def invoice(self, number: str) -> bytes | None:
-        found = self.reads.invoice(number)
+        found = self.views.invoices.get(number)
         if found is None:
             return None
-        return invoice_pdf(found[0], self.reads.invoice_customer(number), self.seller)
+        return invoice_pdf(found.invoice, self.views.invoices.customer_name(number), self.seller)
 
     def attachment(self, ref: Attachment) -> tuple[str, bytes]:
         """The file an e-mail carries; a missing record is a bug, not a retry."""

@@ -9,21 +9,12 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from adapters.documents import Documents
-from adapters.portal_tokens import portal_tokens
-from adapters.storage.assignment import AssignmentRules
-from adapters.storage.catalogue import Catalogue
 from adapters.storage.db import make_engine
-from adapters.storage.idempotency import IdempotencyStore
-from adapters.storage.reads import Reads
-from adapters.storage.users import UserDirectory
 from adapters.temporal import connect_temporal
 from config import Settings, get_settings
 from domain.errors import DomainError
 
-from .deps import Services
 from .errors import domain_error_handler
-from .gateway import TemporalGateway
 from .limits import BodyLimit
 from .routes import (
     auth,
@@ -39,6 +30,7 @@ from .routes import (
     ui_deals,
     ui_reports,
 )
+from .services import make_services
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,18 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url, pool_size=min(settings.request_threads, 20))
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         client = await connect_temporal(settings)
-        app.state.services = Services(
-            settings=settings,
-            engine=engine,
-            reads=Reads(engine),
-            users=UserDirectory(engine),
-            catalogue=Catalogue(engine),
-            assignment=AssignmentRules(engine),
-            idempotency=IdempotencyStore(engine),
-            portal=portal_tokens(settings.secret_key, settings.portal_token_days),
-            documents=Documents(Reads(engine), settings.seller_name),
-            temporal=TemporalGateway(client, settings.task_queue),
-        )
+        app.state.services = make_services(settings, engine, client)
         try:
             yield
         finally:

@@ -6,9 +6,18 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
-from domain.errors import DomainError, InvalidInput, error_from_details
+from domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    WrongStage,
+    error_from_details,
+)
 
 
 def error_body(err: DomainError) -> dict[str, Any]:
@@ -41,6 +50,23 @@ def from_failure(failure: BaseException | None) -> DomainError:
     if isinstance(failure, ApplicationError):
         return error_from_details({"type": failure.type, "message": failure.message})
     return DomainError(str(failure) if failure else "the workflow refused the command")
+
+
+def from_temporal(err: BaseException, closed: str) -> DomainError | None:
+    """The one map from Temporal failures to refusals; None for failures that are ours (a
+    server down is a 500, not a refusal). `closed` explains a workflow that has ended."""
+    if isinstance(err, WorkflowAlreadyStartedError):
+        return Conflict("this workflow is already started")
+    if isinstance(err, WorkflowUpdateFailedError):
+        # A validator or handler refused with a typed domain error: 403/409/422 by its type.
+        return from_failure(err.cause)
+    if isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND:
+        # We address only workflows of records we found, so a completed one is a closed
+        # deal or settled invoice (409); one that does not exist at all is a 404.
+        if "completed" in err.message:
+            return WrongStage(closed)
+        return NotFound("not found")
+    return None
 
 
 class Unauthenticated(DomainError):

@@ -1,4 +1,5 @@
-"""The API's door to Temporal: start deals, send them commands, map refusals to errors.
+"""The API's door to Temporal: start deals and send deal and invoice workflows their typed
+updates; every Temporal failure leaves as a domain error (api/errors.py maps them).
 
 Routes are plain functions run in worker threads; the client lives on the server's event
 loop, so every call hops onto it with anyio.from_thread.
@@ -7,27 +8,30 @@ loop, so every call hops onto it with anyio.from_thread.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import anyio.from_thread
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
 )
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
+from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.deal import DealInput, DealState
-from domain.errors import WrongStage
 from domain.stages import DealStage
 from workflows.deal import DealWorkflow
 from workflows.ids import deal_workflow_id, invoice_workflow_id
+from workflows.invoice import InvoiceWorkflow
 from workflows.search_attributes import DEAL_OWNER, DEAL_STAGE
 
-from .errors import from_failure
+from .errors import from_temporal
 
+A = TypeVar("A")  # an update's argument (its command model)
+R = TypeVar("R")  # an update's result
 T = TypeVar("T")
 
 
@@ -41,6 +45,8 @@ def _start_attributes(deal: DealInput) -> TypedSearchAttributes:
 
 
 class TemporalGateway:
+    """One per app, on the app's one Temporal client."""
+
     def __init__(self, client: Client, task_queue: str) -> None:
         self.client = client
         self.task_queue = task_queue
@@ -61,7 +67,7 @@ class TemporalGateway:
                 DealWorkflow.opened, start_workflow_operation=operation
             )
 
-        return self._call(start)
+        return self._call(start, closed="the deal is closed")
 
     def start_deals(self, deals: list[DealInput], concurrency: int = 64) -> None:
         """Start many deals (an import) without waiting for each to be recorded."""
@@ -80,21 +86,37 @@ class TemporalGateway:
             for first in range(0, len(deals), concurrency):
                 await asyncio.gather(*(start(d) for d in deals[first : first + concurrency]))
 
-        self._call(start_all)
+        self._call(start_all, closed="the deal is closed")
 
-    def update_deal(self, deal_id: str, update: Any, arg: Any) -> Any:
-        handle = self.client.get_workflow_handle(deal_workflow_id(deal_id))
-        return self._call(lambda: handle.execute_update(update, arg), closed="the deal is closed")
+    def update_deal(
+        self,
+        deal_id: str,
+        update: UpdateMethodMultiParam[[DealWorkflow, A], R],
+        arg: A,
+    ) -> R:
+        """Send the deal `update(arg)`; its answer once the deal has settled."""
+        handle = self.client.get_workflow_handle_for(DealWorkflow.run, deal_workflow_id(deal_id))
 
-    def update_invoice(self, number: str, update: Any, arg: Any) -> Any:
-        handle = self.client.get_workflow_handle(invoice_workflow_id(number))
-        return self._call(
-            lambda: handle.execute_update(update, arg), closed=f"invoice {number} is settled"
+        async def send() -> R:
+            return await handle.execute_update(update, arg)
+
+        return self._call(send, closed="the deal is closed")
+
+    def update_invoice(
+        self,
+        number: str,
+        update: UpdateMethodMultiParam[[InvoiceWorkflow, A], R],
+        arg: A,
+    ) -> R:
+        """Send the invoice's collection `update(arg)`."""
+        handle = self.client.get_workflow_handle_for(
+            InvoiceWorkflow.run, invoice_workflow_id(number)
         )
 
-    def query_deal(self, deal_id: str) -> DealState:
-        handle = self.client.get_workflow_handle(deal_workflow_id(deal_id))
-        return self._call(lambda: handle.query(DealWorkflow.state))
+        async def send() -> R:
+            return await handle.execute_update(update, arg)
+
+        return self._call(send, closed=f"invoice {number} is settled")
 
     def healthy(self) -> bool:
         async def check() -> bool:
@@ -106,16 +128,11 @@ class TemporalGateway:
             return False
 
     @staticmethod
-    def _call(call: Callable[[], Awaitable[T]], closed: str = "not found") -> T:
-        async def run() -> T:
-            return await call()
-
+    def _call(call: Callable[[], Coroutine[Any, Any, T]], closed: str) -> T:
         try:
-            return anyio.from_thread.run(run)
-        except WorkflowUpdateFailedError as err:
-            raise from_failure(err.cause) from err
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                # We only address workflows of records we found, so this one has ended.
-                raise WrongStage(closed) from err
-            raise
+            return anyio.from_thread.run(call)
+        except Exception as err:
+            refusal = from_temporal(err, closed)
+            if refusal is None:
+                raise
+            raise refusal from err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
@@ -16,12 +16,13 @@ from adapters.storage.idempotency import StoredResponse
 from domain.errors import Conflict
 
 from .deps import CurrentUser, ServicesDep
+from .services import Services
 
 _NAMESPACE = uuid.UUID("5b1d3c5e-8f0a-4c52-9a43-2f1c7c2b9d10")
 
 
 class Idempotency:
-    def __init__(self, key: str | None, username: str, route: str, services: Any) -> None:
+    def __init__(self, key: str | None, username: str, route: str, services: Services) -> None:
         self.key, self.username, self.route = key, username, route
         self.store = services.idempotency
 
@@ -41,7 +42,7 @@ class Idempotency:
         return digest.hexdigest()
 
     def respond(
-        self, body: BaseModel | bytes | None, status_code: int, make: Callable[[], Any]
+        self, body: BaseModel | bytes | None, status_code: int, make: Callable[[], BaseModel]
     ) -> JSONResponse:
         """Answer as before for a known key; otherwise `make` the answer and remember it."""
         request_hash = self._hash(body)

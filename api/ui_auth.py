@@ -18,8 +18,9 @@ from domain.errors import NotAllowed
 from domain.users import Actor
 
 from .auth import TokenOut
-from .deps import Services, ServicesDep, current_user
+from .deps import ServicesDep, current_user
 from .errors import Unauthenticated
+from .services import Services
 
 COOKIE = "l2c_session"
 COOKIE_PATH = "/ui"

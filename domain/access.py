@@ -17,6 +17,8 @@ class Action(StrEnum):
     CANCEL = "cancel"
     VIEW_INVOICES = "view_invoices"
     RECORD_PAYMENT = "record_payment"
+    ISSUE_CREDIT_NOTE = "issue_credit_note"
+    WRITE_OFF = "write_off"
     VIEW_LEDGER = "view_ledger"
     MANAGE_PRODUCTS = "manage_products"
     VIEW_CATALOGUE = "view_catalogue"
@@ -45,6 +47,8 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
         frozenset({Role.SALES_REP}),
     ),
     Action.RECORD_PAYMENT: (frozenset({Role.FINANCE}), frozenset()),
+    Action.ISSUE_CREDIT_NOTE: (frozenset({Role.FINANCE}), frozenset()),
+    Action.WRITE_OFF: (frozenset({Role.FINANCE}), frozenset()),
     Action.VIEW_LEDGER: (frozenset({Role.FINANCE, Role.ADMIN}), frozenset()),
     Action.MANAGE_PRODUCTS: (frozenset({Role.ADMIN}), frozenset()),
     Action.VIEW_CATALOGUE: (_ALL, frozenset()),

@@ -1,4 +1,4 @@
-"""KPI definitions that need no database: rates, medians, stage probabilities, aging buckets.
+"""KPI definitions that need no database: rates, stage probabilities, aging buckets.
 
 The counting itself happens in SQL (adapters/storage/kpis.py); shared/API.md defines each KPI.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from statistics import median
+from typing import NamedTuple
 
 from .stages import DealStage
 
@@ -32,7 +32,36 @@ FUNNEL = (
     DealStage.WON,
 )
 
-AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+
+class AgingBucket(NamedTuple):
+    """Open receivables this many days past due, at most (None: no upper bound)."""
+
+    name: str
+    max_days_late: int | None
+
+
+# AR aging (shared/API.md): the one definition, read by the SQL of the KPIs and invoice views.
+AGING: tuple[AgingBucket, ...] = (
+    AgingBucket("current", 0),
+    AgingBucket("1_30", 30),
+    AgingBucket("31_60", 60),
+    AgingBucket("61_90", 90),
+    AgingBucket("over_90", None),
+)
+AGING_BUCKETS = tuple(bucket.name for bucket in AGING)
+
+
+def days_past_due(due: date, on: date) -> int:
+    """Whole days between the due date and `on` (0 or less: not due yet)."""
+    return (on - due).days
+
+
+def aging_bucket(days_late: int) -> str:
+    """The AR-aging bucket of an invoice `days_late` days past its due date."""
+    for bucket in AGING:
+        if bucket.max_days_late is None or days_late <= bucket.max_days_late:
+            return bucket.name
+    raise AssertionError("the last aging bucket has no upper bound")
 
 
 def rate(part: int, whole: int) -> Decimal | None:
@@ -40,29 +69,6 @@ def rate(part: int, whole: int) -> Decimal | None:
     if whole == 0:
         return None
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-
-
-def days_median(values: list[Decimal]) -> Decimal | None:
-    return Decimal(median(values)).quantize(Decimal("0.01"), ROUND_HALF_UP) if values else None
-
-
-def days_mean(values: list[Decimal]) -> Decimal | None:
-    if not values:
-        return None
-    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-
-
-def aging_bucket(due: date, on: date) -> str:
-    late = (on - due).days
-    if late <= 0:
-        return "current"
-    if late <= 30:
-        return "1_30"
-    if late <= 60:
-        return "31_60"
-    if late <= 90:
-        return "61_90"
-    return "over_90"
 
 
 def dso(receivables: Decimal, invoiced: Decimal, days: int) -> Decimal | None:

@@ -233,7 +233,7 @@ class InvoiceWorkflow:
     @issue_credit_note.validator
     def _check_credit(self, cmd: CreditNoteCommand) -> None:
         with refusals_are_final():
-            self._require_finance(cmd.actor)
+            self._require_finance(cmd.actor, Action.ISSUE_CREDIT_NOTE)
             check_credit(self._invoice, cmd.body.amount)
 
     @workflow.update
@@ -246,7 +246,7 @@ class InvoiceWorkflow:
     @write_off_now.validator
     def _check_write_off(self, cmd: WriteOffCommand) -> None:
         with refusals_are_final():
-            self._require_finance(cmd.actor)
+            self._require_finance(cmd.actor, Action.WRITE_OFF)
             if not self._open:
                 raise PaymentRefused(
                     f"invoice {self._invoice.number} is {self._invoice.status}",
@@ -256,8 +256,8 @@ class InvoiceWorkflow:
     # ------------------------------------------------------------------ helpers
 
     @staticmethod
-    def _require_finance(actor: Actor) -> None:
-        if not can(actor, Action.RECORD_PAYMENT):
+    def _require_finance(actor: Actor, action: Action = Action.RECORD_PAYMENT) -> None:
+        if not can(actor, action):
             raise NotAllowed("only finance records payments, credit notes and write-offs")
 
     def _known(self, reference: str) -> bool:

@@ -10,7 +10,6 @@ from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from adapters.storage.audit import append_event
-from adapters.storage.reads import invoice_from_row
 from adapters.storage.tables import (
     credit_notes,
     deals,
@@ -20,6 +19,7 @@ from adapters.storage.tables import (
     journal_lines,
     payments,
 )
+from adapters.storage.views.rows import invoice_from_row
 from domain.billing import InvoiceDraft
 from domain.invoices import (
     CreditNote,

@@ -71,19 +71,6 @@ def read_trial_balance(engine: Engine) -> TrialBalance:
     )
 
 
-def account_balance(conn: Connection, account: str, currency: str) -> object:
-    """Debit minus credit of one account (tests and reconciliation)."""
-    signed = case(
-        (journal_lines.c.account == account, journal_lines.c.debit - journal_lines.c.credit),
-        else_=0,
-    )
-    return conn.execute(
-        select(func.coalesce(func.sum(signed), 0))
-        .join(journal_entries, journal_entries.c.entry_id == journal_lines.c.entry_id)
-        .where(journal_entries.c.currency == currency)
-    ).scalar_one()
-
-
 class RevenueMonth(BaseModel):
     month: str  # YYYY-MM
     currency: str

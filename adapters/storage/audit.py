@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, select, text
 
 from domain.audit import GENESIS, AuditEvent, event_hash
 
@@ -64,9 +64,3 @@ def deal_events(conn: Connection, deal_id: str) -> list[AuditEvent]:
         select(audit_events).where(audit_events.c.deal_id == deal_id).order_by(audit_events.c.seq)
     ).mappings()
     return [AuditEvent.model_validate(dict(row)) for row in rows]
-
-
-def event_count(conn: Connection, deal_id: str) -> int:
-    return int(
-        conn.execute(select(func.count()).where(audit_events.c.deal_id == deal_id)).scalar_one()
-    )

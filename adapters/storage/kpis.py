@@ -10,13 +10,14 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, text
 
 from domain.kpis import (
-    AGING_BUCKETS,
     FUNNEL,
     STAGE_PROBABILITY,
     dso,
     rate,
 )
 from domain.stages import DealStage
+
+from .views.invoices import ar_aging
 
 
 class StageLoad(BaseModel):
@@ -93,6 +94,87 @@ def _segments(conn: Any, column: str, p: dict[str, Any]) -> list[Segment]:
     ]
 
 
+_LEADS = """
+    SELECT count(*) AS created, count(signed_at) AS signed FROM deals
+    WHERE created_at >= :s AND created_at < :e"""
+_DECIDED = """
+    SELECT count(*) FILTER (WHERE signed_at >= :s AND signed_at < :e) AS signed,
+           count(*) FILTER (WHERE stage = 'LOST' AND closed_at >= :s
+                            AND closed_at < :e) AS lost
+    FROM deals WHERE (signed_at >= :s AND signed_at < :e)
+                  OR (closed_at >= :s AND closed_at < :e)"""
+_CYCLE = """
+    SELECT avg(extract(epoch FROM signed_at - created_at) / 86400) AS mean,
+           percentile_cont(0.5) WITHIN GROUP
+               (ORDER BY extract(epoch FROM signed_at - created_at) / 86400) AS median
+    FROM deals WHERE signed_at >= :s AND signed_at < :e"""
+_DELIVERED = """
+    SELECT count(*) AS done, count(*) FILTER (WHERE fulfilled_at <= due_date) AS on_time
+    FROM orders WHERE fulfilled_at >= :s AND fulfilled_at < :e"""
+_CLV = """
+    SELECT currency, avg(paid) AS value FROM (
+        SELECT i.customer_id, p.currency, sum(p.amount) AS paid
+        FROM payments p JOIN invoices i ON i.number = p.invoice_number
+        WHERE p.received_at < :e GROUP BY i.customer_id, p.currency) per_customer
+    GROUP BY currency ORDER BY currency"""
+_RECEIVABLES = """
+    SELECT e.currency, sum(l.debit - l.credit) FROM journal_lines l
+    JOIN journal_entries e ON e.entry_id = l.entry_id
+    WHERE l.account = 'accounts_receivable' AND e.posted_at < :e
+    GROUP BY e.currency"""
+_INVOICED = """
+    SELECT currency, sum(total) FROM invoices WHERE issued_at >= :s AND issued_at < :e
+    GROUP BY currency"""
+_PIPELINE = """
+    SELECT stage, coalesce(currency, '') AS currency, count(*) AS n,
+           coalesce(sum(amount), 0) AS amount
+    FROM deals WHERE closed_at IS NULL GROUP BY stage, currency"""
+_REACHED = """
+    SELECT c.stage, count(DISTINCT c.deal_id) FROM stage_changes c
+    JOIN deals d ON d.deal_id = c.deal_id
+    WHERE d.created_at >= :s AND d.created_at < :e GROUP BY c.stage"""
+_TURNAROUND = """
+    SELECT avg(extract(epoch FROM decided_at - requested_at) / 3600) AS hours
+    FROM approval_steps WHERE decided_at >= :s AND decided_at < :e
+      AND NOT carried_over"""
+
+
+def _selling(conn: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """The KPIs of leads, deals, deliveries and approvals."""
+    leads, decided = _one(conn, _LEADS, **p), _one(conn, _DECIDED, **p)
+    cycle, delivered = _one(conn, _CYCLE, **p), _one(conn, _DELIVERED, **p)
+    pipeline = _rows(conn, _PIPELINE)
+    return {
+        "leads_created": leads.created,
+        "leads_signed": leads.signed,
+        "lead_conversion_rate": rate(leads.signed, leads.created),
+        "win_rate": rate(decided.signed, decided.signed + decided.lost),
+        "avg_sales_cycle_days": _round(cycle.mean),
+        "median_sales_cycle_days": _round(cycle.median),
+        "on_time_delivery_rate": rate(delivered.on_time, delivered.done),
+        "pipeline_by_stage": _pipeline(pipeline),
+        "weighted_pipeline": _weighted(pipeline),
+        "funnel": _funnel(dict(_rows(conn, _REACHED, **p))),
+        "approval_turnaround_hours": _round(_one(conn, _TURNAROUND, **p).hours),
+        "by_owner": _segments(conn, "owner", p),
+        "by_source": _segments(conn, "source", p),
+    }
+
+
+def _money(conn: Any, p: dict[str, Any], end: date, days: int) -> dict[str, Any]:
+    """The KPIs of cash: lifetime value, DSO, AR aging (domain.kpis.AGING buckets)."""
+    receivables = dict(_rows(conn, _RECEIVABLES, **p))
+    invoiced = dict(_rows(conn, _INVOICED, **p))
+    return {
+        "customer_lifetime_value": {r.currency: _round(r.value) for r in _rows(conn, _CLV, **p)},
+        "dso_days": {
+            c: dso(Decimal(receivables.get(c, 0)), Decimal(invoiced.get(c, 0)), days)
+            for c in sorted(set(receivables) | set(invoiced))
+        },
+        "ar_aging": ar_aging(conn, end),
+    }
+
+
 def kpis(engine: Engine, start: date, end: date) -> KpiReport:
     """Every KPI for the days start..end (inclusive, UTC)."""
     p = {
@@ -101,139 +183,12 @@ def kpis(engine: Engine, start: date, end: date) -> KpiReport:
     }
     days = (end - start).days + 1
     with engine.connect() as conn:
-        leads = _one(
-            conn,
-            """SELECT count(*) AS created, count(signed_at) AS signed FROM deals
-                              WHERE created_at >= :s AND created_at < :e""",
-            **p,
+        return KpiReport(
+            period_from=start,
+            period_to=end,
+            **_selling(conn, p),
+            **_money(conn, p, end, days),
         )
-        decided = _one(
-            conn,
-            """
-            SELECT count(*) FILTER (WHERE signed_at >= :s AND signed_at < :e) AS signed,
-                   count(*) FILTER (WHERE stage = 'LOST' AND closed_at >= :s
-                                    AND closed_at < :e) AS lost
-            FROM deals WHERE (signed_at >= :s AND signed_at < :e)
-                          OR (closed_at >= :s AND closed_at < :e)""",
-            **p,
-        )
-        cycle = _one(
-            conn,
-            """
-            SELECT avg(extract(epoch FROM signed_at - created_at) / 86400) AS mean,
-                   percentile_cont(0.5) WITHIN GROUP
-                       (ORDER BY extract(epoch FROM signed_at - created_at) / 86400) AS median
-            FROM deals WHERE signed_at >= :s AND signed_at < :e""",
-            **p,
-        )
-        delivered = _one(
-            conn,
-            """
-            SELECT count(*) AS done, count(*) FILTER (WHERE fulfilled_at <= due_date) AS on_time
-            FROM orders WHERE fulfilled_at >= :s AND fulfilled_at < :e""",
-            **p,
-        )
-        clv = _rows(
-            conn,
-            """
-            SELECT currency, avg(paid) AS value FROM (
-                SELECT i.customer_id, p.currency, sum(p.amount) AS paid
-                FROM payments p JOIN invoices i ON i.number = p.invoice_number
-                WHERE p.received_at < :e GROUP BY i.customer_id, p.currency) per_customer
-            GROUP BY currency ORDER BY currency""",
-            **p,
-        )
-        receivables = dict(
-            _rows(
-                conn,
-                """
-            SELECT e.currency, sum(l.debit - l.credit) FROM journal_lines l
-            JOIN journal_entries e ON e.entry_id = l.entry_id
-            WHERE l.account = 'accounts_receivable' AND e.posted_at < :e
-            GROUP BY e.currency""",
-                **p,
-            )
-        )
-        invoiced = dict(
-            _rows(
-                conn,
-                """
-            SELECT currency, sum(total) FROM invoices WHERE issued_at >= :s AND issued_at < :e
-            GROUP BY currency""",
-                **p,
-            )
-        )
-        aging = _rows(
-            conn,
-            """
-            SELECT currency,
-                   CASE WHEN :e - due_date <= interval '1 day' THEN 'current'
-                        WHEN :e - due_date <= interval '31 days' THEN '1_30'
-                        WHEN :e - due_date <= interval '61 days' THEN '31_60'
-                        WHEN :e - due_date <= interval '91 days' THEN '61_90'
-                        ELSE 'over_90' END AS bucket,
-                   sum(total - paid - credited) AS open
-            FROM invoices WHERE status = 'open' AND issued_at < :e
-            GROUP BY 1, 2""",
-            **p,
-        )
-        pipeline = _rows(
-            conn,
-            """
-            SELECT stage, coalesce(currency, '') AS currency, count(*) AS n,
-                   coalesce(sum(amount), 0) AS amount
-            FROM deals WHERE closed_at IS NULL GROUP BY stage, currency""",
-        )
-        reached = dict(
-            _rows(
-                conn,
-                """
-            SELECT c.stage, count(DISTINCT c.deal_id) FROM stage_changes c
-            JOIN deals d ON d.deal_id = c.deal_id
-            WHERE d.created_at >= :s AND d.created_at < :e GROUP BY c.stage""",
-                **p,
-            )
-        )
-        turnaround = _one(
-            conn,
-            """
-            SELECT avg(extract(epoch FROM decided_at - requested_at) / 3600) AS hours
-            FROM approval_steps WHERE decided_at >= :s AND decided_at < :e
-              AND NOT carried_over""",
-            **p,
-        )
-        by_owner, by_source = _segments(conn, "owner", p), _segments(conn, "source", p)
-    return KpiReport(
-        period_from=start,
-        period_to=end,
-        leads_created=leads.created,
-        leads_signed=leads.signed,
-        lead_conversion_rate=rate(leads.signed, leads.created),
-        win_rate=rate(decided.signed, decided.signed + decided.lost),
-        avg_sales_cycle_days=_round(cycle.mean),
-        median_sales_cycle_days=_round(cycle.median),
-        on_time_delivery_rate=rate(delivered.on_time, delivered.done),
-        customer_lifetime_value={r.currency: _round(r.value) for r in clv},
-        dso_days={
-            c: dso(Decimal(receivables.get(c, 0)), Decimal(invoiced.get(c, 0)), days)
-            for c in sorted(set(receivables) | set(invoiced))
-        },
-        ar_aging=_aging(aging),
-        pipeline_by_stage=_pipeline(pipeline),
-        weighted_pipeline=_weighted(pipeline),
-        funnel=_funnel(reached),
-        approval_turnaround_hours=_round(turnaround.hours),
-        by_owner=by_owner,
-        by_source=by_source,
-    )
-
-
-def _aging(rows: list[Any]) -> dict[str, dict[str, Decimal]]:
-    out: dict[str, dict[str, Decimal]] = {}
-    for row in rows:
-        buckets = out.setdefault(row.currency, {b: Decimal("0.00") for b in AGING_BUCKETS})
-        buckets[row.bucket] += Decimal(row.open)
-    return out
 
 
 def _pipeline(rows: list[Any]) -> dict[str, StageLoad]:

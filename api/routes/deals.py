@@ -2,52 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
-from adapters.storage.reads import DealPage, PendingApproval
-from domain.access import Action, sees_all_deals
+from adapters.storage.views.deals import DealFilter, DealPage
 from domain.approval import ApprovalStep
-from domain.audit import AuditEvent, first_broken_link
-from domain.catalogue import PriceBook
+from domain.audit import AuditEvent
 from domain.deal import (
-    ApprovalCommand,
     ApprovalDecision,
-    CancelCommand,
     CancelRequest,
     DealState,
-    DeliveryCommand,
     Qualification,
-    QualifyCommand,
-    QuoteCommand,
-    ResumeCommand,
     StageAnswer,
 )
-from domain.errors import InvalidInput, NotFound
 from domain.leads import LeadSource
 from domain.orders import DeliveryRequest, Order
 from domain.quotes import Quote, QuoteRequest
 from domain.stages import DealStage
-from workflows.deal import DealWorkflow
+from domain.tasks import PendingApproval
 
-from ..deps import CurrentUser, ServicesDep, require, visible_deal
+from ..commands import approvals, deals, deliveries, quotes
+from ..commands.deals import ChainCheck
+from ..deps import CurrentUser, ServicesDep
 from ..idempotency import IdempotencyDep
 
 router = APIRouter(tags=["deals"])
-
-
-def _cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    if cursor is None:
-        return None
-    at, _, deal_id = cursor.partition("|")
-    try:
-        return datetime.fromisoformat(at), deal_id
-    except ValueError:
-        raise InvalidInput("not a cursor this API gave", field=("cursor",)) from None
 
 
 @router.get("/deals")
@@ -61,63 +42,31 @@ def list_deals(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> DealPage:
-    if not sees_all_deals(user):
-        if owner not in (None, user.username):
-            return DealPage(items=[], next_cursor=None)
-        owner = user.username
-    return services.reads.list_deals(
-        owner=owner,
-        stage=stage,
-        customer_id=customer_id,
-        source=source,
-        limit=limit,
-        cursor=_cursor(cursor),
-    )
+    where = DealFilter(owner=owner, stage=stage, customer_id=customer_id, source=source)
+    return deals.list_deals(services, user, where, limit, cursor)
 
 
 @router.get("/deals/{deal_id}")
 def get_deal(deal_id: str, user: CurrentUser, services: ServicesDep) -> DealState:
-    visible_deal(deal_id, user, services)
-    state = services.reads.deal_state(deal_id)
-    if state is None:
-        raise NotFound("deal not found")
-    return state
+    return deals.deal(services, user, deal_id)
 
 
 @router.get("/deals/{deal_id}/history")
 def deal_history(deal_id: str, user: CurrentUser, services: ServicesDep) -> list[AuditEvent]:
-    visible_deal(deal_id, user, services)
-    return services.reads.history(deal_id)
-
-
-class ChainCheck(BaseModel):
-    deal_id: str
-    events: int
-    intact: bool
-    first_broken_seq: int | None
+    return deals.history(services, user, deal_id)
 
 
 @router.get("/deals/{deal_id}/history/verify")
 def verify_history(deal_id: str, user: CurrentUser, services: ServicesDep) -> ChainCheck:
     """Recompute the deal's audit hash chain: intact, or the first event that was altered."""
-    visible_deal(deal_id, user, services)
-    events = services.reads.history(deal_id)
-    broken = first_broken_link(events)
-    return ChainCheck(
-        deal_id=deal_id, events=len(events), intact=broken is None, first_broken_seq=broken
-    )
+    return deals.verify_history(services, user, deal_id)
 
 
 @router.post("/deals/{deal_id}/qualify")
 def qualify(
     deal_id: str, body: Qualification, user: CurrentUser, services: ServicesDep
 ) -> StageAnswer:
-    deal = visible_deal(deal_id, user, services)
-    require(user, Action.QUALIFY, deal.owner)
-    answer: StageAnswer = services.temporal.update_deal(
-        deal_id, DealWorkflow.qualify, QualifyCommand(body=body, actor=user)
-    )
-    return answer
+    return deals.qualify(services, user, deal_id, body)
 
 
 @router.post("/deals/{deal_id}/quotes", status_code=201, response_model=Quote)
@@ -128,19 +77,7 @@ def create_quote(
     services: ServicesDep,
     idempotency: IdempotencyDep,
 ) -> JSONResponse:
-    deal = visible_deal(deal_id, user, services)
-    require(user, Action.QUOTE, deal.owner)
-
-    def submit() -> Quote:
-        # The prices of the quoted SKUs go with the command, so history shows what priced it.
-        book: PriceBook = services.reads.price_book(skus={line.sku for line in body.lines})
-        quote: Quote = services.temporal.update_deal(
-            deal_id,
-            DealWorkflow.submit_quote,
-            QuoteCommand(request=body, price_book=book, actor=user),
-        )
-        return quote
-
+    submit = quotes.submit_quote(services, user, deal_id, body)
     return idempotency.respond(body, 201, submit)
 
 
@@ -148,50 +85,29 @@ def create_quote(
 def decide_approval(
     deal_id: str, body: ApprovalDecision, user: CurrentUser, services: ServicesDep
 ) -> list[ApprovalStep]:
-    visible_deal(deal_id, user, services)
-    steps: list[ApprovalStep] = services.temporal.update_deal(
-        deal_id, DealWorkflow.decide_approval, ApprovalCommand(body=body, actor=user)
-    )
-    return steps
+    return approvals.decide(services, user, deal_id, body)
 
 
 @router.post("/deals/{deal_id}/deliveries")
 def record_delivery(
     deal_id: str, body: DeliveryRequest, user: CurrentUser, services: ServicesDep
 ) -> Order:
-    deal = visible_deal(deal_id, user, services)
-    require(user, Action.DELIVER, deal.owner)
-    order: Order = services.temporal.update_deal(
-        deal_id, DealWorkflow.record_delivery, DeliveryCommand(request=body, actor=user)
-    )
-    return order
+    return deliveries.record_delivery(services, user, deal_id, body)
 
 
 @router.post("/deals/{deal_id}/cancel")
 def cancel_deal(
     deal_id: str, body: CancelRequest, user: CurrentUser, services: ServicesDep
 ) -> StageAnswer:
-    deal = visible_deal(deal_id, user, services)
-    require(user, Action.CANCEL, deal.owner)
-    answer: StageAnswer = services.temporal.update_deal(
-        deal_id, DealWorkflow.cancel, CancelCommand(body=body, actor=user)
-    )
-    return answer
+    return deals.cancel(services, user, deal_id, body)
 
 
 @router.post("/deals/{deal_id}/resume")
 def resume_deal(deal_id: str, user: CurrentUser, services: ServicesDep) -> StageAnswer:
     """A deal blocked by a refused step (see `blocked` on the deal) tries it again."""
-    deal = visible_deal(deal_id, user, services)
-    require(user, Action.RESUME, deal.owner)
-    answer: StageAnswer = services.temporal.update_deal(
-        deal_id, DealWorkflow.resume, ResumeCommand(actor=user)
-    )
-    return answer
+    return deals.resume(services, user, deal_id)
 
 
 @router.get("/approvals")
 def my_approvals(user: CurrentUser, services: ServicesDep) -> list[PendingApproval]:
-    if user.role is None:
-        return []
-    return services.reads.pending_approvals(user.role, user.username)
+    return approvals.pending(services, user)

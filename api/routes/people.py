@@ -1,4 +1,4 @@
-"""The caller's tasks, and customers with their contacts, deals and lifetime value."""
+"""The caller's tasks, territories, and customers with their contacts, deals and value."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.storage.reads import CustomerPage, CustomerSummary, Task
-from domain.access import Action, sees_all_deals
-from domain.errors import InvalidInput, NotFound
-from domain.users import Role
+from adapters.storage.views.customers import CustomerPage, CustomerSummary
+from domain.tasks import Task
 
-from ..deps import CurrentUser, ServicesDep, require
+from ..commands import customers, leads, tasks
+from ..deps import CurrentUser, ServicesDep
 
 router = APIRouter(tags=["people"])
 
@@ -26,13 +25,7 @@ def my_tasks(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[Task]:
     """Most urgent first: overdue and soonest due, then the oldest."""
-    if user.role is None:
-        return []
-    tasks = services.reads.tasks(user.username, user.role, datetime.now(UTC))
-    if deal_id is not None:
-        tasks = [t for t in tasks if t.deal_id == deal_id]
-    far = datetime.max.replace(tzinfo=UTC)
-    return sorted(tasks, key=lambda t: (t.due or far, t.since))[:limit]
+    return tasks.my_tasks(services, user, datetime.now(UTC), deal_id, limit)
 
 
 class Territory(BaseModel):
@@ -48,30 +41,23 @@ def set_territory(
     services: ServicesDep,
 ) -> dict[str, str]:
     """Imported leads from `country` go to this rep (admins and managers set it)."""
-    require(user, Action.ASSIGN_OWNER)
-    rep = services.users.active_in(body.username, (Role.SALES_REP,))
-    if rep is None:
-        raise InvalidInput(f"{body.username} is not an active sales rep", field=("username",))
-    services.assignment.set_territory(country, rep.username)
-    return {"country": country, "username": rep.username}
+    rep = leads.set_territory(services, user, country, body.username)
+    return {"country": country, "username": rep}
 
 
 @router.get("/territories")
 def list_territories(user: CurrentUser, services: ServicesDep) -> dict[str, str]:
-    return services.assignment.territories()
+    return leads.territories(services, user)
 
 
 @router.get("/customers")
 def list_customers(
     user: CurrentUser, services: ServicesDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[CustomerSummary]:
-    return services.reads.customers(limit, None if sees_all_deals(user) else user.username)
+    return customers.list_customers(services, user, limit)
 
 
 @router.get("/customers/{customer_id}")
 def get_customer(customer_id: str, user: CurrentUser, services: ServicesDep) -> CustomerPage:
     """A rep sees only their own deals of the customer."""
-    page = services.reads.customer(customer_id, None if sees_all_deals(user) else user.username)
-    if page is None:
-        raise NotFound("customer not found")
-    return page
+    return customers.customer(services, user, customer_id)

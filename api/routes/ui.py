@@ -26,8 +26,9 @@ from domain.errors import DomainError, NotFound
 from domain.money import MINOR_UNITS, round_money
 from domain.users import Actor
 
-from ..auth import issue_token
+from ..commands import auth
 from ..deps import ServicesDep, get_services
+from ..errors import Unauthenticated
 from ..ui_auth import (
     COOKIE_PATH,
     LoginRequired,
@@ -38,7 +39,6 @@ from ..ui_auth import (
     start_session,
 )
 from . import TEMPLATES
-from .auth import MAX_FAILURES, WINDOW
 
 FLASH = "l2c_flash"
 # Scripts and styles only from /ui/static; no framing, so no click-jacked approvals.
@@ -202,16 +202,16 @@ def login(
     password: Annotated[str, Form(max_length=200)],
 ) -> Response:
     """The password check and throttle of POST /auth/token; the token goes into a cookie."""
-    if services.users.recent_failures(username, WINDOW) >= MAX_FAILURES:
+    try:
+        token = auth.login(services, username, password)
+    except auth.LoginThrottled:
         error = "Too many failed logins; try again later."
         return page(request, None, "login.html", {"error": error, "username": username}, 429)
-    user = services.users.authenticate(username, password)
-    services.users.record_login(username, user is not None)
-    if user is None:
+    except Unauthenticated:
         error = "Wrong username or password."
         return page(request, None, "login.html", {"error": error, "username": username}, 401)
     response = RedirectResponse(HOME, status_code=303)
-    start_session(response, issue_token(user, services.settings), services.settings)
+    start_session(response, token, services.settings)
     return response
 
 

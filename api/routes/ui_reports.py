@@ -11,23 +11,19 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from adapters.finance.ledger import RevenueReport, read_revenue
-from adapters.storage.kpi_series import (
-    CycleBucket,
-    MonthConversion,
-    cycle_time_histogram,
-    monthly_conversion,
-)
-from adapters.storage.kpis import KpiReport, kpis
-from domain.access import Action, can
-from domain.errors import NotFound
+from adapters.finance.ledger import RevenueReport
+from adapters.storage.kpi_series import CycleBucket, MonthConversion
+from adapters.storage.kpis import KpiReport
+from adapters.storage.views.invoices import InvoiceFilter
 from domain.invoices import InvoiceStatus
 from domain.kpis import AGING_BUCKETS
 from domain.stages import OPEN_STAGES
 
-from ..deps import ServicesDep, require
+from ..commands import invoices as invoice_commands
+from ..commands import reports
+from ..deps import ServicesDep
 from ..ui_auth import UiUser
-from .reports import period
+from .finance import pdf
 from .ui import page, ui_router
 
 router = ui_router()
@@ -41,20 +37,12 @@ def invoices(
 ) -> HTMLResponse:
     """Finance sees every invoice (reps their own deals'); KPI readers also the AR aging."""
     user = session.user
-    require(user, Action.VIEW_INVOICES, user.username)
-    owner = None if can(user, Action.VIEW_INVOICES) else user.username
-    found = services.reads.invoices(
-        deal_id=None, customer_id=None, status=status, owner=owner, limit=500
-    )
-    aging = None
-    if can(user, Action.VIEW_KPIS):
-        today = datetime.now(UTC).date()
-        aging = kpis(services.engine, today, today).ar_aging
+    found = invoice_commands.list_invoices(services, user, InvoiceFilter(status=status), 500)
     context = {
         "invoices": found,
         "status": status,
         "statuses": list(InvoiceStatus),
-        "aging": aging,
+        "aging": invoice_commands.ar_aging(services, user, datetime.now(UTC).date()),
         "buckets": [(b, AGING_LABELS[b]) for b in AGING_BUCKETS],
     }
     return page(request, session, "invoices.html", context)
@@ -62,17 +50,7 @@ def invoices(
 
 @router.get("/invoices/{number}.pdf")
 def invoice_pdf(number: str, session: UiUser, services: ServicesDep) -> Response:
-    found = services.reads.invoice(number)
-    if found is None or not can(session.user, Action.VIEW_INVOICES, found[1]):
-        raise NotFound("invoice not found")
-    content = services.documents.invoice(number)
-    if content is None:
-        raise NotFound("invoice not found")
-    return Response(
-        content,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{number}.pdf"'},
-    )
+    return pdf(invoice_commands.invoice_pdf(services, session.user, number), number)
 
 
 @router.get("/dashboard")
@@ -84,26 +62,20 @@ def dashboard(
     to: date | None = None,
 ) -> HTMLResponse:
     """The KPIs of a period (default: the last 30 days); revenue for ledger readers only."""
-    require(session.user, Action.VIEW_KPIS)
-    start, end = period(from_, to)
-    report = kpis(services.engine, start, end)
-    conversion = monthly_conversion(services.engine, end)
-    cycle = cycle_time_histogram(services.engine, start, end)
-    revenue = None
-    if can(session.user, Action.VIEW_LEDGER):
-        revenue = read_revenue(services.engine, start, end)
+    board = reports.dashboard(services, session.user, from_, to)
+    report = board.report
     context = {
         "report": report,
-        "conversion": conversion,
-        "cycle": cycle,
-        "revenue": revenue,
+        "conversion": board.conversion,
+        "cycle": board.cycle,
+        "revenue": board.revenue,
         "buckets": [(b, AGING_LABELS[b]) for b in AGING_BUCKETS],
         "pipeline": [
             (stage, report.pipeline_by_stage[stage])
             for stage in OPEN_STAGES
             if stage in report.pipeline_by_stage
         ],
-        "charts": charts(report, conversion, cycle, revenue),
+        "charts": charts(report, board.conversion, board.cycle, board.revenue),
     }
     return page(request, session, "dashboard.html", context)
 

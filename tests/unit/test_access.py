@@ -30,6 +30,8 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.CANCEL: {REP: OWN, MANAGER: ANY, FINANCE: NO, OPS: NO, ADMIN: ANY},
     Action.VIEW_INVOICES: {REP: OWN, MANAGER: ANY, FINANCE: ANY, OPS: ANY, ADMIN: ANY},
     Action.RECORD_PAYMENT: {REP: NO, MANAGER: NO, FINANCE: ANY, OPS: NO, ADMIN: NO},
+    Action.ISSUE_CREDIT_NOTE: {REP: NO, MANAGER: NO, FINANCE: ANY, OPS: NO, ADMIN: NO},
+    Action.WRITE_OFF: {REP: NO, MANAGER: NO, FINANCE: ANY, OPS: NO, ADMIN: NO},
     Action.VIEW_LEDGER: {REP: NO, MANAGER: NO, FINANCE: ANY, OPS: NO, ADMIN: ANY},
     Action.MANAGE_PRODUCTS: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
     Action.VIEW_CATALOGUE: {REP: ANY, MANAGER: ANY, FINANCE: ANY, OPS: ANY, ADMIN: ANY},
@@ -87,8 +89,11 @@ def test_a_rep_acts_on_own_deals_only():
     assert not can(rep, Action.QUOTE, owner="rep2")
 
 
-def test_only_finance_records_payments():
-    allowed = {role for role in Role if can(Actor(username="x", role=role), Action.RECORD_PAYMENT)}
+@pytest.mark.parametrize(
+    "action", [Action.RECORD_PAYMENT, Action.ISSUE_CREDIT_NOTE, Action.WRITE_OFF]
+)
+def test_only_finance_records_payments_issues_credit_notes_and_writes_off(action):
+    allowed = {role for role in Role if can(Actor(username="x", role=role), action)}
     assert allowed == {FINANCE}
 
 

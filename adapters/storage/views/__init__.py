@@ -1,0 +1,25 @@
+"""What people read, one module per subject: deals, inbox (approvals, tasks), invoices,
+customers. Views read Postgres only; the rules they feed live in domain/."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from .customers import CustomerViews
+from .deals import DealViews
+from .inbox import InboxViews
+from .invoices import InvoiceViews
+
+
+class Views:
+    """Every view on one engine, made once per process."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.deals = DealViews(engine)
+        self.inbox = InboxViews(engine)
+        self.invoices = InvoiceViews(engine)
+        self.customers = CustomerViews(engine, self.deals)
+
+
+__all__ = ["CustomerViews", "DealViews", "InboxViews", "InvoiceViews", "Views"]

@@ -1,0 +1,209 @@
+"""Deals as people read them: one deal whole (one SQL statement), pages of deals, history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, and_, or_, select, text
+
+from domain.audit import AuditEvent
+from domain.deal import CustomerRef, DealState, TimelineEntry
+from domain.invoices import Payment
+from domain.leads import LeadScore, ScoreReason
+from domain.orders import Delivery, Order
+from domain.quotes import Quote
+from domain.stages import DealStage
+
+from ..audit import deal_events
+from ..tables import customers, deals
+from .rows import contract_from_row, from_json, invoice_from_row, step_from_row
+
+
+class DealRow(BaseModel):
+    """Enough of a deal to decide who may see and touch it."""
+
+    deal_id: str
+    owner: str
+    stage: DealStage
+    customer_id: str
+
+
+class DealSummary(BaseModel):
+    deal_id: str
+    stage: DealStage
+    owner: str
+    customer_id: str
+    customer_name: str
+    source: str
+    score: int
+    amount: Decimal | None
+    currency: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DealPage(BaseModel):
+    items: list[DealSummary]
+    next_cursor: str | None
+
+
+class DealFilter(BaseModel):
+    """Which deals a page lists; None matches any."""
+
+    owner: str | None = None
+    stage: DealStage | None = None
+    customer_id: str | None = None
+    source: str | None = None
+
+
+# Each child list aggregated to JSON text in its own subquery: the whole deal in one round
+# trip, numbers parsed exactly (rows.from_json).
+_DEAL_STATE = text(
+    """
+    SELECT d.deal_id, d.stage, d.owner, d.customer_id, d.source, d.score, d.score_reasons,
+           d.close_reason, d.blocked, d.lead ->> 'company' AS company,
+           cu.name AS customer_name, co.name AS contact_name, co.email, co.phone,
+           (SELECT coalesce(json_agg(json_build_object('document', q.document,
+                                                       'status', q.status)
+                                     ORDER BY q.version), '[]')
+              FROM quotes q WHERE q.deal_id = d.deal_id)::text AS quotes,
+           (SELECT row_to_json(c) FROM contracts c WHERE c.deal_id = d.deal_id
+             ORDER BY c.version DESC LIMIT 1)::text AS contract,
+           (SELECT coalesce(json_agg(s ORDER BY s.idx), '[]') FROM approval_steps s
+             WHERE s.deal_id = d.deal_id
+               AND s.contract_version = (SELECT max(c.version) FROM contracts c
+                                          WHERE c.deal_id = d.deal_id))::text AS approvals,
+           (SELECT row_to_json(o) FROM orders o WHERE o.deal_id = d.deal_id)::text AS order_,
+           (SELECT coalesce(json_agg(x ORDER BY x.delivered_at), '[]') FROM deliveries x
+             WHERE x.deal_id = d.deal_id)::text AS deliveries,
+           (SELECT coalesce(json_agg(i ORDER BY i.issued_at, i.number), '[]') FROM invoices i
+             WHERE i.deal_id = d.deal_id)::text AS invoices,
+           (SELECT coalesce(json_agg(p ORDER BY p.received_at), '[]') FROM payments p
+             WHERE p.deal_id = d.deal_id)::text AS payments,
+           (SELECT coalesce(json_agg(t ORDER BY t.seq), '[]') FROM stage_changes t
+             WHERE t.deal_id = d.deal_id)::text AS timeline
+    FROM deals d
+    JOIN customers cu ON cu.customer_id = d.customer_id
+    JOIN contacts co ON co.contact_id = d.contact_id
+    WHERE d.deal_id = :deal_id
+    """
+)
+
+
+def _state(row: Any) -> DealState:
+    contract, order = from_json(row.contract), from_json(row.order_)
+    return DealState(
+        deal_id=row.deal_id,
+        stage=row.stage,
+        owner=row.owner,
+        customer=CustomerRef(customer_id=row.customer_id, name=row.customer_name),
+        contact={
+            "name": row.contact_name,
+            "email": row.email,
+            "phone": row.phone,
+            "company": row.company,
+        },
+        source=row.source,
+        score=LeadScore(
+            score=row.score, reasons=[ScoreReason.model_validate(r) for r in row.score_reasons]
+        ),
+        quotes=[
+            Quote.model_validate({**q["document"], "status": q["status"]})
+            for q in from_json(row.quotes)
+        ],
+        contract=None if contract is None else contract_from_row(contract),
+        approvals=[step_from_row(s) for s in from_json(row.approvals)],
+        order=None if order is None else Order.model_validate(order),
+        deliveries=[Delivery.model_validate(d) for d in from_json(row.deliveries)],
+        invoices=[invoice_from_row(i) for i in from_json(row.invoices)],
+        payments=[Payment.model_validate(p) for p in from_json(row.payments)],
+        timeline=[
+            TimelineEntry(at=t["at"], stage=t["stage"], note=t["note"])
+            for t in from_json(row.timeline)
+        ],
+        close_reason=row.close_reason,
+        blocked=row.blocked,
+    )
+
+
+class DealViews:
+    """Reads of deals: who may touch one, one whole, a page of them, their history."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def row(self, deal_id: str) -> DealRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(deals.c.deal_id, deals.c.owner, deals.c.stage, deals.c.customer_id).where(
+                    deals.c.deal_id == deal_id
+                )
+            ).first()
+        return None if row is None else DealRow.model_validate(dict(row._mapping))
+
+    def state(self, deal_id: str) -> DealState | None:
+        """The deal as `GET /deals/{id}` shows it, in one SQL statement."""
+        with self.engine.connect() as conn:
+            row = conn.execute(_DEAL_STATE, {"deal_id": deal_id}).first()
+        return None if row is None else _state(row)
+
+    def page(self, where: DealFilter, limit: int, cursor: tuple[datetime, str] | None) -> DealPage:
+        """Newest first; `cursor` is the (created_at, deal_id) of the last item seen."""
+        query = select(deals, customers.c.name.label("customer_name")).join(
+            customers, customers.c.customer_id == deals.c.customer_id
+        )
+        for column, value in (
+            (deals.c.owner, where.owner),
+            (deals.c.stage, where.stage),
+            (deals.c.customer_id, where.customer_id),
+            (deals.c.source, where.source),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if cursor is not None:
+            at, deal_id = cursor
+            query = query.where(
+                or_(
+                    deals.c.created_at < at,
+                    and_(deals.c.created_at == at, deals.c.deal_id < deal_id),
+                )
+            )
+        query = query.order_by(deals.c.created_at.desc(), deals.c.deal_id.desc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        items = [DealSummary.model_validate(dict(r._mapping)) for r in rows[:limit]]
+        more = len(rows) > limit
+        return DealPage(
+            items=items,
+            next_cursor=(
+                f"{items[-1].created_at.isoformat()}|{items[-1].deal_id}" if more else None
+            ),
+        )
+
+    def ids(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(select(deals.c.deal_id).order_by(deals.c.created_at)).scalars()
+            )
+
+    def history(self, deal_id: str) -> list[AuditEvent]:
+        with self.engine.connect() as conn:
+            return deal_events(conn, deal_id)
+
+    def open_deals_by_email(self, emails: list[str]) -> dict[str, str]:
+        """e-mail (lower case) -> the open deal of that contact, for the e-mails given."""
+        keys = sorted({e.lower() for e in emails})
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 1000):
+                rows = conn.execute(
+                    select(deals.c.email_key, deals.c.deal_id).where(
+                        deals.c.email_key.in_(keys[start : start + 1000]),
+                        deals.c.closed_at.is_(None),
+                    )
+                )
+                found.update({row.email_key: row.deal_id for row in rows})
+        return found

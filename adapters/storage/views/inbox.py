@@ -1,0 +1,99 @@
+"""What waits for a user: the approval steps addressed to their role, and the rows their
+task list is built from (domain/tasks.py decides which are tasks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, exists, or_, select
+
+from domain.approval import StepStatus
+from domain.invoices import Invoice
+from domain.stages import DealStage
+from domain.tasks import STAGES_WITH_WORK, DealAtWork, PendingApproval
+from domain.users import Role
+
+from ..tables import approval_steps, customers, deals, invoices, orders, quotes
+from .rows import invoice_from_row, step_from_row
+
+
+class InboxViews:
+    """Approval inboxes and the rows of task lists."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def pending_approvals(self, role: Role, username: str) -> list[PendingApproval]:
+        """Steps waiting for `role`, on deals `username` does not own, oldest first."""
+        query = (
+            select(
+                approval_steps,
+                deals.c.owner,
+                deals.c.amount,
+                deals.c.currency,
+                customers.c.name.label("customer_name"),
+            )
+            .join(deals, deals.c.deal_id == approval_steps.c.deal_id)
+            .join(customers, customers.c.customer_id == deals.c.customer_id)
+            .where(
+                or_(approval_steps.c.role == role, approval_steps.c.escalated_to == role),
+                approval_steps.c.status == StepStatus.PENDING,
+                deals.c.stage == DealStage.AWAITING_APPROVAL,
+                deals.c.owner != username,
+            )
+            .order_by(approval_steps.c.requested_at)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            PendingApproval(
+                deal_id=r.deal_id,
+                contract_version=r.contract_version,
+                owner=r.owner,
+                customer_name=r.customer_name,
+                amount=r.amount,
+                currency=r.currency,
+                step=step_from_row(r),
+            )
+            for r in rows
+        ]
+
+    def deals_at_work(self, owner: str, every_fulfilling: bool) -> list[DealAtWork]:
+        """`owner`'s deals at a stage that waits for work (and every deal being fulfilled,
+        when asked), oldest first, each with whether it has an open quote and its order's
+        due date: one query."""
+        concerned = deals.c.owner == owner
+        if every_fulfilling:
+            concerned = or_(concerned, deals.c.stage == DealStage.FULFILLING)
+        open_quote = exists().where(quotes.c.deal_id == deals.c.deal_id, quotes.c.status == "open")
+        query = (
+            select(
+                deals.c.deal_id,
+                deals.c.stage,
+                deals.c.owner,
+                deals.c.created_at,
+                deals.c.updated_at,
+                deals.c.signed_at,
+                deals.c.policy,
+                customers.c.name.label("customer_name"),
+                open_quote.label("has_open_quote"),
+                orders.c.due_date.label("order_due"),
+            )
+            .join(customers, customers.c.customer_id == deals.c.customer_id)
+            .outerjoin(orders, orders.c.deal_id == deals.c.deal_id)
+            .where(deals.c.stage.in_(STAGES_WITH_WORK), concerned)
+            .order_by(deals.c.created_at)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [DealAtWork.model_validate({**r._mapping, "policy": r.policy or None}) for r in rows]
+
+    def overdue_invoices(self, now: datetime) -> list[Invoice]:
+        """Open invoices past their due date, the longest overdue first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(invoices)
+                .where(invoices.c.status == "open", invoices.c.due_date < now)
+                .order_by(invoices.c.due_date)
+            ).all()
+        return [invoice_from_row(r) for r in rows]

@@ -1,0 +1,111 @@
+"""Invoices and payments as finance and owners read them, and AR aging by the domain's
+buckets."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, Engine, select, text
+
+from domain.invoices import Invoice, InvoiceStatus, Payment
+from domain.kpis import AGING, AGING_BUCKETS
+
+from ..tables import customers, deals, invoices, payments
+from .rows import invoice_from_row
+
+
+class OwnedInvoice(NamedTuple):
+    """An invoice and the owner of its deal (who may see it)."""
+
+    invoice: Invoice
+    owner: str
+
+
+class InvoiceFilter(BaseModel):
+    """Which invoices a list shows; None matches any."""
+
+    deal_id: str | None = None
+    customer_id: str | None = None
+    status: InvoiceStatus | None = None
+    owner: str | None = None
+
+
+def aging_case(days_late: str) -> str:
+    """domain.kpis.AGING as a SQL CASE over the integer expression `days_late`."""
+    bounded = [b for b in AGING if b.max_days_late is not None]
+    (last,) = [b.name for b in AGING if b.max_days_late is None]
+    whens = " ".join(f"WHEN {days_late} <= {b.max_days_late} THEN '{b.name}'" for b in bounded)
+    return f"CASE {whens} ELSE '{last}' END"
+
+
+# Days past due counted in whole UTC calendar days, as domain.kpis.days_past_due does.
+_DAYS_LATE = "(CAST(:on AS date) - CAST(due_date AT TIME ZONE 'UTC' AS date))"
+_AR_AGING = text(
+    f"""
+    SELECT currency, {aging_case(_DAYS_LATE)} AS bucket, sum(total - paid - credited) AS open
+    FROM invoices WHERE status = 'open' AND issued_at < :end_of_day
+    GROUP BY 1, 2"""
+)
+
+
+def ar_aging(conn: Connection, on: date) -> dict[str, dict[str, Decimal]]:
+    """Open balances of invoices issued by the end of day `on`, per currency and bucket."""
+    out: dict[str, dict[str, Decimal]] = {}
+    end_of_day = datetime.combine(on + timedelta(days=1), time.min, UTC)
+    for row in conn.execute(_AR_AGING, {"on": on, "end_of_day": end_of_day}):
+        buckets = out.setdefault(row.currency, {b: Decimal("0.00") for b in AGING_BUCKETS})
+        buckets[row.bucket] += Decimal(row.open)
+    return out
+
+
+class InvoiceViews:
+    """Reads of invoices, payments and receivables."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def list(self, where: InvoiceFilter, limit: int) -> list[Invoice]:
+        """Newest first."""
+        query = select(invoices).join(deals, deals.c.deal_id == invoices.c.deal_id)
+        for column, value in (
+            (invoices.c.deal_id, where.deal_id),
+            (invoices.c.customer_id, where.customer_id),
+            (invoices.c.status, where.status),
+            (deals.c.owner, where.owner),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        query = query.order_by(invoices.c.issued_at.desc(), invoices.c.number.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [invoice_from_row(r) for r in conn.execute(query).all()]
+
+    def get(self, number: str) -> OwnedInvoice | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(invoices, deals.c.owner)
+                .join(deals, deals.c.deal_id == invoices.c.deal_id)
+                .where(invoices.c.number == number)
+            ).first()
+        return None if row is None else OwnedInvoice(invoice_from_row(row), row.owner)
+
+    def customer_name(self, number: str) -> str:
+        with self.engine.connect() as conn:
+            return str(
+                conn.execute(
+                    select(customers.c.name)
+                    .join(invoices, invoices.c.customer_id == customers.c.customer_id)
+                    .where(invoices.c.number == number)
+                ).scalar_one()
+            )
+
+    def payment(self, reference: str) -> Payment | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(payments).where(payments.c.reference == reference)).first()
+        return None if row is None else Payment.model_validate(dict(row._mapping))
+
+    def aging(self, on: date) -> dict[str, dict[str, Decimal]]:
+        with self.engine.connect() as conn:
+            return ar_aging(conn, on)

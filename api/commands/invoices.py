@@ -1,0 +1,47 @@
+"""Invoices as finance, ops and owners read them (reps: their own deals' only)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from adapters.storage.views.invoices import InvoiceFilter
+from domain.access import Action, can
+from domain.errors import NotFound
+from domain.invoices import Invoice
+from domain.users import Actor
+
+from ..services import Services
+from .authorization import authorize
+
+INVOICE_NOT_FOUND = "invoice not found"
+
+
+def list_invoices(
+    services: Services, user: Actor, where: InvoiceFilter, limit: int
+) -> list[Invoice]:
+    authorize(user, Action.VIEW_INVOICES, user.username)  # reps: their own deals' invoices
+    owner = None if can(user, Action.VIEW_INVOICES) else user.username
+    return services.views.invoices.list(where.model_copy(update={"owner": owner}), limit)
+
+
+def invoice(services: Services, user: Actor, number: str) -> Invoice:
+    found = services.views.invoices.get(number)
+    if found is None or not can(user, Action.VIEW_INVOICES, found.owner):
+        raise NotFound(INVOICE_NOT_FOUND)
+    return found.invoice
+
+
+def invoice_pdf(services: Services, user: Actor, number: str) -> bytes:
+    invoice(services, user, number)
+    content = services.documents.invoice(number)
+    if content is None:
+        raise NotFound(INVOICE_NOT_FOUND)
+    return content
+
+
+def ar_aging(services: Services, user: Actor, on: date) -> dict[str, dict[str, Decimal]] | None:
+    """Open receivables by days past due, for those who read KPIs (None for others)."""
+    if not can(user, Action.VIEW_KPIS):
+        return None
+    return services.views.invoices.aging(on)

@@ -1,0 +1,175 @@
+"""Capturing leads, one by one or from a CSV: each valid, new lead starts its deal. And the
+territories that assign imported leads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from pydantic import BaseModel
+
+from domain.access import Action
+from domain.deal import DealInput
+from domain.errors import Conflict, InvalidInput
+from domain.leads import Lead
+from domain.policy import DealPolicy
+from domain.users import Actor, Role
+from workflows.ids import deal_workflow_id
+
+from ..lead_import import ParsedLead, RowError, parse_leads
+from ..schemas import LeadCreated, LeadIn
+from ..services import Services
+from .authorization import authorize
+
+SELLING_ROLES = (Role.SALES_REP, Role.SALES_MANAGER)
+# An id for the new deal, the same for every retry of one request (Idempotency-Key).
+DealIds = Callable[[str], str]
+
+
+class ImportedDeal(BaseModel):
+    row: int
+    deal_id: str
+    owner: str
+
+
+class DuplicateRow(BaseModel):
+    row: int
+    email: str
+    open_deal: str | None = None  # the contact's open deal
+    same_as_row: int | None = None  # an earlier row of this file
+
+
+class ImportResult(BaseModel):
+    created: int
+    duplicates: int
+    errors: list[RowError]
+    deals: list[ImportedDeal]
+    duplicate_rows: list[DuplicateRow]
+
+
+def seller(services: Services, username: str, field: str = "owner") -> str:
+    user = services.users.active_in(username, SELLING_ROLES)
+    if user is None:
+        raise InvalidInput(f"{username} is not an active seller", field=(field,))
+    return user.username
+
+
+def _owner(services: Services, user: Actor, body: LeadIn) -> str:
+    """Whoever enters the lead owns it, unless a manager names another seller."""
+    if body.owner is None or body.owner == user.username:
+        return user.username
+    authorize(user, Action.ASSIGN_OWNER)
+    return seller(services, body.owner)
+
+
+def _policy(services: Services, day_seconds: float | None = None) -> DealPolicy:
+    day = timedelta(seconds=day_seconds) if day_seconds else services.settings.day
+    return DealPolicy(day=day)
+
+
+def create_lead(
+    services: Services, user: Actor, body: LeadIn, deal_ids: DealIds
+) -> Callable[[], LeadCreated]:
+    """Authorize now; the returned call starts the deal (run once per Idempotency-Key).
+    A lead of a contact with an open deal is refused (409) and names that deal."""
+    authorize(user, Action.CREATE_LEAD)
+    owner = _owner(services, user, body)
+    if body.day_seconds is not None:
+        authorize(user, Action.MANAGE_PRODUCTS)  # admins only: it changes every timer
+
+    def start() -> LeadCreated:
+        deal_id = deal_ids("")
+        open_deal = services.views.deals.open_deals_by_email([body.email]).get(body.email.lower())
+        if open_deal not in (None, deal_id):
+            raise Conflict(f"this contact already has an open deal: {open_deal}")
+        deal = DealInput(
+            deal_id=deal_id,
+            lead=Lead.model_validate(body.model_dump(exclude={"owner", "day_seconds"})),
+            owner=owner,
+            created_by=user.username,
+            policy=_policy(services, body.day_seconds),
+        )
+        state = services.temporal.open_deal(deal)
+        assert state.customer is not None and state.score is not None
+        return LeadCreated(
+            deal_id=deal.deal_id,
+            workflow_id=deal_workflow_id(deal.deal_id),
+            stage=state.stage,
+            owner=state.owner,
+            customer=state.customer,
+            score=state.score,
+        )
+
+    return start
+
+
+def _split_duplicates(
+    services: Services, parsed: list[ParsedLead]
+) -> tuple[list[ParsedLead], list[DuplicateRow]]:
+    """The rows that start deals, and those that repeat an earlier row or an open deal."""
+    open_deals = services.views.deals.open_deals_by_email([p.lead.email for p in parsed])
+    first_row: dict[str, int] = {}
+    fresh, duplicates = [], []
+    for item in parsed:
+        key = item.lead.email.lower()
+        if key in first_row:
+            duplicates.append(DuplicateRow(row=item.row, email=key, same_as_row=first_row[key]))
+        elif key in open_deals:
+            duplicates.append(DuplicateRow(row=item.row, email=key, open_deal=open_deals[key]))
+        else:
+            first_row[key] = item.row
+            fresh.append(item)
+    return fresh, duplicates
+
+
+def import_leads(
+    services: Services, user: Actor, data: bytes, deal_ids: DealIds
+) -> Callable[[], ImportResult]:
+    """Authorize now; the returned call imports. Every valid, new row starts a deal owned by
+    the assignment rules (territory, then round-robin); bad rows and duplicates are
+    reported, never half-imported."""
+    authorize(user, Action.CREATE_LEAD)
+
+    def run_import() -> ImportResult:
+        parsed, errors = parse_leads(data)
+        fresh, duplicates = _split_duplicates(services, parsed)
+        owners = services.assignment.owners_for([item.lead.country for item in fresh])
+        policy = _policy(services)
+        deals = [
+            DealInput(
+                deal_id=deal_ids(item.lead.email.lower()),
+                lead=item.lead,
+                owner=owner,
+                created_by=user.username,
+                policy=policy,
+                notify_owner=False,
+            )
+            for item, owner in zip(fresh, owners, strict=True)
+        ]
+        services.temporal.start_deals(deals)
+        return ImportResult(
+            created=len(deals),
+            duplicates=len(duplicates),
+            errors=errors,
+            deals=[
+                ImportedDeal(row=item.row, deal_id=deal.deal_id, owner=deal.owner)
+                for item, deal in zip(fresh, deals, strict=True)
+            ],
+            duplicate_rows=duplicates,
+        )
+
+    return run_import
+
+
+def set_territory(services: Services, user: Actor, country: str, username: str) -> str:
+    """Imported leads from `country` go to this rep (admins and managers set it)."""
+    authorize(user, Action.ASSIGN_OWNER)
+    rep = services.users.active_in(username, (Role.SALES_REP,))
+    if rep is None:
+        raise InvalidInput(f"{username} is not an active sales rep", field=("username",))
+    services.assignment.set_territory(country, rep.username)
+    return rep.username
+
+
+def territories(services: Services, user: Actor) -> dict[str, str]:
+    return services.assignment.territories()

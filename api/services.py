@@ -1,0 +1,52 @@
+"""The services a command uses, made once in the app's lifespan and shared by every request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+
+from adapters.documents import Documents
+from adapters.portal_tokens import PortalTokens, portal_tokens
+from adapters.storage.assignment import AssignmentRules
+from adapters.storage.catalogue import Catalogue
+from adapters.storage.idempotency import IdempotencyStore
+from adapters.storage.users import UserDirectory
+from adapters.storage.views import Views
+from config import Settings
+
+from .gateway import TemporalGateway
+
+
+@dataclass
+class Services:
+    """Made once in the app's lifespan; shared by every request."""
+
+    settings: Settings
+    engine: Engine
+    views: Views
+    users: UserDirectory
+    catalogue: Catalogue
+    assignment: AssignmentRules
+    idempotency: IdempotencyStore
+    portal: PortalTokens
+    documents: Documents
+    temporal: TemporalGateway
+
+
+def make_services(settings: Settings, engine: Engine, client: Client) -> Services:
+    """The one wiring of the API's services, on the app's one engine and Temporal client."""
+    views = Views(engine)
+    return Services(
+        settings=settings,
+        engine=engine,
+        views=views,
+        users=UserDirectory(engine),
+        catalogue=Catalogue(engine),
+        assignment=AssignmentRules(engine),
+        idempotency=IdempotencyStore(engine),
+        portal=portal_tokens(settings.secret_key, settings.portal_token_days),
+        documents=Documents(views, settings.seller_name),
+        temporal=TemporalGateway(client, settings.task_queue),
+    )

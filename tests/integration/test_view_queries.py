@@ -1,0 +1,124 @@
+"""SQL round trips of the reads the API serves: a whole deal in at most three statements,
+and every list in a fixed number of statements, however many rows it holds (no N+1).
+
+The commands run here as the API runs them, on services wired like the app's (on the test's
+own engine, so only these calls are counted)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from adapters.storage.views.deals import DealFilter
+from adapters.storage.views.invoices import InvoiceFilter
+from api.commands import approvals, customers, deals, invoices, tasks
+from api.services import Services, make_services
+from domain.users import Actor, Role
+from tests.flows import create_lead, quote_body, to_approval, to_fulfilment
+
+REP = Actor(username="rep1", role=Role.SALES_REP)
+MANAGER = Actor(username="manager", role=Role.SALES_MANAGER)
+FINANCE = Actor(username="finance", role=Role.FINANCE)
+OPS = Actor(username="ops", role=Role.OPS)
+
+
+class Statements:
+    """Counts the SQL statements sent through one engine."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.sent.append(statement)
+
+    def of(self, read: Callable[[], object]) -> int:
+        self.sent.clear()
+        read()
+        return len(self.sent)
+
+
+@pytest.fixture(scope="module")
+def services(live) -> Services:
+    return make_services(live.settings, live.engine, live.client)
+
+
+@pytest.fixture
+def statements(live) -> Iterator[Statements]:
+    counter = Statements()
+    event.listen(live.engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(live.engine, "before_cursor_execute", counter)
+
+
+def test_a_whole_deal_is_read_in_at_most_three_statements(live, as_user, services, statements):
+    rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
+    deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))[
+        "deal_id"
+    ]
+    number = finance.get(f"/invoices?deal_id={deal_id}").json()[0]["number"]
+    paid = finance.post(
+        "/payments",
+        json={
+            "invoice_number": number,
+            "amount": "10.00",
+            "currency": "EUR",
+            "reference": f"Q-{uuid.uuid4().hex}",
+        },
+    )
+    assert paid.status_code == 201, paid.text
+
+    assert statements.of(lambda: deals.deal(services, REP, deal_id)) <= 3
+    state = deals.deal(services, REP, deal_id)
+    assert (len(state.quotes), len(state.approvals), len(state.invoices)) == (1, 1, 1)
+    assert state.contract is not None and state.order is not None and state.payments
+    assert len(state.timeline) >= 4
+    # The same deal over HTTP: what the one statement read is what the API answers.
+    assert rep.get(f"/deals/{deal_id}").json() == state.model_dump(mode="json")
+
+
+LISTS: dict[str, tuple[int, Callable[[Services], object]]] = {
+    # name: (most statements, the read)
+    "deals": (1, lambda s: deals.list_deals(s, MANAGER, DealFilter(), 200)),
+    "rep's deals": (1, lambda s: deals.list_deals(s, REP, DealFilter(), 200)),
+    "board": (len(deals.OPEN_STAGES), lambda s: deals.board(s, MANAGER)),
+    "customers": (1, lambda s: customers.list_customers(s, MANAGER, 500)),
+    "rep's customers": (1, lambda s: customers.list_customers(s, REP, 500)),
+    "invoices": (1, lambda s: invoices.list_invoices(s, FINANCE, InvoiceFilter(), 500)),
+    "approvals": (1, lambda s: approvals.pending(s, MANAGER)),
+    "rep's tasks": (3, lambda s: tasks.my_tasks(s, REP, datetime.now(UTC), None, 1000)),
+    "ops tasks": (3, lambda s: tasks.my_tasks(s, OPS, datetime.now(UTC), None, 1000)),
+    "finance tasks": (3, lambda s: tasks.my_tasks(s, FINANCE, datetime.now(UTC), None, 1000)),
+    "manager tasks": (3, lambda s: tasks.my_tasks(s, MANAGER, datetime.now(UTC), None, 1000)),
+}
+
+
+def add_rows(live, as_user, n: int) -> None:
+    """n more of everything the lists show: leads (each a new customer), a deal awaiting
+    approval, one being fulfilled with an invoice."""
+    rep, manager = as_user("rep1"), as_user("manager")
+    for _ in range(n):
+        create_lead(rep)
+    to_approval(live, rep)
+    to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))
+
+
+def test_no_list_costs_a_statement_per_row(live, as_user, services, statements):
+    add_rows(live, as_user, 2)
+    before = {name: statements.of(lambda r=read: r(services)) for name, (_, read) in LISTS.items()}
+    add_rows(live, as_user, 5)
+    after = {name: statements.of(lambda r=read: r(services)) for name, (_, read) in LISTS.items()}
+    assert after == before
+    assert {name: n for name, n in after.items() if n > LISTS[name][0]} == {}
+
+
+def test_a_customer_page_is_three_statements(live, as_user, services, statements):
+    deal = create_lead(as_user("rep1"))
+    for _ in range(3):
+        create_lead(as_user("rep1"), company=deal["customer"]["name"])
+    customer_id = deal["customer"]["customer_id"]
+    assert statements.of(lambda: customers.customer(services, REP, customer_id)) <= 3
