@@ -26,8 +26,8 @@ from adapters.finance.invoices import InvoiceBook
 from adapters.portal_tokens import portal_tokens
 from adapters.storage.db import make_engine
 from adapters.storage.deals import DealStore
-from adapters.storage.reads import Reads
 from adapters.storage.users import UserDirectory
+from adapters.storage.views import Views
 from adapters.temporal import connect_temporal
 from config import Settings, get_settings
 from workflows.deal import DealWorkflow
@@ -62,7 +62,7 @@ class Effects:
             base_url=settings.base_url,
             tokens=portal_tokens(settings.secret_key, settings.portal_token_days),
             users=UserDirectory(engine),
-            documents=Documents(Reads(engine), settings.seller_name),
+            documents=Documents(Views(engine), settings.seller_name),
         )
         outbox = Outbox(mailer)
         self.relay = OutboxRelay(engine, mailer, outbox.wake)

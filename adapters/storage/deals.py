@@ -25,7 +25,6 @@ from domain.quotes import Quote, QuoteStatus
 from domain.stages import DealStage
 
 from .audit import append_event
-from .reads import invoice_from_row
 from .tables import (
     approval_steps,
     contacts,
@@ -38,6 +37,7 @@ from .tables import (
     quotes,
     stage_changes,
 )
+from .views.rows import invoice_from_row
 
 
 def _id(prefix: str, *parts: str) -> str:
