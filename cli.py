@@ -220,7 +220,7 @@ def show_kpis(settings: Settings, args: argparse.Namespace) -> int:
 
     from adapters.storage.db import make_engine
     from adapters.storage.kpis import kpis
-    from api.routes.reports import period
+    from api.commands.reports import period
 
     if settings.database_url is None:
         print("l2c kpis: DATABASE_URL is not set", file=sys.stderr)

@@ -75,7 +75,13 @@ def load(dsn: str, n: int, seed: int = 7) -> None:
             for i in range(customers)
         ),
     )
-    deals, changes, orders, invoices, payments, entries, lines = [], [], [], [], [], [], []
+    deals: list[str] = []
+    changes: list[str] = []
+    orders: list[str] = []
+    invoices: list[str] = []
+    payments: list[str] = []
+    entries: list[str] = []
+    lines: list[str] = []
     for i in range(n):
         created = START + timedelta(minutes=rnd.randrange(0, 2 * 365 * 24 * 60))
         won = rnd.random() < 0.55
@@ -84,7 +90,7 @@ def load(dsn: str, n: int, seed: int = 7) -> None:
         signed = created + timedelta(days=rnd.randrange(3, 90)) if won else None
         closed = (
             (signed + timedelta(days=rnd.randrange(10, 60)))
-            if won
+            if signed is not None  # signed exactly when won
             else (created + timedelta(days=rnd.randrange(1, 60)))
         )
         stage = "WON" if won else rnd.choice(["LOST", "DISQUALIFIED"])
@@ -103,6 +109,7 @@ def load(dsn: str, n: int, seed: int = 7) -> None:
         )
         changes.extend(f"D{i}\t{s}\t{q}\t{created.isoformat()}\n" for q, s in enumerate(path))
         if won:
+            assert signed is not None
             due = signed + timedelta(days=14)
             fulfilled = signed + timedelta(days=rnd.randrange(2, 20))
             orders.append(

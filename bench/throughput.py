@@ -243,7 +243,11 @@ async def measure_bare(
 async def measure(settings: Settings, stack: Stack, deals: int, concurrency: int) -> dict[str, Any]:
     """Both phases on the same Temporal server; every number, latencies as percentiles."""
     client = await connect_temporal(settings)
-    r = {"deals": deals, "concurrency": concurrency, "day_seconds": settings.day_seconds}
+    r: dict[str, Any] = {
+        "deals": deals,
+        "concurrency": concurrency,
+        "day_seconds": settings.day_seconds,
+    }
     r |= await measure_l2c(client, settings, stack, deals, concurrency)
     r["bare_activities_per_deal"] = round(r["activities_per_deal"])
     r["bare_local_activities_per_deal"] = round(r["local_activities_per_deal"])

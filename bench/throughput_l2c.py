@@ -32,7 +32,7 @@ LEAD = {
     "need": "automate order-to-cash",
     "timeline_days": 60,
 }
-QUOTE = {  # under 50,000 net and 10 % discount: the sales manager's approval only
+QUOTE: dict[str, Any] = {  # under 50,000 net and 10 % discount: the sales manager's approval only
     "currency": "EUR",
     "lines": [
         {"sku": "GW-100", "quantity": "3", "discount_pct": "5"},
@@ -189,7 +189,7 @@ class L2cRun:
             return await self.stage(deal)
         deal.done.add(action)
         if action == "qualify":
-            body = {"decision": "qualify"}
+            body: dict[str, Any] = {"decision": "qualify"}
             return str(
                 (await self.call(deal, "qualify", "rep1", f"{path}/qualify", json=body))["stage"]
             )

@@ -89,7 +89,10 @@ def interpolate(value: Any, env: dict[str, str]) -> Any:
 
 def resolved(env: dict[str, str] | None = None) -> dict[str, Any]:
     """The services as compose would run them with `env` (default: the secret only)."""
-    return interpolate(SERVICES, {"L2C_SECRET_KEY": SECRET} if env is None else env)
+    services: dict[str, Any] = interpolate(
+        SERVICES, {"L2C_SECRET_KEY": SECRET} if env is None else env
+    )
+    return services
 
 
 def published_port(service: str, target: int) -> int:
@@ -260,8 +263,9 @@ def test_temporal_runs_on_its_own_postgres():
     assert temporal["POSTGRES_USER"] == postgres["POSTGRES_USER"]
     assert temporal["POSTGRES_PWD"] == postgres["POSTGRES_PASSWORD"]
     # l2c's records are elsewhere.
-    assert urlsplit(services["api"]["environment"]["DATABASE_URL"]).hostname == "app-db"
-    assert "app-db" != "postgresql" and services["app-db"]["image"].startswith("postgres:")
+    app_db = urlsplit(services["api"]["environment"]["DATABASE_URL"]).hostname
+    assert app_db == "app-db" and app_db != temporal["POSTGRES_SEEDS"]
+    assert services["app-db"]["image"].startswith("postgres:")
     for service in ("temporal-ui", "temporal-admin-tools"):
         assert services[service]["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
 

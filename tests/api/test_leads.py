@@ -6,6 +6,7 @@ import csv
 import io
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from tests.conftest import wait_for
 from tests.flows import create_lead, lead_body
@@ -122,7 +123,8 @@ def test_the_same_lead_posted_twice_at_once_makes_one_deal(live, as_user):
 
 
 def first_email(rep, deal) -> str:
-    return rep.get(f"/deals/{deal['deal_id']}").json()["contact"]["email"]
+    email: str = rep.get(f"/deals/{deal['deal_id']}").json()["contact"]["email"]
+    return email
 
 
 # --- scoring bands (default policy: >= 90 qualifies, < 5 disqualifies) ---
@@ -222,8 +224,11 @@ def test_tasks_follow_the_deal(live, as_user):
     rep = as_user("rep1")
     deal = create_lead(rep)
 
-    def tasks(user: str) -> list[dict]:
-        return as_user(user).get("/tasks", params={"deal_id": deal["deal_id"]}).json()
+    def tasks(user: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = (
+            as_user(user).get("/tasks", params={"deal_id": deal["deal_id"]}).json()
+        )
+        return found
 
     assert [t["kind"] for t in tasks("rep1")] == ["qualify_lead"]
     assert tasks("rep1")[0]["due"] is not None

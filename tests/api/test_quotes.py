@@ -119,13 +119,12 @@ def test_quotes_that_keep_lapsing_lose_the_deal(live, as_user):
     deal_id = short_day_deal(live, as_user, lapses=2)
     for version in (1, 2):
         rep.post(f"/deals/{deal_id}/quotes", json=quote_body(valid_days=1))
-        wait_for(
-            lambda v=version: (
-                rep.get(f"/deals/{deal_id}").json()["quotes"][v - 1]["status"] == "expired"
-            ),
-            30,
-            f"quote {version} to lapse",
-        )
+
+        def lapsed(v: int = version) -> bool:
+            status: str = rep.get(f"/deals/{deal_id}").json()["quotes"][v - 1]["status"]
+            return status == "expired"
+
+        wait_for(lapsed, 30, f"quote {version} to lapse")
     handle = live.client.get_workflow_handle_for(DealWorkflow.run, deal_workflow_id(deal_id))
     outcome = live.run(handle.result(), timeout=30)
     assert (outcome.stage, outcome.reason) == ("LOST", "2 quotes lapsed without an answer")

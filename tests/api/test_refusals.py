@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.flows import (
@@ -25,7 +27,7 @@ def history_length(live, deal_id: str) -> int:
     return sum(e.HasField("workflow_execution_update_accepted_event_attributes") for e in events)
 
 
-def field_of(response) -> list:
+def field_of(response) -> list[Any]:
     return [item["loc"] for item in response.json()["detail"]]
 
 

@@ -11,7 +11,7 @@ from tests.conftest import PASSWORD
 def test_the_demo_ends_every_story_where_it_should(live, as_user):
     demo = Demo(live.base_url, PASSWORD, day_seconds=0.5)
     demo.run(progress=lambda line: None)
-    stages = Counter()
+    stages: Counter[str] = Counter()
     for deal in as_user("admin").get("/deals", params={"limit": 200}).json()["items"]:
         if demo.tag in deal["customer_name"]:
             stages[deal["stage"]] += 1

@@ -20,7 +20,7 @@ from adapters.storage.tables import (
     quotes,
 )
 from domain.audit import AuditEvent, first_broken_link
-from tests.conftest import body_of, wait_for
+from tests.conftest import Live, body_of, wait_for
 from tests.flows import lead_body, portal_token, quote_body, stage_of
 from workflows.deal import DealWorkflow
 from workflows.ids import deal_workflow_id
@@ -236,5 +236,5 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
     assert found == 1
 
 
-async def _count(live, query: str) -> int:
+async def _count(live: Live, query: str) -> int:
     return (await live.client.count_workflows(query)).count

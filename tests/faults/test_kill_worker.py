@@ -8,6 +8,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import text
 
@@ -16,7 +17,7 @@ from domain.audit import AuditEvent, first_broken_link
 from tests.conftest import PASSWORD, wait_for
 
 DEALS = 20
-PLANS = [
+PLANS: list[tuple[dict[str, Any], int]] = [
     ({"kind": "on_delivery"}, 2),
     ({"kind": "upfront"}, 1),
     (

@@ -14,10 +14,10 @@ from sqlalchemy import text
 
 from adapters.finance.invoices import InvoiceBook
 from adapters.storage.deals import DealStore
-from domain.billing import bill_share
+from domain.billing import InvoiceDraft, bill_share
 from domain.catalogue import DEV_PRICE_BOOK, PriceBook
 from domain.deal import DealInput
-from domain.invoices import InvoiceStatus, Payment
+from domain.invoices import Invoice, InvoiceStatus, Payment
 from domain.leads import Lead, score_lead
 from domain.quotes import QuoteRequest, price_quote
 
@@ -79,7 +79,9 @@ def new_deal(store: DealStore) -> str:
 def test_the_books_stay_right_whatever_happens(live, quote, script):
     store, book = DealStore(live.engine), InvoiceBook(live.engine)
     deal_id = new_deal(store)
-    issued, invoices, done_pct, recognized = [], {}, Decimal(0), Decimal(0)
+    issued: list[InvoiceDraft] = []
+    invoices: dict[str, Invoice] = {}
+    done_pct, recognized = Decimal(0), Decimal(0)
     for step, (event, pct) in enumerate(script):
         at = NOW + timedelta(minutes=step)
         open_ = [i for i in invoices.values() if i.status is InvoiceStatus.OPEN]

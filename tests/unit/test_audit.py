@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -13,7 +14,7 @@ from domain.audit import GENESIS, AuditEvent, event_hash, first_broken_link
 START = datetime(2030, 1, 15, 9, 30, tzinfo=UTC)
 
 
-def chain(written: list[tuple[str, str, dict]], deal_id: str = "D-1") -> list[AuditEvent]:
+def chain(written: list[tuple[str, str, dict[str, Any]]], deal_id: str = "D-1") -> list[AuditEvent]:
     """Events linked as the audit log writes them: seq from 1, each hashing the one before."""
     events: list[AuditEvent] = []
     prev = GENESIS

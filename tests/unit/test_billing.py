@@ -132,7 +132,7 @@ def fractions_done(priced: Quote, deliveries: Deliveries) -> list[dict[str, Frac
     if isinstance(plan, Milestones):
         signature_first = sorted(plan.milestones, key=lambda m: m.trigger != "signature")
         done = [
-            sum(Fraction(m.percent) for m in signature_first[: i + 1]) / 100
+            sum((Fraction(m.percent) for m in signature_first[: i + 1]), Fraction(0)) / 100
             for i in range(len(signature_first))
         ]
         return [dict.fromkeys(every_line, fraction) for fraction in done]

@@ -69,6 +69,7 @@ def test_a_posting_is_never_negative():
 def test_an_invoice_posts_receivable_against_deferred_revenue_and_tax(priced):
     draft = upfront_invoice(priced)
     entry = invoice_entry("2030-000001", draft)
+    assert entry is not None
     by_account = {(p.account, p.debit, p.credit) for p in entry.postings}
     expected = {
         (Account.ACCOUNTS_RECEIVABLE, draft.total, Decimal(0)),
@@ -81,11 +82,13 @@ def test_an_invoice_posts_receivable_against_deferred_revenue_and_tax(priced):
 @given(billed_quotes)
 def test_an_invoice_entry_balances(priced):
     entry = invoice_entry("2030-000001", upfront_invoice(priced))
+    assert entry is not None
     assert debits(entry) == credits(entry)
 
 
 def test_an_invoice_entry_is_keyed_by_the_invoice_number():
     entry = invoice_entry("2030-000042", upfront_invoice(one_line_quote("10.00")))
+    assert entry is not None
     assert (entry.key, entry.memo, entry.currency) == (
         "invoice:2030-000042",
         "Invoice 2030-000042",
@@ -95,6 +98,7 @@ def test_an_invoice_entry_is_keyed_by_the_invoice_number():
 
 def test_an_untaxed_invoice_posts_no_tax():
     entry = invoice_entry("2030-000001", upfront_invoice(one_line_quote("10.00", tax_rate="0")))
+    assert entry is not None
     assert Account.TAX_PAYABLE not in {p.account for p in entry.postings}
 
 
@@ -171,8 +175,12 @@ def test_the_trial_balance_lists_the_accounts_it_was_given():
 def test_the_entries_of_issued_invoices_keep_the_ledger_balanced(priced_quotes):
     totals: dict[tuple[str, str], list[Decimal]] = {}
     for number, priced in enumerate(priced_quotes):
-        for posting in invoice_entry(str(number), upfront_invoice(priced)).postings:
-            debit_credit = totals.setdefault((posting.account, priced.currency), [0, 0])
+        entry = invoice_entry(str(number), upfront_invoice(priced))
+        assert entry is not None
+        for posting in entry.postings:
+            debit_credit = totals.setdefault(
+                (posting.account, priced.currency), [Decimal(0), Decimal(0)]
+            )
             debit_credit[0] += posting.debit
             debit_credit[1] += posting.credit
     lines = [

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.portal_tokens import PortalTokens, portal_tokens
+from domain.messages import PortalAction
 
 NOW = datetime(2030, 1, 15, 9, 30, tzinfo=UTC)
 LIFETIME = timedelta(days=7)
@@ -18,7 +19,7 @@ TOKENS = PortalTokens("app-secret", LIFETIME)
 URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 
 
-def issued(deal_id: str = "D-1", action: str = "quote", version: int = 2) -> str:
+def issued(deal_id: str = "D-1", action: PortalAction = "quote", version: int = 2) -> str:
     return TOKENS.issue(deal_id, action, version, now=NOW)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -27,7 +28,7 @@ MANUAL = QualificationPolicy(
 ALL = [{"sku": "GW-100", "quantity": "3"}, {"sku": "ONBOARD", "quantity": "1"}]
 
 
-def signed_deal(live, as_user, policy: DealPolicy, quote: dict) -> str:
+def signed_deal(live, as_user, policy: DealPolicy, quote: dict[str, Any]) -> str:
     rep = as_user("rep1")
     deal_id = start_deal(live, "rep1", policy)
     rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"})

@@ -17,10 +17,11 @@ from workflows.ids import deal_workflow_id
 TEMPORAL_LIMIT = 51_200  # events per workflow history
 
 
-def events_by_stage(history) -> Counter:
+def events_by_stage(history) -> Counter[str]:
     """Events of the deal's history, attributed to the stage the deal was in (the workflow
     shows each stage change as an upsert of its DealStage search attribute)."""
-    counts, stage = Counter(), "QUALIFYING"
+    counts: Counter[str] = Counter()
+    stage = "QUALIFYING"
     for event in history.events:
         if event.HasField("upsert_workflow_search_attributes_event_attributes"):
             fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
@@ -87,7 +88,8 @@ def test_a_five_year_monthly_subscription_keeps_histories_small(live, as_user):
                     "reference": f"M-{invoice['number']}",
                 },
             )
-        return rep.get(f"/deals/{deal}").json()["stage"] == "WON"
+        stage: str = rep.get(f"/deals/{deal}").json()["stage"]
+        return stage == "WON"
 
     wait_for(pay_what_is_open, 180, "sixty installments paid")
     invoices = finance.get("/invoices", params={"deal_id": deal, "limit": 500}).json()
