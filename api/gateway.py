@@ -8,17 +8,18 @@ loop, so every call hops onto it with anyio.from_thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import anyio.from_thread
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
 )
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.deal import DealInput, DealState
@@ -29,6 +30,8 @@ from workflows.invoice import InvoiceWorkflow
 from workflows.search_attributes import DEAL_OWNER, DEAL_STAGE
 
 from .errors import from_temporal
+
+log = logging.getLogger(__name__)
 
 A = TypeVar("A")  # an update's argument (its command model)
 R = TypeVar("R")  # an update's result
@@ -102,6 +105,20 @@ class TemporalGateway:
 
         return self._call(send, closed="the deal is closed")
 
+    def deal_caught_up(self, deal_id: str) -> None:
+        """Until the deal has applied what its invoice collectors told it (a settled invoice
+        may close it as WON). A deal started before the reshape has no such update and a
+        closed deal nothing to apply: both answer at once."""
+        handle = self.client.get_workflow_handle_for(DealWorkflow.run, deal_workflow_id(deal_id))
+
+        async def send() -> None:
+            await handle.execute_update(DealWorkflow.caught_up)
+
+        try:
+            anyio.from_thread.run(send)
+        except (WorkflowUpdateFailedError, RPCError) as err:
+            log.debug("deal %s: nothing to catch up on (%s)", deal_id, err)
+
     def update_invoice(
         self,
         number: str,
@@ -130,9 +147,31 @@ class TemporalGateway:
     @staticmethod
     def _call(call: Callable[[], Coroutine[Any, Any, T]], closed: str) -> T:
         try:
-            return anyio.from_thread.run(call)
+            return anyio.from_thread.run(_while_not_ready, call)
         except Exception as err:
             refusal = from_temporal(err, closed)
             if refusal is None:
                 raise
             raise refusal from err
+
+
+NOT_READY_FOR = 60.0  # seconds: a worker that died in a workflow task is replaced by then
+
+
+async def _while_not_ready(call: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`call()`, again while the workflow cannot take an Update because its workflow task is
+    being retried (a worker died in it: Temporal answers FAILED_PRECONDITION until another
+    worker has run the task). Nothing was applied, so sending again is safe."""
+    delay, waited = 0.1, 0.0
+    while True:
+        try:
+            return await call()
+        except RPCError as err:
+            not_ready = err.status == RPCStatusCode.FAILED_PRECONDITION and (
+                "Workflow Task in failed state" in err.message
+            )
+            if not not_ready or waited >= NOT_READY_FOR:
+                raise
+        await asyncio.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 2.0)

@@ -13,6 +13,7 @@ from domain.invoices import (
     CreditNote,
     CreditNoteIn,
     Invoice,
+    InvoiceStatus,
     PaymentIn,
     check_credit,
     check_payment,
@@ -52,11 +53,13 @@ def record_payment(services: Services, user: Actor, body: PaymentIn) -> PaymentO
         raise PaymentRefused("no such invoice", field=("invoice_number",))
     if earlier is None:
         check_payment(found.invoice, body)
-        services.temporal.update_invoice(
+        invoice = services.temporal.update_invoice(
             body.invoice_number,
             InvoiceWorkflow.record_payment,
             PaymentCommand(payment=body, actor=user),
         )
+        if invoice.status is not InvoiceStatus.OPEN:  # the deal may be won by it: show that
+            services.temporal.deal_caught_up(invoice.deal_id)
     payment = views.payment(body.reference)
     after = views.get(body.invoice_number)
     assert payment is not None and after is not None

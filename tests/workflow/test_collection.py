@@ -287,3 +287,25 @@ def test_a_payment_and_a_credit_note_at_once_never_take_more_than_is_owed(live, 
     after = as_user("finance").get(f"/invoices/{invoice['number']}").json()
     assert Decimal(after["paid"]) + Decimal(after["credited"]) == part
     assert ledger(live, deal_id)["accounts_receivable"] == total - part
+
+
+def test_the_payment_that_settles_a_deal_answers_once_the_deal_shows_won(live, as_user):
+    rep, finance = as_user("rep1"), as_user("finance")
+    deal_id = to_fulfilment(live, rep, as_user("manager"), quote_body())["deal_id"]
+    delivered = as_user("ops").post(
+        f"/deals/{deal_id}/deliveries", json={"lines": ALL, "reference": f"ALL-{deal_id[:8]}"}
+    )
+    assert delivered.status_code == 200, delivered.text
+    assert rep.get(f"/deals/{deal_id}").json()["stage"] == "COLLECTING"
+    (invoice,) = finance.get(f"/invoices?deal_id={deal_id}").json()
+    paid = finance.post(
+        "/payments",
+        json={
+            "invoice_number": invoice["number"],
+            "amount": invoice["total"],
+            "currency": "EUR",
+            "reference": f"WON-{deal_id}",
+        },
+    )
+    assert paid.status_code == 201, paid.text
+    assert rep.get(f"/deals/{deal_id}").json()["stage"] == "WON"  # one read, no waiting

@@ -38,8 +38,7 @@ T = TypeVar("T")
 
 
 def _refusal(error: ApplicationError) -> bool:
-    """A business refusal: never retried (a local activity's failure reaches the workflow
-    with the type the retry policy stopped on, not always flagged non-retryable)."""
+    """A business refusal: raised non-retryable, or of a type the retry policy stops on."""
     return error.non_retryable or error.type in FINAL
 
 
@@ -161,8 +160,9 @@ class DealEffects:
                 return await workflow.execute_local_activity_method(
                     DealCommitActivities.commit_deal, commit, **COMMIT
                 )
-            except ActivityError as failure:
-                cause = failure.cause
+            except (ActivityError, ApplicationError) as failure:
+                # A local activity's failure arrives as the activity raised it, not wrapped.
+                cause = failure.cause if isinstance(failure, ActivityError) else failure
                 if not (isinstance(cause, ApplicationError) and _refusal(cause)):
                     raise
                 await self.block(cause.message)
