@@ -94,6 +94,10 @@ class DealEffects:
     def search(self, *updates: SearchAttributeUpdate[Any]) -> None:
         self._search.extend(updates)
 
+    def unsearch(self) -> None:
+        """Drop the search attributes not yet shown (the command turned out not to happen)."""
+        self._search = []
+
     def after_commit(self, then: Callable[[fx.Committed], Awaitable[None]]) -> None:
         """Run `then` with what the commit made (invoice numbers), once it is written."""
         self._after.append(then)

@@ -49,17 +49,26 @@ class Qualification:
                 score=score.score,
                 reasons=[r.model_dump() for r in score.reasons],
             )
-        d.search(LEAD_SOURCE.value_set(d.deal.lead.source), LEAD_SCORE.value_set(score.score))
-        opened = (await d.commit()).opened
+        d.after_commit(self.opened)
+        await d.commit()
+        return self.duplicate_of is None
+
+    async def opened(self, done: fx.Committed) -> None:
+        """What the opening transaction found: the customer, or the open deal it duplicates."""
+        d, opened = self.deal, done.opened
         assert opened is not None
-        if opened.duplicate_of is not None:
+        if opened.duplicate_of is not None:  # not a deal: nothing of it was written or shown
             self.duplicate_of = opened.duplicate_of
-            return False
-        assert opened.customer is not None and opened.created_at is not None
+            d.unsearch()
+            return
+        assert opened.customer and opened.score and opened.created_at is not None
         d.state.customer, d.state.score = opened.customer, opened.score
         d.state.timeline.insert(0, TimelineEntry(at=opened.created_at, stage=DealStage.QUALIFYING))
-        workflow.upsert_search_attributes([CUSTOMER_ID.value_set(opened.customer.customer_id)])
-        return True
+        d.search(  # with the stage of an automatic decision: one upsert
+            CUSTOMER_ID.value_set(opened.customer.customer_id),
+            LEAD_SOURCE.value_set(d.deal.lead.source),
+            LEAD_SCORE.value_set(opened.score.score),
+        )
 
     async def qualify(self) -> None:
         """Until the lead is qualified; a disqualified or abandoned lead ends the deal."""
