@@ -7,6 +7,7 @@ escalated to the next role up, who may then decide it too.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -121,10 +122,15 @@ def pending_step(steps: list[ApprovalStep]) -> ApprovalStep | None:
     return next((s for s in steps if s.status is StepStatus.PENDING), None)
 
 
-def check_approver(steps: list[ApprovalStep], actor: Actor, owner: str) -> ApprovalStep:
-    """The pending step `actor` may decide now, or the reason they may not."""
+def check_approver(
+    steps: list[ApprovalStep], actor: Actor, owner: str, involved: Collection[str] = ()
+) -> ApprovalStep:
+    """The pending step `actor` may decide now, or the reason they may not. Nobody decides a
+    step of a deal they own, or (`involved`) owned at any time or wrote a quote of."""
     if actor.username == owner:
         raise NotApprover("the deal owner cannot approve their own deal")
+    if actor.username in involved:
+        raise NotApprover("nobody approves a deal they owned or quoted")
     pending = [s for s in steps if s.status is StepStatus.PENDING]
     if not pending:
         raise Conflict("no approval step is pending")

@@ -85,7 +85,9 @@ class Mailer:
             context["link"] = f"{self.base_url}/portal/{token}"
         text = self.templates.get_template(f"{request.template}.txt").render(**context)
         first, _, body = text.partition("\n")
-        return first.removeprefix("Subject:").strip(), body.lstrip("\n")
+        # A header is one line: a CR or LF from data (a company name) would make it invalid.
+        subject = " ".join(first.removeprefix("Subject:").split())
+        return subject, body.lstrip("\n")
 
     def send(self, request: EmailRequest) -> str:
         """Write the outbox row (once), send it unless already sent; its Message-ID.

@@ -12,10 +12,12 @@ import logging
 import smtplib
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from adapters.storage.audit import append_event
 from adapters.storage.tables import customers, deals, emails
 from domain.messages import EmailRequest, NoRecipients
 
@@ -126,6 +128,9 @@ class OutboxRelay:
                 return False
             try:
                 self.mailer.deliver(row)
+            except (ValueError, TypeError, UnicodeError, smtplib.SMTPRecipientsRefused) as err:
+                self._give_up(conn, row, err)  # it can never be sent: say so, once
+                return True
             except (smtplib.SMTPException, OSError) as err:
                 delay = min(RETRY_FIRST * 2 ** min(row.attempts, 10), RETRY_MAX)
                 conn.execute(
@@ -145,3 +150,23 @@ class OutboxRelay:
                 .values(status="sent", sent_at=datetime.now(UTC), attempts=emails.c.attempts + 1)
             )
         return True
+
+    @staticmethod
+    def _give_up(conn: Connection, row: Any, err: Exception) -> None:
+        """Mark the row failed and put it on its deal's record, where the owner sees it."""
+        log.error("e-mail %s can never be sent: %s", row.key, err)
+        conn.execute(
+            update(emails)
+            .where(emails.c.email_id == row.email_id)
+            .values(status="failed", attempts=emails.c.attempts + 1, last_error=str(err)[:500])
+        )
+        if row.deal_id is not None:
+            append_event(
+                conn,
+                row.deal_id,
+                f"email.failed:{row.key}",
+                datetime.now(UTC),
+                "system",
+                "email.failed",
+                {"kind": row.kind, "recipients": row.recipients, "error": str(err)[:500]},
+            )

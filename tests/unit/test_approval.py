@@ -301,3 +301,15 @@ def test_no_approval_is_carried_over_when_terms_got_worse():
     worse = revised(discount="12")
     fresh = ApprovalPolicy().steps_for(worse)
     assert carry_over(fresh, APPROVED_BEFORE, BEFORE, worse) == fresh
+
+
+@pytest.mark.parametrize("who", ["former-owner", "quote-author"])
+def test_nobody_approves_a_deal_they_owned_or_quoted(who):
+    involved = {"rep1", "former-owner", "quote-author"}
+    with pytest.raises(NotApprover, match="owned or quoted"):
+        check_approver(FINANCE_PENDING, actor(Role.FINANCE, who), "rep1", involved)
+
+
+def test_someone_never_involved_in_the_deal_may_approve_it():
+    step = check_approver(FINANCE_PENDING, actor(Role.FINANCE, "fiona"), "rep1", {"rep1", "rep2"})
+    assert step.role is Role.FINANCE

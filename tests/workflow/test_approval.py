@@ -17,7 +17,15 @@ from domain.policy import DealPolicy
 from domain.qualification import QualificationPolicy
 from domain.users import Role
 from tests.conftest import Api, wait_for
-from tests.flows import lead_email, portal_token, quote_body, stage_of, start_deal, to_approval
+from tests.flows import (
+    create_lead,
+    lead_email,
+    portal_token,
+    quote_body,
+    stage_of,
+    start_deal,
+    to_approval,
+)
 
 DISCOUNTED = quote_body(lines=[{"sku": "GW-100", "quantity": "10", "discount_pct": "15"}])
 BIG = quote_body(lines=[{"sku": "L2C-SEAT", "quantity": "600"}])  # 288,000.00 net
@@ -187,3 +195,30 @@ def test_the_audit_chain_catches_a_row_changed_in_postgres(live, as_user):
     )
     assert cli.returncode == 1
     assert f"BROKEN deal {deal_id}: event {seq}" in cli.stdout
+
+
+def test_a_manager_cannot_approve_a_deal_they_handed_to_a_rep(live, as_user):
+    manager, rep = as_user("manager"), as_user("rep1")
+    deal_id = create_lead(manager)["deal_id"]  # the manager owns it
+    handed = manager.post(f"/deals/{deal_id}/owner", json={"owner": "rep1", "reason": "leave"})
+    assert handed.status_code == 200, handed.text
+    assert rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"}).status_code == 200
+    assert rep.post(f"/deals/{deal_id}/quotes", json=DISCOUNTED).status_code == 201
+    token = portal_token(live, lead_email(rep, deal_id), "Your quote")
+    assert rep.http.post(f"/portal/{token}/accept").json()["stage"] == "AWAITING_APPROVAL"
+    assert "sales_manager" in [role for role, _ in steps(rep, deal_id)]
+    assert deal_id not in [a["deal_id"] for a in manager.get("/approvals").json()]
+    refused = decide(manager, deal_id)
+    assert refused.status_code == 403, refused.text
+    assert "owned or quoted" in refused.text
+
+
+def test_a_manager_who_wrote_the_quote_cannot_approve_it(live, as_user):
+    manager, rep = as_user("manager"), as_user("rep1")
+    deal_id = create_lead(rep)["deal_id"]
+    assert rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"}).status_code == 200
+    assert manager.post(f"/deals/{deal_id}/quotes", json=DISCOUNTED).status_code == 201
+    token = portal_token(live, lead_email(rep, deal_id), "Your quote")
+    assert rep.http.post(f"/portal/{token}/accept").json()["stage"] == "AWAITING_APPROVAL"
+    assert deal_id not in [a["deal_id"] for a in manager.get("/approvals").json()]
+    assert decide(manager, deal_id).status_code == 403

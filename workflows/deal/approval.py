@@ -128,7 +128,7 @@ class Approval:
         # It stays queued until applied, so validators see the step as being decided.
         update_id, cmd = self.decisions[0]
         try:  # checked again: a parallel decision may have taken the step meanwhile
-            step = check_approver(d.state.approvals, cmd.actor, d.deal.owner)
+            step = check_approver(d.state.approvals, cmd.actor, d.deal.owner, d.involved)
         except DomainError as refusal:
             self.decisions.pop(0)
             self.decided[update_id] = refusal
@@ -221,7 +221,7 @@ class Approval:
     def check(self, cmd: ApprovalCommand) -> None:
         d = self.deal
         d.require_stage(DealStage.AWAITING_APPROVAL)
-        step = check_approver(d.state.approvals, cmd.actor, d.deal.owner)
+        step = check_approver(d.state.approvals, cmd.actor, d.deal.owner, d.involved)
         for _, queued in self.decisions:
-            if check_approver(d.state.approvals, queued.actor, d.deal.owner) == step:
+            if check_approver(d.state.approvals, queued.actor, d.deal.owner, d.involved) == step:
                 raise Conflict(f"the {step.role} step is already being decided")

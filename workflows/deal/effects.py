@@ -68,6 +68,8 @@ class DealEffects:
         )
         self.idle = False  # waiting for input, every effect so far committed
         self.ended = False  # the final stage is committed
+        # Who owned the deal at any time or wrote one of its quotes: never its approvers.
+        self.involved: set[str] = {deal.owner}
         self.cancel: CancelCommand | None = None
         self.resume: ResumeCommand | None = None
         self._seq = 0

@@ -57,6 +57,7 @@ class Quoting:
                 for q in d.state.quotes
             ] + [quote]
             self.open_version = version
+            d.involved.add(cmd.actor.username)
             workflow.upsert_search_attributes([DEAL_AMOUNT.value_set(float(quote.net_total))])
             return quote
 

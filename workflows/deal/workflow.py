@@ -144,6 +144,7 @@ class DealWorkflow:
         )
         d.deal = d.deal.model_copy(update={"owner": owner})
         d.state.owner = owner
+        d.involved.add(owner)
         workflow.upsert_search_attributes([DEAL_OWNER.value_set(owner)])
         return d.state
 

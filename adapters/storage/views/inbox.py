@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, exists, or_, select
+from sqlalchemy import ColumnElement, Engine, exists, or_, select
 
 from domain.approval import StepStatus
 from domain.invoices import Invoice
@@ -13,7 +13,7 @@ from domain.stages import DealStage
 from domain.tasks import STAGES_WITH_WORK, DealAtWork, PendingApproval
 from domain.users import Role
 
-from ..tables import approval_steps, customers, deals, invoices, orders, quotes
+from ..tables import approval_steps, audit_events, customers, deals, invoices, orders, quotes
 from .rows import invoice_from_row, step_from_row
 
 
@@ -40,6 +40,7 @@ class InboxViews:
                 approval_steps.c.status == StepStatus.PENDING,
                 deals.c.stage == DealStage.AWAITING_APPROVAL,
                 deals.c.owner != username,
+                ~_involved(username),
             )
             .order_by(approval_steps.c.requested_at)
         )
@@ -97,3 +98,15 @@ class InboxViews:
                 .order_by(invoices.c.due_date)
             ).all()
         return [invoice_from_row(r) for r in rows]
+
+
+def _involved(username: str) -> ColumnElement[bool]:
+    """`username` owned the deal before (the audit log's owner changes) or wrote one of its
+    quotes: such a person never decides its approvals (domain.approval.check_approver)."""
+    quoted = exists().where(quotes.c.deal_id == deals.c.deal_id, quotes.c.created_by == username)
+    owned = exists().where(
+        audit_events.c.deal_id == deals.c.deal_id,
+        audit_events.c.action == "owner.changed",
+        audit_events.c.data["from"].astext == username,
+    )
+    return or_(quoted, owned)
