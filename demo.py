@@ -9,12 +9,20 @@ write-off, a cancellation that issues credit notes.
 
 from __future__ import annotations
 
+import base64
+import email
+import email.policy
+import json
+import mailbox
+import re
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,8 +31,11 @@ ALL_DONE = {"WON", "LOST", "DISQUALIFIED", "CANCELLED", "WRITTEN_OFF"}
 
 
 class Demo:
-    def __init__(self, base_url: str, password: str, day_seconds: float) -> None:
+    def __init__(
+        self, base_url: str, password: str, day_seconds: float, mail: Path | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.mail = mail  # the customers' inbox: the Maildir of the stack's SMTP sink
         self.day_seconds = day_seconds
         self.tag = uuid.uuid4().hex[:6]
         self.tokens = {
@@ -110,13 +121,31 @@ class Demo:
     def customer(
         self, deal_id: str, owner: str, action: str, verb: str, body: dict[str, Any] | None = None
     ) -> None:
-        link = self.call(owner, "POST", f"/deals/{deal_id}/portal-link", json={"action": action})
-        path = (
-            link["url"].split(self.base_url, 1)[-1]
-            if self.base_url in link["url"]
-            else ("/portal/" + link["url"].rsplit("/portal/", 1)[1])
-        )
+        """The customer answers through the link in their e-mail (staff never get it)."""
+        path = self.link(deal_id, action)
         self.public.post(f"{path}/{verb}", json=body or {}).raise_for_status()
+
+    def link(self, deal_id: str, action: str, timeout: float = 60) -> str:
+        """The portal path in the newest e-mail for the version waiting for the customer."""
+        if self.mail is None:
+            raise RuntimeError("the demo reads the customers' e-mail: give it the Maildir")
+        state = self.call("admin", "GET", f"/deals/{deal_id}")
+        if action == "quote":
+            version = max(q["version"] for q in state["quotes"] if q["status"] == "open")
+        else:
+            version = state["contract"]["version"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for token in reversed(portal_tokens_in(self.mail)):
+                claim = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+                if (claim["deal_id"], claim["action"], claim["version"]) == (
+                    deal_id,
+                    action,
+                    version,
+                ):
+                    return f"/portal/{token}"
+            time.sleep(0.2)
+        raise RuntimeError(f"no {action} link for deal {deal_id} arrived")
 
     def approve_all(self, deal_id: str) -> None:
         who = {"sales_manager": "manager", "finance": "finance", "admin": "admin"}
@@ -285,5 +314,22 @@ class Demo:
         return self.log
 
 
-def run_demo(base_url: str, password: str, day_seconds: float = 1.0) -> list[str]:
-    return Demo(base_url, password, day_seconds).run()
+PORTAL_TOKEN = re.compile(r"/portal/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
+
+
+def portal_tokens_in(maildir: Path) -> list[str]:
+    """Every portal token in the Maildir's messages, oldest message first."""
+    box = mailbox.Maildir(maildir, create=False)
+    tokens: list[str] = []
+    for key in sorted(box.keys()):  # Maildir keys start with the delivery time
+        message = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        part = message.get_body(preferencelist=("plain",))
+        tokens += PORTAL_TOKEN.findall(str(part.get_content()) if part else "")
+    return tokens
+
+
+def run_demo(
+    base_url: str, password: str, day_seconds: float = 1.0, mail: Path | None = None
+) -> list[str]:
+    return Demo(base_url, password, day_seconds, mail).run()

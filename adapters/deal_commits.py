@@ -42,7 +42,7 @@ class DealCommits:
             ),
             fx.SaveQuote: lambda c, d, at, e: self.deals.save_quote_in(c, d, e.quote, e.actor),
             fx.SetQuoteStatus: lambda c, d, at, e: self.deals.set_quote_status_in(
-                c, d, e.version, e.status, at, e.actor, e.reason
+                c, d, e.version, e.status, at, e.actor, e.reason, e.link_sent_to
             ),
             fx.DraftContract: lambda c, d, at, e: self.deals.save_contract_in(
                 c, d, e.contract, e.steps
@@ -51,7 +51,7 @@ class DealCommits:
                 c, d, e.contract_version, e.step, e.action, at, e.actor
             ),
             fx.RecordSignature: lambda c, d, at, e: self.deals.record_signature_in(
-                c, d, e.version, e.signature
+                c, d, e.version, e.signature, e.link_sent_to
             ),
             fx.CreateOrder: lambda c, d, at, e: self.deals.create_order_in(c, d, e.order),
             fx.RecordDelivery: lambda c, d, at, e: self.deals.record_delivery_in(

@@ -18,6 +18,7 @@ class PortalClaim(BaseModel):
     action: PortalAction
     version: int
     expires: int  # unix seconds
+    sent_to: str | None = None  # the address the link was e-mailed to
 
 
 def _b64(data: bytes) -> str:
@@ -36,14 +37,25 @@ class PortalTokens:
         self.lifetime = lifetime
 
     def issue(
-        self, deal_id: str, action: PortalAction, version: int, now: datetime | None = None
+        self,
+        deal_id: str,
+        action: PortalAction,
+        version: int,
+        now: datetime | None = None,
+        sent_to: str | None = None,
+        expires_at: datetime | None = None,
     ) -> str:
+        """A link that works until `expires_at` (a quote's validity), at most `lifetime`."""
         now = now or datetime.now(UTC)
+        expires = now + self.lifetime
+        if expires_at is not None:
+            expires = min(expires, expires_at)
         claim = PortalClaim(
             deal_id=deal_id,
             action=action,
             version=version,
-            expires=int((now + self.lifetime).timestamp()),
+            expires=int(expires.timestamp()),
+            sent_to=sent_to,
         )
         body = _b64(claim.model_dump_json().encode())
         return f"{body}.{self._sign(body)}"

@@ -12,6 +12,7 @@ from .catalogue import PriceBook
 from .contract import Contract
 from .invoices import Invoice, Payment
 from .leads import Lead, LeadScore
+from .messages import PortalAction
 from .orders import Delivery, DeliveryRequest, Order
 from .policy import DealPolicy
 from .qualification import QualifyDecision
@@ -131,6 +132,7 @@ class QuoteAnswerCommand(BaseModel):
     accept: bool
     reason: str | None = None
     ip: str | None = None
+    link_sent_to: str | None = None  # the address the portal link was e-mailed to
 
 
 class ApprovalDecision(BaseModel):
@@ -155,6 +157,21 @@ class SignCommand(BaseModel):
     version: int
     name: str
     ip: str | None = None
+    link_sent_to: str | None = None  # the address the portal link was e-mailed to
+
+
+class PortalLinkCommand(BaseModel):
+    """Staff resend the customer's link, to the deal's contact only (never to themselves)."""
+
+    model_config = ConfigDict(frozen=True)
+    action: PortalAction
+    actor: Actor
+
+
+class PortalLinkSent(BaseModel):
+    action: PortalAction
+    version: int
+    sent_to: str
 
 
 class DeliveryCommand(BaseModel):

@@ -61,6 +61,7 @@ class SetQuoteStatus(_Effect):
     version: int
     status: QuoteStatus
     reason: str | None = None
+    link_sent_to: str | None = None  # a customer's answer: where their link was sent
 
 
 class DraftContract(_Effect):
@@ -80,6 +81,7 @@ class RecordSignature(_Effect):
     kind: Literal["signature"] = "signature"
     version: int
     signature: Signature
+    link_sent_to: str | None = None  # where the link it was signed through was sent
 
 
 class CreateOrder(_Effect):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +24,7 @@ class PortalLink(BaseModel):
     model_config = ConfigDict(frozen=True)
     action: PortalAction
     version: int
+    expires_at: datetime | None = None  # a quote's link lapses with the quote
 
 
 class Attachment(BaseModel):

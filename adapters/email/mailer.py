@@ -80,7 +80,11 @@ class Mailer:
         context = {"seller": self.seller, "base_url": self.base_url, **request.context}
         if request.portal is not None and request.deal_id is not None:
             token = self.tokens.issue(
-                request.deal_id, request.portal.action, request.portal.version
+                request.deal_id,
+                request.portal.action,
+                request.portal.version,
+                sent_to=request.to[0] if request.to else None,
+                expires_at=request.portal.expires_at,
             )
             context["link"] = f"{self.base_url}/portal/{token}"
         text = self.templates.get_template(f"{request.template}.txt").render(**context)

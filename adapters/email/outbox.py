@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import OperationalError
 
 from adapters.storage.audit import append_event
 from adapters.storage.tables import customers, deals, emails
@@ -107,7 +108,9 @@ class OutboxRelay:
             try:
                 while not self._stop.is_set() and self.send_next():
                     pass
-            except Exception:  # the database is away: try again on the next round
+            except OperationalError as err:  # the database is away: try again next round
+                log.warning("outbox relay: database unavailable (%s)", str(err).splitlines()[0])
+            except Exception:
                 log.exception("outbox relay")
             self.wake.wait(poll_seconds)
             self.wake.clear()

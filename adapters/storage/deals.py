@@ -360,21 +360,17 @@ class DealStore:
         at: datetime,
         actor: str,
         reason: str | None,
+        link_sent_to: str | None = None,
     ) -> None:
         conn.execute(
             update(quotes)
             .where(quotes.c.deal_id == deal_id, quotes.c.version == version)
             .values(status=status)
         )
-        append_event(
-            conn,
-            deal_id,
-            f"quote:{version}:{status}",
-            at,
-            actor,
-            f"quote.{status}",
-            {"version": version, "reason": reason},
-        )
+        data: dict[str, Any] = {"version": version, "reason": reason}
+        if link_sent_to is not None:  # the customer answered through the link sent there
+            data["link_sent_to"] = link_sent_to
+        append_event(conn, deal_id, f"quote:{version}:{status}", at, actor, f"quote.{status}", data)
 
     # --- contract and approvals ---
 
@@ -491,7 +487,12 @@ class DealStore:
             self.record_signature_in(conn, deal_id, version, signature)
 
     def record_signature_in(
-        self, conn: Connection, deal_id: str, version: int, signature: Signature
+        self,
+        conn: Connection,
+        deal_id: str,
+        version: int,
+        signature: Signature,
+        link_sent_to: str | None = None,
     ) -> None:
         conn.execute(
             update(contracts)
@@ -513,7 +514,8 @@ class DealStore:
             signature.signed_at,
             f"customer:{signature.name}",
             "contract.signed",
-            {"version": version, "sha256": signature.sha256, "ip": signature.ip},
+            {"version": version, "sha256": signature.sha256, "ip": signature.ip}
+            | ({"link_sent_to": link_sent_to} if link_sent_to is not None else {}),
         )
 
     # --- order and deliveries ---

@@ -9,7 +9,13 @@ from pydantic import BaseModel, ConfigDict
 
 from adapters.portal_tokens import PortalClaim
 from domain.access import Action
-from domain.deal import QuoteAnswerCommand, SignCommand, StageAnswer
+from domain.deal import (
+    PortalLinkCommand,
+    PortalLinkSent,
+    QuoteAnswerCommand,
+    SignCommand,
+    StageAnswer,
+)
 from domain.errors import NotAllowed, NotFound, WrongStage
 from domain.messages import PortalAction
 from domain.portal import LINK_INVALID, portal_document, waiting_version
@@ -25,24 +31,17 @@ class PortalLinkRequest(BaseModel):
     action: PortalAction
 
 
-class PortalLinkOut(BaseModel):
-    url: str
-    action: PortalAction
-    version: int
-
-
 def portal_link(
     services: Services, user: Actor, deal_id: str, action: PortalAction
-) -> PortalLinkOut:
-    """The customer's link to the open quote or the contract, to resend it by hand."""
+) -> PortalLinkSent:
+    """Send the customer's link to the open quote or the contract again, to the deal's
+    contact; the answer says where to, never the link (staff must not act as the customer)."""
     state = visible_state(services, user, deal_id)
     authorize(user, Action.QUOTE, state.owner)
-    version = waiting_version(state, action)
-    if version is None:
+    if waiting_version(state, action) is None:
         raise WrongStage(f"there is no {action} waiting for the customer")
-    token = services.portal.issue(deal_id, action, version)
-    return PortalLinkOut(
-        url=f"{services.settings.base_url}/portal/{token}", action=action, version=version
+    return services.temporal.update_deal(
+        deal_id, DealWorkflow.send_portal_link, PortalLinkCommand(action=action, actor=user)
     )
 
 
@@ -81,7 +80,13 @@ def answer_quote(
     return services.temporal.update_deal(
         found.deal_id,
         DealWorkflow.answer_quote,
-        QuoteAnswerCommand(version=found.version, accept=accept, reason=reason, ip=ip),
+        QuoteAnswerCommand(
+            version=found.version,
+            accept=accept,
+            reason=reason,
+            ip=ip,
+            link_sent_to=found.sent_to,
+        ),
     )
 
 
@@ -90,5 +95,5 @@ def sign(services: Services, token: str, name: str, ip: str | None) -> StageAnsw
     return services.temporal.update_deal(
         found.deal_id,
         DealWorkflow.sign_contract,
-        SignCommand(version=found.version, name=name, ip=ip),
+        SignCommand(version=found.version, name=name, ip=ip, link_sent_to=found.sent_to),
     )

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from domain.deal import CustomerAnswer, SignatureIn, StageAnswer
+from domain.deal import CustomerAnswer, PortalLinkSent, SignatureIn, StageAnswer
 
 from ..commands import portal
-from ..commands.portal import PortalLinkOut, PortalLinkRequest
+from ..commands.portal import PortalLinkRequest
 from ..deps import CurrentUser, ServicesDep
 from . import TEMPLATES
 
@@ -20,7 +20,7 @@ templates = Jinja2Templates(directory=TEMPLATES)
 @router.post("/deals/{deal_id}/portal-link")
 def portal_link(
     deal_id: str, body: PortalLinkRequest, user: CurrentUser, services: ServicesDep
-) -> PortalLinkOut:
+) -> PortalLinkSent:
     """The customer's link to the open quote or the contract, to resend it by hand."""
     return portal.portal_link(services, user, deal_id, body.action)
 

@@ -12,7 +12,7 @@ import pytest
 from adapters.portal_tokens import portal_tokens
 from api.app import create_app
 from config import DEV_SECRET, Settings
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, wait_for
 from tests.flows import lead_email, portal_token, quote_body, stage_of, to_approval, to_quoting
 
 
@@ -67,6 +67,30 @@ def test_a_used_signing_link_cannot_sign_again(live, as_user):
     assert as_user(None).post(f"/portal/{token}/sign", json={"name": "A"}).status_code == 200
     assert as_user(None).post(f"/portal/{token}/sign", json={"name": "B"}).status_code == 409
     assert rep.get(f"/deals/{deal}").json()["contract"]["signature"]["name"] == "A"
+
+
+def test_staff_resend_the_customers_link_to_the_contact_and_never_see_it(live, as_user):
+    rep = as_user("rep1")
+    deal = to_quoting(rep)["deal_id"]
+    assert rep.post(f"/deals/{deal}/quotes", json=quote_body()).status_code == 201
+    contact = lead_email(rep, deal)
+    portal_token(live, contact, "Your quote")  # the first e-mail has arrived
+    before = len(live.mail_to(contact, "Your quote"))
+    sent = rep.post(f"/deals/{deal}/portal-link", json={"action": "quote"})
+    assert sent.status_code == 200, sent.text
+    assert sent.json() == {"action": "quote", "version": 1, "sent_to": contact}
+    assert "/portal/" not in sent.text
+    wait_for(lambda: len(live.mail_to(contact, "Your quote")) > before, 30, "the resent mail")
+    history = rep.get(f"/deals/{deal}/history").json()
+    assert [e["data"]["sent_to"] for e in history if e["action"] == "portal.link_sent"] == [contact]
+
+
+def test_the_customers_answer_records_where_their_link_was_sent(live, as_user):
+    rep = as_user("rep1")
+    deal = to_approval(live, rep)["deal_id"]  # the customer accepted through the e-mail
+    history = rep.get(f"/deals/{deal}/history").json()
+    accepted = [e for e in history if e["action"] == "quote.accepted"]
+    assert accepted[0]["data"]["link_sent_to"] == lead_email(rep, deal)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ from tests.conftest import PASSWORD
 
 
 def test_the_demo_ends_every_story_where_it_should(live, as_user):
-    demo = Demo(live.base_url, PASSWORD, day_seconds=0.5)
+    assert live.stack.smtp is not None
+    demo = Demo(live.base_url, PASSWORD, day_seconds=0.5, mail=live.stack.smtp.path)
     demo.run(progress=lambda line: None)
     stages: Counter[str] = Counter()
     for deal in as_user("admin").get("/deals", params={"limit": 200}).json()["items"]:

@@ -52,7 +52,7 @@ def one_deal(demo: Demo, index: int) -> tuple[str, int]:
 
 def test_deals_survive_a_worker_killed_after_each_kind_of_effect(fault_stack):
     stack = fault_stack({"L2C_CHAOS_LEDGER": "", "L2C_CHAOS_KILL_WITHIN": "7"})
-    demo = Demo(stack.base_url, PASSWORD, day_seconds=60)
+    demo = Demo(stack.base_url, PASSWORD, day_seconds=60, mail=stack.stack.smtp.path)
     with ThreadPoolExecutor(10) as pool:
         results = list(pool.map(lambda i: one_deal(demo, i), range(DEALS)))
     kills = [line for line in stack.ledger.read_text().split() if line.startswith("kill:")]

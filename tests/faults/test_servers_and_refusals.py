@@ -12,7 +12,7 @@ UPFRONT = {"kind": "upfront"}
 
 def test_deals_finish_after_temporal_and_postgres_restart(fault_stack):
     stack = fault_stack({})
-    demo = Demo(stack.base_url, PASSWORD, day_seconds=60)
+    demo = Demo(stack.base_url, PASSWORD, day_seconds=60, mail=stack.stack.smtp.path)
     deals = []
     for index in range(5):
         deal = demo.lead(f"Restart {index}", "rep1", "web")
@@ -40,7 +40,7 @@ def test_deals_finish_after_temporal_and_postgres_restart(fault_stack):
 
 def test_a_refused_step_blocks_the_deal_until_resumed(fault_stack):
     stack = fault_stack({"L2C_CHAOS_LEDGER": "", "L2C_CHAOS_REFUSE": "issue_invoice"})
-    demo = Demo(stack.base_url, PASSWORD, day_seconds=60)
+    demo = Demo(stack.base_url, PASSWORD, day_seconds=60, mail=stack.stack.smtp.path)
     deal = demo.lead("Blocked Ltd", "rep1", "web")
     demo.quote(deal, "rep1", LINES, UPFRONT)
     demo.to_signed(deal, "rep1")

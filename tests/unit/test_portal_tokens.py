@@ -94,3 +94,17 @@ def test_a_token_with_a_non_ascii_signature_is_refused():
 @given(st.text(alphabet=URL_SAFE, max_size=120))
 def test_no_made_up_token_is_accepted(token):
     assert TOKENS.verify(token, now=NOW) is None
+
+
+def test_a_link_lapses_with_what_it_points_at_if_that_comes_first():
+    tokens = portal_tokens("s" * 40, 60)
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    token = tokens.issue("d1", "quote", 1, now=now, expires_at=now + timedelta(days=2))
+    assert tokens.verify(token, now=now + timedelta(days=1)) is not None
+    assert tokens.verify(token, now=now + timedelta(days=3)) is None
+
+
+def test_a_link_says_where_it_was_sent():
+    tokens = portal_tokens("s" * 40, 60)
+    claim = tokens.verify(tokens.issue("d1", "contract", 2, sent_to="ada@acme.example"))
+    assert claim is not None and claim.sent_to == "ada@acme.example"

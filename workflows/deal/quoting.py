@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.access import Action
     from domain.deal import QuoteAnswerCommand, QuoteCommand
     from domain.errors import Conflict
-    from domain.messages import Attachment, PortalLink
+    from domain.messages import Attachment, EmailRequest, PortalLink
     from domain.quotes import Quote, QuoteStatus, price_quote
     from domain.stages import DealStage
 
@@ -37,18 +37,7 @@ class Quoting:
             quote = price_quote(cmd.request, cmd.price_book, version, workflow.now(), d.policy.day)
             await d.write(
                 [fx.SaveQuote(quote=quote, actor=cmd.actor.username)],
-                [
-                    d.email(
-                        "quote_sent",
-                        f"quote:{version}",
-                        to=[d.deal.lead.email],
-                        portal=PortalLink(action="quote", version=version),
-                        attachments=[
-                            Attachment(kind="quote", deal_id=d.deal.deal_id, version=version)
-                        ],
-                        quote=quote.model_dump(mode="json"),
-                    )
-                ],
+                [self.email(quote, f"quote:{version}")],
             )
             d.state.quotes = [
                 q.model_copy(update={"status": QuoteStatus.SUPERSEDED})
@@ -75,7 +64,9 @@ class Quoting:
                 break
         answer, self.answer = self.answer, None
         status = QuoteStatus.ACCEPTED if answer.accept else QuoteStatus.REJECTED
-        quote = self.set_status(answer.version, status, "customer", answer.reason)
+        quote = self.set_status(
+            answer.version, status, "customer", answer.reason, answer.link_sent_to
+        )
         if not answer.accept:
             raise DealEnded(
                 DealStage.LOST, f"quote rejected: {answer.reason or 'no reason'}", "customer"
@@ -99,14 +90,39 @@ class Quoting:
         )
 
     def set_status(
-        self, version: int, status: QuoteStatus, actor: str, reason: str | None = None
+        self,
+        version: int,
+        status: QuoteStatus,
+        actor: str,
+        reason: str | None = None,
+        link_sent_to: str | None = None,
     ) -> Quote:
         d = self.deal
         quote = self.quote(version).model_copy(update={"status": status})
         d.state.quotes = [quote if q.version == version else q for q in d.state.quotes]
         self.open_version = None
-        d.add(fx.SetQuoteStatus(version=version, status=status, reason=reason, actor=actor))
+        d.add(
+            fx.SetQuoteStatus(
+                version=version,
+                status=status,
+                reason=reason,
+                actor=actor,
+                link_sent_to=link_sent_to,
+            )
+        )
         return quote
+
+    def email(self, quote: Quote, key: str) -> EmailRequest:
+        """The quote to the contact, attached, with a link that lapses with it."""
+        d = self.deal
+        return d.email(
+            "quote_sent",
+            key,
+            to=[d.deal.lead.email],
+            portal=PortalLink(action="quote", version=quote.version, expires_at=quote.valid_until),
+            attachments=[Attachment(kind="quote", deal_id=d.deal.deal_id, version=quote.version)],
+            quote=quote.model_dump(mode="json"),
+        )
 
     def quote(self, version: int) -> Quote:
         return next(q for q in self.deal.state.quotes if q.version == version)

@@ -3,6 +3,8 @@ signs it through the portal."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -21,6 +23,7 @@ class Signing:
     def __init__(self, deal: DealEffects) -> None:
         self.deal = deal
         self.command: SignCommand | None = None  # the customer's signature, until applied
+        self.quote: Quote | None = None  # the one the contract was drawn from
 
     async def signed(self, quote: Quote) -> str:
         """Until the customer signs the contract; the signer's name."""
@@ -28,24 +31,35 @@ class Signing:
         d.enter(DealStage.AWAITING_SIGNATURE)
         contract = d.state.contract
         assert contract is not None
-        d.notify(
-            "signature_requested",
-            f"signature:{contract.version}",
-            to=[d.deal.lead.email],
-            portal=PortalLink(action="contract", version=contract.version),
-            total=str(quote.total),
-            currency=quote.currency,
-            sha256=contract.sha256,
-        )
+        self.quote = quote
+        d.notify(**self.email(f"signature:{contract.version}"))
         await d.until(lambda: self.command is not None)
         cmd, self.command = self.command, None
         assert cmd is not None
         signature = Signature(
             name=cmd.name, signed_at=workflow.now(), ip=cmd.ip, sha256=contract.sha256
         )
-        d.add(fx.RecordSignature(version=contract.version, signature=signature))
+        d.add(
+            fx.RecordSignature(
+                version=contract.version, signature=signature, link_sent_to=cmd.link_sent_to
+            )
+        )
         d.state.contract = contract.model_copy(update={"signature": signature})
         return cmd.name
+
+    def email(self, key: str) -> dict[str, Any]:
+        """The contract to the contact, with the link to sign it."""
+        contract, quote = self.deal.state.contract, self.quote
+        assert contract is not None and quote is not None
+        return {
+            "template": "signature_requested",
+            "key": key,
+            "to": [self.deal.deal.lead.email],
+            "portal": PortalLink(action="contract", version=contract.version),
+            "total": str(quote.total),
+            "currency": quote.currency,
+            "sha256": contract.sha256,
+        }
 
     def check(self, cmd: SignCommand) -> None:
         self.deal.require_stage(DealStage.AWAITING_SIGNATURE)

@@ -22,6 +22,8 @@ with workflow.unsafe.imports_passed_through():
         DealOutcome,
         DealState,
         DeliveryCommand,
+        PortalLinkCommand,
+        PortalLinkSent,
         QualifyCommand,
         QuoteAnswerCommand,
         QuoteCommand,
@@ -60,6 +62,7 @@ class DealWorkflow:
         self.billing = Billing(self.deal)
         self.fulfilment = Fulfilment(self.deal, self.billing)
         self.collecting = Collecting(self.deal, self.billing)
+        self._links_sent = 0
 
     @workflow.run
     async def run(self, deal: DealInput) -> DealOutcome:
@@ -250,6 +253,43 @@ class DealWorkflow:
                 raise NotAllowed("the owner, a manager or ops resume a blocked deal")
             if self.deal.state.blocked is None or self.deal.resume is not None:
                 raise WrongStage("the deal is not blocked")
+
+    @workflow.update
+    async def send_portal_link(self, cmd: PortalLinkCommand) -> PortalLinkSent:
+        """Staff send the customer's link again: to the deal's contact, never to themselves."""
+        d, version = self.deal, self._waiting_version(cmd.action)
+        assert version is not None
+        self._links_sent += 1
+        key = f"{cmd.action}:{version}:resent:{self._links_sent}"
+        if cmd.action == "quote":
+            email = self.quoting.email(self.quoting.quote(version), key)
+        else:
+            email = d.email(**self.signing.email(key))
+        sent_to = d.deal.lead.email
+        event = fx.RecordEvent(
+            key=f"portal.link_sent:{self._links_sent}",
+            action="portal.link_sent",
+            data={"action": cmd.action, "version": version, "sent_to": sent_to},
+            actor=cmd.actor.username,
+        )
+        await d.write([event], [email])
+        return PortalLinkSent(action=cmd.action, version=version, sent_to=sent_to)
+
+    @send_portal_link.validator
+    def _check_portal_link(self, cmd: PortalLinkCommand) -> None:
+        with refusals_are_final():
+            if not can(cmd.actor, Action.QUOTE, self.deal.deal.owner):
+                raise NotAllowed("the owner or a manager resend the customer's link")
+            if self._waiting_version(cmd.action) is None:
+                raise WrongStage(f"there is no {cmd.action} waiting for the customer")
+
+    def _waiting_version(self, action: str) -> int | None:
+        stage = self.deal.state.stage
+        if action == "quote":
+            return self.quoting.open_version if stage is DealStage.QUOTING else None
+        contract = self.deal.state.contract
+        waiting = stage is DealStage.AWAITING_SIGNATURE and contract is not None
+        return contract.version if waiting and contract is not None else None
 
     @workflow.signal
     def invoice_updated(self, update: CollectionUpdate) -> None:
