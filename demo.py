@@ -289,6 +289,13 @@ class Demo:
         self.to_signed(deal, "rep2")
         self.pay(deal, Decimal("0.2"))
         self.call("rep2", "POST", f"/deals/{deal}/cancel", json={"reason": "budget frozen"})
+        # It has an invoice: cancelling takes money back, so finance decides.
+        self.call(
+            "finance",
+            "POST",
+            f"/deals/{deal}/approvals",
+            json={"decision": "approve", "comment": "credit what is open"},
+        )
 
     def small_leads(self) -> None:
         self.lead("Cold Call GmbH", "rep1", "import")  # scored low: disqualified at once

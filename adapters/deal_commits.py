@@ -50,6 +50,9 @@ class DealCommits:
             fx.SaveApprovalStep: lambda c, d, at, e: self.deals.update_approval_step_in(
                 c, d, e.contract_version, e.step, e.action, at, e.actor
             ),
+            fx.AskApproval: lambda c, d, at, e: self.deals.add_approval_step_in(
+                c, d, e.contract_version, e.step, e.action, at, e.actor
+            ),
             fx.RecordSignature: lambda c, d, at, e: self.deals.record_signature_in(
                 c, d, e.version, e.signature, e.link_sent_to
             ),

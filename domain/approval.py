@@ -11,6 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -85,6 +86,7 @@ class ApprovalStep(BaseModel):
     escalated_to: Role | None = None
     carried_over: bool = False  # approved in an earlier round, and nothing got worse since
     reason: str | None = None  # why this step is asked beyond the band (a credit check)
+    subject: StepSubject = "contract"  # what is approved: the contract, or a cancellation
 
     def may_decide(self, role: Role | None) -> bool:
         return role is not None and role in (self.role, self.escalated_to)
@@ -116,6 +118,28 @@ class ApprovalPolicy(BaseModel):
                 for i, role in enumerate(roles)
             ]
         return steps
+
+
+StepSubject = Literal["contract", "cancellation"]
+
+
+def cancellation_step(steps: list[ApprovalStep], reason: str, at: datetime) -> ApprovalStep:
+    """Cancelling a deal that has invoices takes money back (credit notes): finance decides."""
+    return ApprovalStep(
+        index=max((s.index for s in steps), default=-1) + 1,
+        role=Role.FINANCE,
+        group=max((s.group for s in steps), default=-1) + 1,
+        status=StepStatus.PENDING,
+        requested_at=at,
+        reason=f"cancellation: {reason}",
+        subject="cancellation",
+    )
+
+
+def pending_cancellation(steps: list[ApprovalStep]) -> ApprovalStep | None:
+    return next(
+        (s for s in steps if s.subject == "cancellation" and s.status is StepStatus.PENDING), None
+    )
 
 
 def pending_step(steps: list[ApprovalStep]) -> ApprovalStep | None:

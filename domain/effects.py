@@ -77,6 +77,15 @@ class SaveApprovalStep(_Effect):
     action: str  # approval.requested | escalated | approved | rejected | withdrawn
 
 
+class AskApproval(_Effect):
+    """A step asked on its own, after the contract's (finance, for a cancellation)."""
+
+    kind: Literal["ask_approval"] = "ask_approval"
+    contract_version: int
+    step: ApprovalStep
+    action: str
+
+
 class RecordSignature(_Effect):
     kind: Literal["signature"] = "signature"
     version: int
@@ -151,6 +160,7 @@ Effect = Annotated[
     | SetQuoteStatus
     | DraftContract
     | SaveApprovalStep
+    | AskApproval
     | RecordSignature
     | CreateOrder
     | RecordDelivery

@@ -431,7 +431,35 @@ class DealStore:
             "escalated_to": step.escalated_to,
             "carried_over": step.carried_over,
             "reason": step.reason,
+            "subject": step.subject,
         }
+
+    def add_approval_step_in(
+        self,
+        conn: Connection,
+        deal_id: str,
+        contract_version: int,
+        step: ApprovalStep,
+        action: str,
+        at: datetime,
+        actor: str,
+    ) -> None:
+        """A step asked after the contract's own (a cancellation for finance), once."""
+        conn.execute(
+            insert(approval_steps)
+            .values(deal_id=deal_id, contract_version=contract_version, **self._step(step))
+            .on_conflict_do_nothing()
+        )
+        append_event(
+            conn,
+            deal_id,
+            f"approval:{contract_version}:{step.index}:{action}",
+            at,
+            actor,
+            action,
+            {"contract_version": contract_version, "step": step.index, "role": step.role}
+            | {"reason": step.reason, "subject": step.subject},
+        )
 
     def update_approval_step(
         self,

@@ -181,6 +181,7 @@ approval_steps = Table(
     Column("decided_at", TS),
     Column("decided_by", String(64)),
     Column("comment", Text),
+    Column("subject", String(16), nullable=False, server_default="contract"),
     PrimaryKeyConstraint("deal_id", "contract_version", "idx"),
     Index("ix_approval_steps_pending", "role", "status"),
     Index("ix_approval_steps_decided", "decided_at"),

@@ -167,9 +167,15 @@ def test_a_cancel_after_invoicing_compensates(live, as_user):
             "reference": f"C-{deal_id}",
         },
     )
-    cancelled = rep.post(f"/deals/{deal_id}/cancel", json={"reason": "customer went away"})
-    assert cancelled.status_code == 200 and cancelled.json()["stage"] == "CANCELLED"
+    asked = rep.post(f"/deals/{deal_id}/cancel", json={"reason": "customer went away"})
+    assert asked.status_code == 200 and asked.json()["stage"] == "FULFILLING"  # finance decides
+    assert Decimal(finance.get(f"/invoices/{invoice['number']}").json()["credited"]) == 0
+    (step,) = [a for a in finance.get("/approvals").json() if a["deal_id"] == deal_id]
+    assert step["step"]["subject"] == "cancellation"
+    decided = finance.post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
+    assert decided.status_code == 200, decided.text
     state = rep.get(f"/deals/{deal_id}").json()
+    assert state["stage"] == "CANCELLED"
     assert state["order"]["status"] == "cancelled"
     settled = finance.get(f"/invoices/{invoice['number']}").json()
     assert settled["status"] == "paid" and Decimal(settled["credited"]) == Decimal(
@@ -183,6 +189,38 @@ def test_a_cancel_after_invoicing_compensates(live, as_user):
     assert books["deferred_revenue"] == 0
     assert -books["customer_credit"] == net - credited_net
     assert finance.get("/ledger/trial-balance").json()["balanced"]
+
+
+def test_a_cancel_after_invoicing_that_finance_rejects_leaves_the_deal_going(live, as_user):
+    rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
+    deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))[
+        "deal_id"
+    ]
+    assert rep.post(f"/deals/{deal_id}/cancel", json={"reason": "cold feet"}).status_code == 200
+    again = rep.post(f"/deals/{deal_id}/cancel", json={"reason": "really"})
+    assert again.status_code == 409  # one request at a time
+    assert as_user("manager").post(
+        f"/deals/{deal_id}/approvals", json={"decision": "approve"}
+    ).status_code in (403, 409)  # finance's to decide
+    rejected = finance.post(
+        f"/deals/{deal_id}/approvals", json={"decision": "reject", "comment": "they will pay"}
+    )
+    assert rejected.status_code == 200, rejected.text
+    state = rep.get(f"/deals/{deal_id}").json()
+    assert state["stage"] == "FULFILLING"
+    assert all(i["status"] == "open" for i in state["invoices"])
+    actions = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
+    assert actions.index("cancellation.requested") < actions.index("cancellation.rejected")
+    # It can be asked again later.
+    assert rep.post(f"/deals/{deal_id}/cancel", json={"reason": "now"}).status_code == 200
+
+
+def test_a_cancel_before_any_invoice_needs_no_finance(live, as_user):
+    rep = as_user("rep1")
+    deal_id = to_fulfilment(live, rep, as_user("manager"), quote_body())["deal_id"]  # on delivery
+    assert rep.get(f"/deals/{deal_id}").json()["invoices"] == []
+    cancelled = rep.post(f"/deals/{deal_id}/cancel", json={"reason": "changed their mind"})
+    assert cancelled.json()["stage"] == "CANCELLED"
 
 
 def test_goods_are_recognized_at_delivery_and_subscriptions_month_by_month(live, as_user):

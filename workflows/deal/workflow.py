@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
 
 from .approval import Approval
 from .billing import Billing
+from .cancellation import Cancellation
 from .collection import Collecting
 from .effects import DealEffects, DealEnded
 from .fulfilment import Fulfilment
@@ -62,6 +63,7 @@ class DealWorkflow:
         self.billing = Billing(self.deal)
         self.fulfilment = Fulfilment(self.deal, self.billing)
         self.collecting = Collecting(self.deal, self.billing)
+        self.cancellation = Cancellation(self.deal)
         self._links_sent = 0
 
     @workflow.run
@@ -196,12 +198,23 @@ class DealWorkflow:
     @workflow.update
     async def decide_approval(self, cmd: ApprovalCommand) -> list[ApprovalStep]:
         with refusals_are_final():
+            if self._deciding_cancellation():
+                return await self.cancellation.decide(cmd)
             return await self.approval.decide(cmd)
 
     @decide_approval.validator
     def _check_decision(self, cmd: ApprovalCommand) -> None:
         with refusals_are_final():
-            self.approval.check(cmd)
+            if self._deciding_cancellation():
+                self.cancellation.check(cmd)
+            else:
+                self.approval.check(cmd)
+
+    def _deciding_cancellation(self) -> bool:
+        return (
+            self.cancellation.pending() is not None
+            and self.deal.state.stage is not DealStage.AWAITING_APPROVAL
+        )
 
     @workflow.update
     async def sign_contract(self, cmd: SignCommand) -> StageAnswer:
@@ -226,9 +239,8 @@ class DealWorkflow:
 
     @workflow.update
     async def cancel(self, cmd: CancelCommand) -> StageAnswer:
-        self.deal.cancel = cmd
-        await self.deal.settled(lambda: False)
-        return self.deal.answer()
+        """At once while nothing is invoiced; after that, a request finance decides."""
+        return await self.cancellation.cancel(cmd)
 
     @cancel.validator
     def _check_cancel(self, cmd: CancelCommand) -> None:
@@ -238,6 +250,7 @@ class DealWorkflow:
             if self.deal.state.stage.is_closed:
                 raise WrongStage(f"the deal is already {self.deal.state.stage}")
             self.deal.free(self.deal.cancel, "a cancellation")
+            self.cancellation.check_cancel()
 
     @workflow.update
     async def resume(self, cmd: ResumeCommand) -> StageAnswer:

@@ -38,7 +38,10 @@ class InboxViews:
             .where(
                 or_(approval_steps.c.role == role, approval_steps.c.escalated_to == role),
                 approval_steps.c.status == StepStatus.PENDING,
-                deals.c.stage == DealStage.AWAITING_APPROVAL,
+                or_(
+                    deals.c.stage == DealStage.AWAITING_APPROVAL,
+                    approval_steps.c.subject == "cancellation",
+                ),
                 deals.c.owner != username,
                 ~_involved(username),
             )

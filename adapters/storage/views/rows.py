@@ -41,6 +41,7 @@ def step_from_row(row: Row[Any] | Mapping[str, Any]) -> ApprovalStep:
         comment=r["comment"],
         escalated_to=r["escalated_to"],
         carried_over=r["carried_over"],
+        subject=r.get("subject", "contract"),
         reason=r["reason"],
     )
 
