@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     portal_token_days: int = 60
     dev_password: str = Field(default="l2c-dev", alias="L2C_DEV_PASSWORD")
     day_seconds: float = Field(default=86400, gt=0, alias="L2C_DAY_SECONDS")
+    # A deal whose effects cannot be written this long shows itself blocked (DealPolicy).
+    unwritable_after_seconds: float = Field(default=120, gt=0)
     mail_from: str = "l2c <no-reply@l2c.local>"
     seller_name: str = "l2c Demo GmbH"
 

@@ -41,6 +41,9 @@ class DealPolicy(BaseModel):
     qualification: QualificationPolicy = Field(default_factory=QualificationPolicy)
     collection: CollectionPolicy = Field(default_factory=CollectionPolicy)
     credit_limit: Decimal = Field(default=Decimal(100_000), ge=0)  # per customer, any currency
+    # Real time, not policy days: how long a command's effects may fail to be written (the
+    # database away) before the deal shows itself blocked; it then tries again as often.
+    unwritable_after: timedelta = Field(default=timedelta(minutes=2), gt=timedelta(0))
 
     def days(self, count: float) -> timedelta:
         return self.day * count

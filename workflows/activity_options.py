@@ -55,9 +55,18 @@ EMAIL: ActivityConfig = {
     "start_to_close_timeout": timedelta(seconds=60),
     "retry_policy": _SMTP_RETRY,
 }
+# A command's commit runs inside the workflow task: retried briefly, in the task, and the
+# deal shows itself blocked after its policy's `unwritable_after` (workflows/deal/effects.py).
+COMMIT_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=5),
+    non_retryable_error_types=FINAL,
+)
+
 COMMIT: LocalActivityConfig = {
     "start_to_close_timeout": timedelta(seconds=10),
-    "retry_policy": _DATABASE_RETRY,
+    "retry_policy": COMMIT_RETRY,
     # Past this, retries are scheduled by the server as timers instead of in the task.
     "local_retry_threshold": timedelta(seconds=10),
 }

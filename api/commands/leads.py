@@ -64,7 +64,8 @@ def _owner(services: Services, user: Actor, body: LeadIn) -> str:
 
 def _policy(services: Services, day_seconds: float | None = None) -> DealPolicy:
     day = timedelta(seconds=day_seconds) if day_seconds else services.settings.day
-    return DealPolicy(day=day)
+    unwritable = timedelta(seconds=services.settings.unwritable_after_seconds)
+    return DealPolicy(day=day, unwritable_after=unwritable)
 
 
 def create_lead(

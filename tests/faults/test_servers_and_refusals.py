@@ -3,9 +3,16 @@ deal until someone resumes it."""
 
 from __future__ import annotations
 
+import asyncio
+
+from temporalio.service import RPCError
+
+from adapters.temporal import connect_temporal
 from demo import Demo
 from tests.conftest import PASSWORD, wait_for
 from tests.faults.test_kill_worker import LINES, check_books
+from workflows.deal import DealWorkflow
+from workflows.ids import deal_workflow_id
 
 UPFRONT = {"kind": "upfront"}
 
@@ -67,3 +74,42 @@ def test_a_refused_step_blocks_the_deal_until_resumed(fault_stack):
         < actions.index("invoice.issued")
     )
     assert rep.post(f"/deals/{deal}/resume").status_code == 409  # not blocked any more
+
+
+def test_a_deal_that_cannot_write_shows_itself_blocked_and_goes_on_by_itself(fault_stack):
+    """Postgres away when a deal's timer fires (the owner's reminder): after the policy's
+    patience the deal says it is blocked; once Postgres is back it writes and goes on."""
+    stack = fault_stack({"L2C_UNWRITABLE_AFTER_SECONDS": "2"})
+    demo = Demo(stack.base_url, PASSWORD, day_seconds=10, mail=stack.stack.smtp.path)
+    deal = demo.lead("Outage", "rep1", "web")  # waits to be qualified: reminded in 20 s
+    servers = stack.stack
+    assert servers.postgres is not None
+    servers.postgres.kill()
+    try:
+        blocked = wait_for(lambda: _blocked(stack, deal), 90, "the deal to show it is blocked")
+        assert blocked is not None and "could not be written" in blocked
+    finally:
+        servers.postgres.start()
+    rep = stack.client("rep1")
+
+    def written() -> list[str]:
+        actions = [e["action"] for e in rep.get(f"/deals/{deal}/history").json()]
+        return actions if "lead.reminder_sent" in actions else []
+
+    actions = wait_for(written, 90, "the reminder to be written")
+    assert actions.index("deal.blocked") < actions.index("deal.resumed")
+    assert rep.get(f"/deals/{deal}").json()["blocked"] is None
+
+
+def _blocked(stack, deal: str) -> str | None:
+    """What the deal's own state says (Postgres is away: ask the workflow)."""
+
+    async def query() -> str | None:
+        client = await connect_temporal(stack.settings)
+        handle = client.get_workflow_handle(deal_workflow_id(deal))
+        return (await handle.query(DealWorkflow.state)).blocked
+
+    try:
+        return asyncio.run(query())
+    except RPCError:  # the deal is busy trying to write: ask again
+        return None

@@ -5,13 +5,15 @@ the outbox, timers, and blocking on a refused effect.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import LocalActivityConfig
 
 with workflow.unsafe.imports_passed_through():
     from activities.deal_commits import DealCommitActivities
@@ -31,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import DealStage
     from domain.users import Actor
 
-    from ..activity_options import COMMIT, FINAL
+    from ..activity_options import COMMIT, COMMIT_RETRY, FINAL
     from ..search_attributes import DEAL_STAGE
 
 T = TypeVar("T")
@@ -157,21 +159,65 @@ class DealEffects:
         self, effects: Sequence[fx.Effect], emails: Sequence[EmailRequest] = ()
     ) -> fx.Committed:
         """One transaction now. A business refusal does not fail the deal: it blocks it,
-        visibly, tells the owner, and writes the same effects again once resumed."""
+        visibly, tells the owner, and writes the same effects again once resumed. Effects
+        that cannot be written for `policy.unwritable_after` (the database away) show the
+        deal blocked too, and are tried again as often, until they are written."""
         commit = fx.DealCommit(
             deal_id=self.deal.deal_id, at=workflow.now(), effects=effects, emails=emails
         )
+        options: LocalActivityConfig = {**COMMIT, "retry_policy": self._commit_retry()}
+        since: datetime | None = None
         while True:
             try:
-                return await workflow.execute_local_activity_method(
-                    DealCommitActivities.commit_deal, commit, **COMMIT
+                done = await workflow.execute_local_activity_method(
+                    DealCommitActivities.commit_deal, commit, **options
                 )
             except (ActivityError, ApplicationError) as failure:
                 # A local activity's failure arrives as the activity raised it, not wrapped.
                 cause = failure.cause if isinstance(failure, ActivityError) else failure
-                if not (isinstance(cause, ApplicationError) and _refusal(cause)):
-                    raise
-                await self.block(cause.message)
+                if isinstance(cause, ApplicationError) and _refusal(cause):
+                    await self.block(cause.message)
+                else:  # retried for `unwritable_after` in vain: the database is away
+                    since = since or workflow.now()
+                    await self.unwritable(since, str(cause))
+                    commit = self.on_record(commit, since)
+                continue
+            self.state.blocked = None if since is not None else self.state.blocked
+            return done
+
+    def _commit_retry(self) -> RetryPolicy:
+        """The commit's retries, as many as fit in the policy's `unwritable_after`."""
+        policy = COMMIT_RETRY
+        waited, delay, attempts = timedelta(0), policy.initial_interval, 1
+        ceiling = policy.maximum_interval or delay
+        while waited < self.policy.unwritable_after:
+            waited += delay
+            delay = min(delay * policy.backoff_coefficient, ceiling)
+            attempts += 1
+        return dataclasses.replace(policy, maximum_attempts=attempts)
+
+    async def unwritable(self, since: datetime, error: str) -> None:
+        self.state.blocked = (
+            f"its effects could not be written since {since.isoformat(timespec='seconds')} "
+            f"({error.splitlines()[0][:200]}); trying again on its own"
+        )
+        workflow.logger.warning("deal %s: %s", self.deal.deal_id, self.state.blocked)
+        await workflow.sleep(self.policy.unwritable_after)
+
+    def on_record(self, commit: fx.DealCommit, since: datetime) -> fx.DealCommit:
+        """The commit, led by when the deal could not write and that it went on: written
+        with it, so the record shows the outage where it happened."""
+        key = f"unwritable:{since.isoformat()}"
+        outage = [
+            fx.SetBlocked(reason=self.state.blocked, key=key),
+            fx.SetBlocked(reason=None, key=f"{key}:resumed"),
+        ]
+        effects = [
+            e
+            for e in commit.effects
+            if not (isinstance(e, fx.SetBlocked) and e.key.startswith("unwritable:"))
+        ]
+        return commit.model_copy(update={"effects": [*outage, *effects]})
 
     async def block(self, reason: str) -> None:
         key = f"{self._seq}:{len(self.state.timeline)}:{self._blocks}"
