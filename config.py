@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     dev_password: str = Field(default="l2c-dev", alias="L2C_DEV_PASSWORD")
     day_seconds: float = Field(default=86400, gt=0, alias="L2C_DAY_SECONDS")
     mail_from: str = "l2c <no-reply@l2c.local>"
+    # Set by `l2c dev` for its API: the SMTP sink's Maildir, shown at /ui/mail (dev only).
+    maildir: Path | None = None
+    # How long a stopping worker lets its running activities finish (SIGINT, SIGTERM).
+    worker_grace_seconds: float = Field(default=30, ge=0)
     seller_name: str = "l2c Demo GmbH"
 
     def check_secret(self) -> None:

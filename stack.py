@@ -11,6 +11,7 @@ from pathlib import Path
 
 import uvicorn
 
+from adapters.embedded import port_free
 from adapters.embedded.postgres import EmbeddedPostgres
 from adapters.embedded.smtp_sink import SmtpSink
 from adapters.embedded.temporal import TemporalDevServer
@@ -39,6 +40,33 @@ class Stack:
         self.postgres: EmbeddedPostgres | None = None
         self.temporal: TemporalDevServer | None = None
         self.smtp: SmtpSink | None = None
+
+    def ports(self) -> dict[str, tuple[str, int]]:
+        """Where `l2c dev` will listen, by the setting that moves each port."""
+        s = self.settings
+        wanted = {"L2C_API_PORT": (s.api_host, s.api_port)}
+        if s.database_url is None:
+            wanted["L2C_POSTGRES_PORT"] = ("127.0.0.1", s.postgres_port)
+        if s.temporal_address is None:
+            wanted["L2C_TEMPORAL_PORT"] = ("127.0.0.1", s.temporal_port)
+            if self.temporal_ui:
+                wanted["L2C_TEMPORAL_UI_PORT"] = ("127.0.0.1", s.temporal_ui_port)
+        if s.smtp_host is None:
+            wanted["SMTP_PORT"] = ("127.0.0.1", s.smtp_port)
+        return wanted
+
+    def busy_port(self) -> str | None:
+        """Why the stack cannot start here, before anything started: a port in use (else
+        its server would answer in place of ours, and l2c would use another stack's data)."""
+        for setting, (host, port) in self.ports().items():
+            if not port_free(host, port):
+                return f"port {port} is in use ({setting}); stop what runs there or set {setting}"
+        return None
+
+    @property
+    def maildir(self) -> Path | None:
+        """The SMTP sink's Maildir, when l2c runs the sink."""
+        return self.smtp.path if self.smtp is not None else None
 
     def start(self) -> Settings:
         """Start the missing servers; the settings that point at all of them."""
