@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Callable
 from datetime import date
 from importlib.metadata import version
+from pathlib import Path
 
 from config import Settings, get_settings
 from domain.users import Role
@@ -31,9 +32,16 @@ def need_database(settings: Settings) -> str:
 
 
 def dev(settings: Settings) -> int:
-    from devserver import run_dev
+    from stack import run_dev
 
     return run_dev(settings)
+
+
+def need_secret(settings: Settings) -> None:
+    try:
+        settings.check_secret()
+    except ValueError as err:
+        raise CliError(str(err)) from None
 
 
 def api(settings: Settings) -> int:
@@ -41,6 +49,7 @@ def api(settings: Settings) -> int:
 
     from api.app import create_app
 
+    need_secret(settings)
     need_database(settings)
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
     return 0
@@ -49,6 +58,7 @@ def api(settings: Settings) -> int:
 def worker(settings: Settings) -> int:
     from worker import run_worker
 
+    need_secret(settings)
     need_database(settings)
     asyncio.run(run_worker(settings))  # stops on SIGINT or SIGTERM, gracefully
     return 0
@@ -251,6 +261,23 @@ def parser() -> argparse.ArgumentParser:
 CLIENTS = {"demo", "kpis", "users", "audit", "ledger", "migrate"}
 
 
+def with_running_dev(settings: Settings) -> Settings:
+    """Fill in what is not configured from the `l2c dev` running in this folder."""
+    from adapters.embedded.running import RunningDev
+
+    running = RunningDev.read(Path(settings.data_dir).resolve())
+    if running is None:
+        return settings
+    update: dict[str, object] = {}
+    if settings.database_url is None:
+        update["database_url"] = running.database_url
+    if not settings.public_url:
+        update["public_url"] = running.api_url
+    if "dev_password" not in settings.model_fields_set:
+        update["dev_password"] = running.dev_password
+    return settings.model_copy(update=update)
+
+
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # Chatter on every command: alembic's plugin set-up, the SMTP sink, each HTTP request.
@@ -283,8 +310,6 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = get_settings()
         if args.command in CLIENTS:
-            from devserver import with_running_dev
-
             settings = with_running_dev(settings)
         code = run(args, settings)
     except CliError as err:
