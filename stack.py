@@ -19,7 +19,7 @@ from pathlib import Path
 
 import uvicorn
 
-from adapters.embedded import die_with_parent, port_free
+from adapters.embedded import die_with_parent, port_free, port_open, wait_until
 from adapters.embedded.postgres import EmbeddedPostgres
 from adapters.embedded.running import RunningDev, psql_url
 from adapters.embedded.smtp_sink import SmtpSink
@@ -214,6 +214,12 @@ def run_dev(settings: Settings) -> int:
         stack.prepare(seed=True)
         env = _child_env(settings, stack)
         children = [_spawn("worker", env), _spawn("api", env)]
+        wait_until(
+            lambda: port_open(settings.api_host, settings.api_port),
+            120,
+            "l2c api",
+            alive=lambda: all(child.poll() is None for child in children),
+        )
         _record(settings, stack).write(stack.data_dir)
         print(_banner(settings, stack), flush=True)
         while all(child.poll() is None for child in children):
