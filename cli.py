@@ -4,110 +4,44 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
-import secrets
-import signal
-import subprocess
 import sys
-import time
+import traceback
 from collections.abc import Callable
+from datetime import date
+from importlib.metadata import version
 from pathlib import Path
 
-from config import DEV_SECRET, Settings, get_settings
+from config import Settings, get_settings
 from domain.users import Role
 
 
-def _banner(settings: Settings, data_dir: str) -> str:
-    return "\n".join(
-        [
-            "",
-            "l2c is running. Ctrl-C stops everything.",
-            f"  API            {settings.base_url}/docs",
-            f"  Temporal UI    {settings.temporal_ui}",
-            f"  Temporal       {settings.temporal_address} ({settings.temporal_namespace})",
-            f"  Postgres       {settings.database_url}",
-            f"  SMTP           {settings.smtp_host}:{settings.smtp_port}"
-            + (
-                f"  (mail lands in {data_dir}/mail/new/)"
-                if settings.smtp_host == "127.0.0.1"
-                else ""
-            ),
-            "  Users          rep1 rep2 manager finance ops admin, password from L2C_DEV_PASSWORD",
-            f"  Data           {data_dir}",
-            "",
-        ]
-    )
+class CliError(Exception):
+    """A refusal the user can act on: one line on stderr and an exit status, no traceback."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def need_database(settings: Settings) -> str:
+    if settings.database_url is None:
+        raise CliError("DATABASE_URL is not set (run `l2c dev` in this folder, or set it)")
+    return settings.database_url
 
 
 def dev(settings: Settings) -> int:
-    """Start what is not configured (Postgres, Temporal, SMTP), migrate, seed, then run the
-    worker and the API as two processes of their own (one per core)."""
-    from stack import Stack
+    from stack import run_dev
 
-    stack = Stack(settings)
-    children: list[subprocess.Popen[bytes]] = []
+    return run_dev(settings)
+
+
+def need_secret(settings: Settings) -> None:
     try:
-        settings = stack.start()
-        stack.prepare(seed=True)
-        env = _child_env(settings, stack.data_dir)
-        children = [_spawn("worker", env), _spawn("api", env)]
-        print(_banner(settings, str(stack.data_dir)), flush=True)
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        print("l2c: stopping", flush=True)
-        for child in children:
-            _stop(child)
-        stack.stop()
-    return 0
-
-
-def _child_env(settings: Settings, data_dir: Path) -> dict[str, str]:
-    """Where the started servers are, for `l2c worker` and `l2c api`; a random secret of
-    this data folder's own instead of the public dev one (kept, so portal links survive a
-    restart)."""
-    secret = settings.secret_key
-    if secret == DEV_SECRET:
-        path = data_dir / "secret"
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        secret = path.read_text().strip()
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": settings.database_url or "",
-            "TEMPORAL_ADDRESS": settings.temporal_address or "",
-            "TEMPORAL_NAMESPACE": settings.temporal_namespace,
-            "SMTP_HOST": settings.smtp_host or "",
-            "SMTP_PORT": str(settings.smtp_port),
-            "L2C_SECRET_KEY": secret,
-            "L2C_PUBLIC_URL": settings.base_url,
-        }
-    )
-    return env
-
-
-def _spawn(command: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    from adapters.embedded import die_with_parent
-
-    l2c = Path(sys.executable).parent / "l2c"
-    argv = [str(l2c), command] if l2c.exists() else [sys.executable, "-m", "cli", command]
-    return subprocess.Popen(argv, env=env, preexec_fn=die_with_parent(), start_new_session=True)
-
-
-def _stop(child: subprocess.Popen[bytes]) -> None:
-    if child.poll() is None:
-        child.send_signal(signal.SIGINT)
-    try:
-        child.wait(30)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
+        settings.check_secret()
+    except ValueError as err:
+        raise CliError(str(err)) from None
 
 
 def api(settings: Settings) -> int:
@@ -115,6 +49,8 @@ def api(settings: Settings) -> int:
 
     from api.app import create_app
 
+    need_secret(settings)
+    need_database(settings)
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
     return 0
 
@@ -122,18 +58,17 @@ def api(settings: Settings) -> int:
 def worker(settings: Settings) -> int:
     from worker import run_worker
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_worker(settings))
+    need_secret(settings)
+    need_database(settings)
+    asyncio.run(run_worker(settings))  # stops on SIGINT or SIGTERM, gracefully
     return 0
 
 
 def migrate(settings: Settings) -> int:
     from adapters.storage.db import migrate as apply
 
-    if settings.database_url is None:
-        print("l2c migrate: DATABASE_URL is not set", file=sys.stderr)
-        return 2
-    apply(settings.database_url)
+    database_url = need_database(settings)
+    apply(database_url)
     return 0
 
 
@@ -143,10 +78,8 @@ def manage_users(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.users_command == "add":
         return add_user(settings, args)
-    if settings.database_url is None:
-        print("l2c users: DATABASE_URL is not set", file=sys.stderr)
-        return 2
-    engine = make_engine(settings.database_url, pool_size=1)
+    database_url = need_database(settings)
+    engine = make_engine(database_url, pool_size=1)
     directory = UserDirectory(engine)
     if args.users_command == "disable":
         done = directory.set_active(args.username, False)
@@ -161,14 +94,11 @@ def add_user(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.storage.db import make_engine
     from adapters.storage.users import UserDirectory
 
-    if settings.database_url is None:
-        print("l2c users add: DATABASE_URL is not set", file=sys.stderr)
-        return 2
+    database_url = need_database(settings)
     password = args.password or os.environ.get("L2C_NEW_USER_PASSWORD")
     if not password:
-        print("l2c users add: give --password or L2C_NEW_USER_PASSWORD", file=sys.stderr)
-        return 2
-    engine = make_engine(settings.database_url, pool_size=1)
+        raise CliError("give --password or L2C_NEW_USER_PASSWORD")
+    engine = make_engine(database_url, pool_size=1)
     UserDirectory(engine).add(args.username, Role(args.role), args.email, password, replace=True)
     engine.dispose()
     print(f"user {args.username} ({args.role}) saved")
@@ -181,10 +111,8 @@ def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.storage.views.deals import DealViews
     from domain.audit import first_broken_link
 
-    if settings.database_url is None:
-        print("l2c audit verify: DATABASE_URL is not set", file=sys.stderr)
-        return 2
-    engine = make_engine(settings.database_url, pool_size=1)
+    database_url = need_database(settings)
+    engine = make_engine(database_url, pool_size=1)
     deals = DealViews(engine)
     deal_ids = [args.deal] if args.deal else deals.ids()
     broken = 0
@@ -202,10 +130,8 @@ def ledger_export(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.finance.beancount import export_beancount
     from adapters.storage.db import make_engine
 
-    if settings.database_url is None:
-        print("l2c ledger export: DATABASE_URL is not set", file=sys.stderr)
-        return 2
-    engine = make_engine(settings.database_url, pool_size=1)
+    database_url = need_database(settings)
+    engine = make_engine(database_url, pool_size=1)
     with open(args.beancount, "w", encoding="utf-8") as out:
         for line in export_beancount(engine):
             out.write(line + "\n")
@@ -216,20 +142,13 @@ def ledger_export(settings: Settings, args: argparse.Namespace) -> int:
 
 def show_kpis(settings: Settings, args: argparse.Namespace) -> int:
     """The KPIs of a period as a table in the terminal."""
-    from datetime import date
-
     from adapters.storage.db import make_engine
     from adapters.storage.kpis import kpis
     from api.commands.reports import period
 
-    if settings.database_url is None:
-        print("l2c kpis: DATABASE_URL is not set", file=sys.stderr)
-        return 2
-    start, end = period(
-        date.fromisoformat(args.start) if args.start else None,
-        date.fromisoformat(args.end) if args.end else None,
-    )
-    engine = make_engine(settings.database_url, pool_size=1)
+    database_url = need_database(settings)
+    start, end = period(_date("--from", args.start), _date("--to", args.end))
+    engine = make_engine(database_url, pool_size=1)
     report = kpis(engine, start, end)
     engine.dispose()
     rows: list[tuple[str, str]] = [
@@ -265,6 +184,15 @@ def show_kpis(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(option: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
 def _pct(value: object) -> str:
     return "-" if value is None else f"{float(str(value)) * 100:.1f} %"
 
@@ -282,6 +210,7 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="l2c", description="Lead-to-Cash on Temporal")
+    root.add_argument("--version", action="version", version=f"l2c {version('l2c')}")
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "dev",
@@ -328,11 +257,78 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+# Commands that use a running l2c: they find the `l2c dev` of this folder by themselves.
+CLIENTS = {"demo", "kpis", "users", "audit", "ledger", "migrate"}
+
+
+def with_running_dev(settings: Settings) -> Settings:
+    """Fill in what is not configured from the `l2c dev` running in this folder."""
+    from adapters.embedded.running import RunningDev
+
+    running = RunningDev.read(Path(settings.data_dir).resolve())
+    if running is None:
+        return settings
+    update: dict[str, object] = {}
+    if settings.database_url is None:
+        update["database_url"] = running.database_url
+    if not settings.public_url:
+        update["public_url"] = running.api_url
+    if "dev_password" not in settings.model_fields_set:
+        update["dev_password"] = running.dev_password
+    return settings.model_copy(update=update)
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Chatter on every command: alembic's plugin set-up, the SMTP sink, each HTTP request.
+    for name in ("alembic.runtime.plugins", "mail.log", "httpx"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def explain(error: Exception) -> str:
+    """One line for what went wrong, and what to do, where we know."""
+    import httpx
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(error, httpx.TransportError):
+        return f"cannot reach {error.request.url} ({error}); is `l2c dev` running?"
+    if isinstance(error, httpx.HTTPStatusError):
+        return f"{error.request.method} {error.request.url} answered {error.response.status_code}"
+    if isinstance(error, OperationalError):
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        return f"cannot reach the database (DATABASE_URL): {reason}"
+    text = str(error).strip().splitlines()
+    first = text[0] if text else type(error).__name__
+    if isinstance(error, ValueError):
+        return first
+    return f"{first} ({type(error).__name__}; L2C_DEBUG=1 shows the traceback)"
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # the SMTP sink's chatter
-    settings = get_settings()
+    configure_logging()
+    try:
+        settings = get_settings()
+        if args.command in CLIENTS:
+            settings = with_running_dev(settings)
+        code = run(args, settings)
+    except CliError as err:
+        print(f"l2c {args.command}: {err}", file=sys.stderr)
+        code = err.code
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as err:  # the last line of defence: one line, not a traceback
+        if os.environ.get("L2C_DEBUG") == "1":
+            traceback.print_exc()
+        print(f"l2c {args.command}: {explain(err)}", file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # temporalio/sdk-python#300: leave before interpreter teardown can abort the process.
+    os._exit(code)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
     handlers: dict[str, Callable[[], int]] = {
         "dev": lambda: dev(settings),
         "api": lambda: api(settings),
@@ -344,11 +340,7 @@ def main(argv: list[str] | None = None) -> None:
         "kpis": lambda: show_kpis(settings, args),
         "demo": lambda: demo(settings, args),
     }
-    code = handlers[args.command]()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # temporalio/sdk-python#300: leave before interpreter teardown can abort the process.
-    os._exit(code)
+    return handlers[args.command]()
 
 
 if __name__ == "__main__":

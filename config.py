@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # A deal whose effects cannot be written this long shows itself blocked (DealPolicy).
     unwritable_after_seconds: float = Field(default=120, gt=0)
     mail_from: str = "l2c <no-reply@l2c.local>"
+    # Set by `l2c dev` for its API: the SMTP sink's Maildir, shown at /ui/mail (dev only).
+    maildir: Path | None = None
+    # How long a stopping worker lets its running activities finish (SIGINT, SIGTERM).
+    worker_grace_seconds: float = Field(default=30, ge=0)
     seller_name: str = "l2c Demo GmbH"
 
     def check_secret(self) -> None:

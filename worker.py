@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -121,25 +123,48 @@ def make_worker(client: Client, settings: Settings, engine: Engine) -> tuple[Wor
         interceptors=chaos_from(settings),
         max_concurrent_activities=settings.activity_threads,
         max_concurrent_local_activities=settings.activity_threads,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_grace_seconds),
     )
     return worker, effects.relay
 
 
 async def run_worker(settings: Settings) -> None:
-    """Run until cancelled (Ctrl-C), against the configured servers."""
+    """Run against the configured servers until SIGINT or SIGTERM, then stop gracefully:
+    poll no more, let running activities finish within `L2C_WORKER_GRACE_SECONDS` (then
+    cancel them; Temporal retries them elsewhere), stop the outbox relay."""
     settings.check_secret()
     if settings.database_url is None:
         raise ValueError("DATABASE_URL is not set")
     engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
-    client = await connect_temporal(settings)
-    worker, relay = make_worker(client, settings, engine)
-    logging.getLogger(__name__).info("worker on task queue %s", settings.task_queue)
-    relay.start()
     try:
-        await worker.run()
+        client = await connect_temporal(settings)
+        worker, relay = make_worker(client, settings, engine)
+        relay.start()
+        try:
+            await _run_until_signalled(worker, settings)
+        finally:
+            await asyncio.to_thread(relay.stop)
     finally:
-        relay.stop()
         engine.dispose()
+
+
+async def _run_until_signalled(worker: Worker, settings: Settings) -> None:
+    log = logging.getLogger(__name__)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    running = asyncio.create_task(worker.run())
+    log.info("worker on task queue %s", settings.task_queue)
+    signalled = asyncio.create_task(stopping.wait())
+    await asyncio.wait([running, signalled], return_when=asyncio.FIRST_COMPLETED)
+    signalled.cancel()
+    if not running.done():
+        grace = settings.worker_grace_seconds
+        log.info("stopping: running activities may finish within %ss", grace)
+        await worker.shutdown()
+    await running  # re-raises why the worker failed, if it did
+    log.info("worker stopped")
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from .routes import (
     reports,
     ui,
     ui_deals,
+    ui_mail,
     ui_reports,
 )
 from .services import make_services
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     for module in (auth, health, leads, deals, people, portal, catalogue, finance, reports):
         app.include_router(module.router)
-    for page in (ui, ui_deals, ui_reports):
+    for page in (ui, ui_deals, ui_reports, ui_mail):
         app.include_router(page.router)
     app.mount("/ui/static", StaticFiles(packages=[("api", "static")]), name="ui-static")
     return app

@@ -23,6 +23,18 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def port_free(host: str, port: int) -> bool:
+    """Whether a server could listen on host:port now (as our servers bind: reusing a
+    port that only lingers in TIME_WAIT)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def wait_until(
     check: Callable[[], bool], timeout: float, what: str, alive: Callable[[], bool] = lambda: True
 ) -> None:

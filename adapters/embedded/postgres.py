@@ -104,6 +104,8 @@ class EmbeddedPostgres:
             return False
 
     def start(self, timeout: float = 60) -> EmbeddedPostgres:
+        if self._uid is not None:
+            _let_traverse(POSTGRES_BIN_PATH / "postgres")  # also from a venv in a private folder
         self._init_cluster()
         with open(self.log_path, "ab") as log:
             if self._uid is not None:

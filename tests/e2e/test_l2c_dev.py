@@ -73,6 +73,54 @@ def login(api: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
+def mail_viewer(api: str) -> str:
+    with httpx.Client(base_url=api) as browser:
+        login = {"username": "rep1", "password": "dev-test-password"}
+        assert browser.post("/ui/login", data=login, follow_redirects=True).status_code == 200
+        page = browser.get("/ui/mail")
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def says_where_everything_is(folder: Path, ports: dict[str, int]) -> None:
+    banner = (folder / "dev.log").read_text()
+    api = f"http://127.0.0.1:{ports['L2C_API_PORT']}"
+    for shown in (
+        f"{api}/ui\n",
+        f"{api}/docs",
+        f"{api}/ui/mail",
+        f"http://127.0.0.1:{ports['L2C_TEMPORAL_UI_PORT']}",
+        f"psql postgresql://postgres@127.0.0.1:{ports['L2C_POSTGRES_PORT']}/l2c",
+        "rep1 rep2",
+        "dev-test-password",
+    ):
+        assert shown in banner, shown
+    assert "alembic.runtime.plugins" not in banner
+
+
+def a_second_terminal_finds_it(folder: Path, env: dict[str, str]) -> None:
+    """`l2c kpis` in the same folder, nothing configured: it reads .l2c/dev.json."""
+    assert (folder / ".l2c" / "dev.json").exists()
+    kpis = subprocess.run(
+        [l2c_executable(), "kpis"], cwd=folder, env=env, capture_output=True, text=True
+    )
+    assert kpis.returncode == 0, kpis.stderr
+    assert "leads created" in kpis.stdout
+
+
+def a_second_l2c_dev_is_refused(folder: Path, env: dict[str, str], api_port: int) -> None:
+    """At once, saying which port and which setting; nothing of the first stack is touched."""
+    folder.mkdir()
+    second = subprocess.run(
+        [l2c_executable(), "dev"], cwd=folder, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert second.returncode == 2
+    assert second.stderr.strip().splitlines() == [
+        f"l2c dev: port {api_port} is in use (L2C_API_PORT); "
+        "stop what runs there or set L2C_API_PORT"
+    ]
+
+
 def test_l2c_dev_runs_the_whole_stack_and_keeps_its_data(dev_env):
     folder, env, ports = dev_env
     api = f"http://127.0.0.1:{ports['L2C_API_PORT']}"
@@ -109,13 +157,19 @@ def test_l2c_dev_runs_the_whole_stack_and_keeps_its_data(dev_env):
         )
         assert workflow_id in listed.stdout
 
-        # The owner's e-mail landed in the Maildir.
+        # The owner's e-mail landed in the Maildir, and shows in the mail viewer.
         mail = folder / ".l2c" / "mail" / "new"
         wait_for(lambda: mail.exists() and any(mail.iterdir()), 30, "the lead e-mail")
         assert "Dev Run AG" in next(mail.iterdir()).read_text()
+        assert "Dev Run AG" in mail_viewer(api)
+
+        says_where_everything_is(folder, ports)
+        a_second_terminal_finds_it(folder, env)
+        a_second_l2c_dev_is_refused(folder / "elsewhere", env, ports["L2C_API_PORT"])
     finally:
         code = stop(process)
     assert code == 0
+    assert not (folder / ".l2c" / "dev.json").exists()
     for name in ("L2C_API_PORT", "L2C_POSTGRES_PORT", "L2C_TEMPORAL_PORT", "SMTP_PORT"):
         assert not port_open("127.0.0.1", ports[name]), f"{name} still open after Ctrl-C"
 
