@@ -203,7 +203,8 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
 
     url = args.url or settings.base_url
     print(f"l2c demo against {url}, a policy day lasting {args.day_seconds}s ...", flush=True)
-    run_demo(url, settings.dev_password, args.day_seconds, Path(settings.data_dir) / "mail")
+    mail = settings.maildir or Path(settings.data_dir) / "mail"  # the customers' inbox
+    run_demo(url, settings.dev_password, args.day_seconds, mail)
     print("done: see /ui, GET /kpis, and the Temporal UI", flush=True)
     return 0
 

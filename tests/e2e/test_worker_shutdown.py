@@ -101,7 +101,8 @@ def test_every_deal_finishes_on_the_other_worker_when_one_is_killed(live, proces
     doomed, survivor = processes.start("worker"), processes.start("worker")
     processes.start("api")
     wait_for(processes.api_up, 60, "l2c api")
-    demo = Demo(processes.base_url, PASSWORD, day_seconds=60)
+    assert live.stack.smtp is not None
+    demo = Demo(processes.base_url, PASSWORD, day_seconds=60, mail=live.stack.smtp.path)
     with ThreadPoolExecutor(4) as pool:
         running = [pool.submit(deal_to_cash, demo, i) for i in range(4)]
         wait_for(lambda: len(demo.log) >= 4, 60, "the deals to open")
