@@ -34,3 +34,9 @@ def current_user(token: Annotated[str | None, Depends(_bearer)], services: Servi
 
 
 CurrentUser = Annotated[Actor, Depends(current_user)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy: run uvicorn with --forwarded-allow-ips so this
+    is the client's, not the proxy's)."""
+    return request.client.host if request.client else "unknown"

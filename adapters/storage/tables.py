@@ -37,14 +37,17 @@ users = Table(
     Column("created_at", TS, nullable=False),
 )
 
-# Failed logins, to slow down password guessing (shared by every API process).
+# Login tries counted as failures until they succeed, per client address and name
+# (shared by every API process): adapters/storage/login_attempts.py.
 login_failures = Table(
     "login_failures",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("client", String(64), nullable=False, server_default=""),
     Column("username", String(64), nullable=False),
     Column("at", TS, nullable=False),
     Index("ix_login_failures_user", "username", "at"),
+    Index("ix_login_failures_client", "client", "username", "at"),
 )
 
 # A country's leads go to its rep; leads from elsewhere go round-robin.

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.users import Role
 
-from .tables import login_failures, users
+from .tables import users
 
 _hasher = PasswordHasher()
 # Verifying against this keeps an unknown user as slow as a wrong password.
@@ -113,27 +113,6 @@ class UserDirectory:
                 .returning(users.c.username)
             ).first()
         return found is not None
-
-    def recent_failures(self, username: str, window: timedelta) -> int:
-        since = datetime.now(UTC) - window
-        with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).where(
-                        login_failures.c.username == username, login_failures.c.at >= since
-                    )
-                ).scalar_one()
-            )
-
-    def record_login(self, username: str, ok: bool) -> None:
-        """A failure counts against the name; a success forgets the failures."""
-        with self.engine.begin() as conn:
-            if ok:
-                conn.execute(delete(login_failures).where(login_failures.c.username == username))
-            else:
-                conn.execute(
-                    login_failures.insert().values(username=username[:64], at=datetime.now(UTC))
-                )
 
     def emails_of_role(self, role: Role, exclude: str | None = None) -> list[str]:
         with self.engine.connect() as conn:

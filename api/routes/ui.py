@@ -27,7 +27,7 @@ from domain.money import MINOR_UNITS, round_money
 from domain.users import Actor
 
 from ..commands import auth
-from ..deps import ServicesDep, get_services
+from ..deps import ServicesDep, client_address, get_services
 from ..errors import Unauthenticated
 from ..ui_auth import (
     COOKIE_PATH,
@@ -203,7 +203,7 @@ def login(
 ) -> Response:
     """The password check and throttle of POST /auth/token; the token goes into a cookie."""
     try:
-        token = auth.login(services, username, password)
+        token = auth.login(services, username, password, client_address(request))
     except auth.LoginThrottled:
         error = "Too many failed logins; try again later."
         return page(request, None, "login.html", {"error": error, "username": username}, 429)

@@ -4,6 +4,7 @@ users, and the secret l2c refuses to run with."""
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -114,30 +115,60 @@ def test_an_oversized_body_is_refused_unread(live, as_user):
     assert rep.get("/deals").status_code == 200
 
 
-def test_login_is_throttled_per_user(live, as_user):
-    name = f"victim{uuid.uuid4().hex[:6]}"
+def new_user(as_user, prefix: str, password: str = "a-long-password") -> str:
+    name = f"{prefix}{uuid.uuid4().hex[:6]}"
     created = as_user("admin").post(
         "/users",
         json={
             "username": name,
             "role": "sales_rep",
             "email": f"{name}@example.com",
-            "password": "a-long-password",
+            "password": password,
         },
     )
-    assert created.status_code == 201
-    client = httpx.Client(base_url=live.base_url)
+    assert created.status_code == 201, created.text
+    return name
+
+
+def client_from(live, address: str) -> httpx.Client:
+    """A client connecting from its own loopback address (not a trusted proxy's)."""
+    transport = httpx.HTTPTransport(local_address=address)
+    return httpx.Client(base_url=live.base_url, transport=transport, timeout=60)
+
+
+def test_login_is_throttled_per_client_and_user(live, as_user):
+    name = new_user(as_user, "victim")
+    stranger = client_from(live, "127.0.0.2")
     for _ in range(5):
-        assert (
-            client.post("/auth/token", data={"username": name, "password": "wrong"}).status_code
-            == 401
-        )
-    locked = client.post("/auth/token", data={"username": name, "password": "a-long-password"})
+        wrong = stranger.post("/auth/token", data={"username": name, "password": "wrong"})
+        assert wrong.status_code == 401
+    locked = stranger.post("/auth/token", data={"username": name, "password": "a-long-password"})
     assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
-    assert (
-        client.post("/auth/token", data={"username": "rep1", "password": PASSWORD}).status_code
-        == 200
-    )  # other users are not affected
+    answer = stranger.post("/auth/token", data={"username": "rep1", "password": PASSWORD})
+    assert answer.status_code == 200  # other users are not affected
+
+
+def test_a_stranger_cannot_lock_a_user_out(live, as_user):
+    name = new_user(as_user, "finance")
+    stranger = client_from(live, "127.0.0.4")
+    for _ in range(8):
+        stranger.post("/auth/token", data={"username": name, "password": "wrong"})
+    own = client_from(live, "127.0.0.5")
+    answer = own.post("/auth/token", data={"username": name, "password": "a-long-password"})
+    assert answer.status_code == 200
+
+
+def test_parallel_wrong_guesses_do_not_get_past_the_limit(live, as_user):
+    name = new_user(as_user, "target")
+    guesser = client_from(live, "127.0.0.6")
+
+    def guess(n: int) -> int:
+        answer = guesser.post("/auth/token", data={"username": name, "password": f"guess{n}"})
+        return answer.status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        codes = list(pool.map(guess, range(20)))
+    assert codes.count(401) == 5 and codes.count(429) == 15
 
 
 def test_a_disabled_users_token_stops_working(live, as_user):
