@@ -43,7 +43,6 @@ class Settings(BaseSettings):
     public_url: str = Field(default="", description="Base URL of the API, for e-mailed links")
     temporal_ui_url: str = ""
     secret_key: str = DEV_SECRET
-    dev: bool = False  # set by `l2c dev`: the only place the built-in secret is accepted
     token_minutes: int = 60
     portal_token_days: int = 60
     dev_password: str = Field(default="l2c-dev", alias="L2C_DEV_PASSWORD")
@@ -52,9 +51,9 @@ class Settings(BaseSettings):
     seller_name: str = "l2c Demo GmbH"
 
     def check_secret(self) -> None:
-        """Outside `l2c dev`, refuse to run with the built-in or a short secret."""
-        if self.dev:
-            return
+        """Refuse to run with the built-in or a short secret. `l2c dev` itself hands `l2c api`
+        and `l2c worker` a random secret of its own (cli._child_env), so no switch (and no
+        environment variable) lets a server accept the public one."""
         if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
             raise ValueError(
                 "L2C_SECRET_KEY must be set to a random secret of at least 32 "

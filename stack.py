@@ -44,7 +44,7 @@ class Stack:
         """Start the missing servers; the settings that point at all of them."""
         s = self.settings
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        update: dict[str, object] = {"dev": True}
+        update: dict[str, object] = {}
         if s.database_url is None:
             self.postgres = EmbeddedPostgres(self.data_dir / "pg", s.postgres_port).start()
             self.postgres.ensure_database("l2c")

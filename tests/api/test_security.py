@@ -203,8 +203,15 @@ def test_l2c_refuses_the_built_in_or_a_short_secret_outside_dev():
     for secret in (DEV_SECRET, "short"):
         with pytest.raises(ValueError, match="L2C_SECRET_KEY"):
             create_app(Settings(_env_file=None, secret_key=secret))
-    create_app(Settings(_env_file=None, secret_key=DEV_SECRET, dev=True))
     create_app(Settings(_env_file=None, secret_key="k" * 40))
+
+
+def test_l2c_dev_in_the_environment_does_not_unlock_the_built_in_secret(monkeypatch):
+    """Only `l2c dev` runs with the public secret, and it hands its children a random one."""
+    monkeypatch.setenv("L2C_DEV", "true")
+    monkeypatch.setenv("L2C_SECRET_KEY", DEV_SECRET)
+    with pytest.raises(ValueError, match="L2C_SECRET_KEY"):
+        create_app(Settings(_env_file=None))
 
 
 def test_no_secret_or_token_is_kept_in_workflow_history(live, as_user):
