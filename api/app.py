@@ -14,6 +14,7 @@ from adapters.temporal import connect_temporal
 from config import Settings, get_settings
 from domain.errors import DomainError
 
+from .access_log import mask_access_log
 from .errors import domain_error_handler
 from .limits import BodyLimit
 from .routes import (
@@ -42,9 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.database_url is None:
             raise ValueError("DATABASE_URL is not set")
-        engine = make_engine(settings.database_url, pool_size=min(settings.request_threads, 20))
+        engine = make_engine(
+            settings.database_url,
+            pool_size=min(settings.request_threads, 20),
+            audit_key=settings.audit_secret,
+        )
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         client = await connect_temporal(settings)
+        mask_access_log()  # after uvicorn configured its loggers
         app.state.services = make_services(settings, engine, client)
         try:
             yield

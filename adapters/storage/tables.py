@@ -35,6 +35,8 @@ users = Table(
     Column("password_hash", Text, nullable=False),
     Column("active", Boolean, nullable=False, server_default="true"),
     Column("created_at", TS, nullable=False),
+    # Bumped on a password or role change, disabling and logout: older tokens stop working.
+    Column("token_version", Integer, nullable=False, server_default="0"),
 )
 
 # Login tries counted as failures until they succeed, per client address and name
@@ -320,6 +322,17 @@ audit_events = Table(
     Column("hash", String(64), nullable=False),
     UniqueConstraint("deal_id", "seq", name="uq_audit_deal_seq"),
     UniqueConstraint("deal_id", "event_key", name="uq_audit_deal_key"),
+)
+
+# Each deal's signed checkpoint (domain/audit.py): deleting the last events shows.
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("deal_id", String(40), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("legacy_upto", Integer, nullable=False, server_default="0"),
+    Column("mac", String(64)),
 )
 
 emails = Table(

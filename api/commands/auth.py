@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from domain.errors import DomainError
 from domain.login import LoginThrottle
+from domain.users import Actor
 
 from ..auth import TokenOut, issue_token
 from ..errors import Unauthenticated
@@ -31,3 +32,8 @@ def login(services: Services, username: str, password: str, client: str) -> Toke
         raise Unauthenticated("wrong username or password")
     services.logins.succeeded(client, name)
     return issue_token(user, services.settings)
+
+
+def logout(services: Services, user: Actor) -> None:
+    """Every token issued to the user so far stops working."""
+    services.users.revoke_tokens(user.username)

@@ -3,6 +3,8 @@ users, and the secret l2c refuses to run with."""
 
 from __future__ import annotations
 
+import logging
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -11,9 +13,11 @@ import httpx
 import pytest
 
 from adapters.portal_tokens import portal_tokens
+from adapters.storage.users import UserDirectory
 from api.app import create_app
 from config import DEV_SECRET, Settings
-from tests.conftest import PASSWORD
+from domain.users import Role
+from tests.conftest import PASSWORD, wait_for
 from tests.flows import lead_email, portal_token, quote_body, stage_of, to_approval, to_quoting
 
 
@@ -221,3 +225,113 @@ def test_no_secret_or_token_is_kept_in_workflow_history(live, as_user):
     assert token.split(".")[1] not in history
     assert live.settings.secret_key not in history
     assert PASSWORD not in history
+
+
+def token_of(live, name: str, password: str = "a-long-password") -> dict[str, str]:
+    answer = httpx.post(
+        f"{live.base_url}/auth/token", data={"username": name, "password": password}
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def test_a_token_from_before_a_password_change_stops_working(live, as_user):
+    name = new_user(as_user, "changer")
+    old = token_of(live, name)
+    UserDirectory(live.engine).add(
+        name, Role.SALES_REP, f"{name}@example.com", "a-new-long-password", replace=True
+    )
+    assert httpx.get(f"{live.base_url}/deals", headers=old).status_code == 401
+    new = token_of(live, name, "a-new-long-password")
+    assert httpx.get(f"{live.base_url}/deals", headers=new).status_code == 200
+
+
+def test_a_token_from_before_a_role_change_stops_working(live, as_user):
+    name = new_user(as_user, "promoted")
+    old = token_of(live, name)
+    changed = as_user("admin").put(f"/users/{name}/role", json={"role": "finance"})
+    assert changed.status_code == 200
+    assert httpx.get(f"{live.base_url}/deals", headers=old).status_code == 401
+    assert httpx.get(f"{live.base_url}/deals", headers=token_of(live, name)).status_code == 200
+
+
+def test_a_ui_logout_revokes_the_users_tokens(live, as_user):
+    name = new_user(as_user, "leaving")
+    api_token = token_of(live, name)
+    ui = httpx.Client(base_url=live.base_url, follow_redirects=False)
+    assert ui.get("/ui/login").status_code == 200
+    login = ui.post(
+        "/ui/login",
+        data={"username": name, "password": "a-long-password", **login_csrf(ui)},
+    )
+    assert login.status_code == 303
+    cookie = ui.cookies.get("l2c_session")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', ui.get("/ui/board").text)
+    assert cookie and csrf
+    assert ui.post("/ui/logout", data={"csrf": csrf.group(1)}).status_code == 303
+    assert httpx.get(f"{live.base_url}/deals", headers=api_token).status_code == 401
+    stolen = httpx.get(f"{live.base_url}/ui/board", cookies={"l2c_session": cookie})
+    assert stolen.status_code == 303  # back to the login page
+
+
+def login_csrf(ui: httpx.Client) -> dict[str, str]:
+    """The login form's CSRF field, if it has one (it does since issue 13)."""
+    found = re.search(r'name="login_csrf" value="([^"]+)"', ui.get("/ui/login").text)
+    return {"login_csrf": found.group(1)} if found else {}
+
+
+def test_the_portal_page_cannot_be_framed(live, as_user):
+    _, token = quoted_deal(live, as_user)
+    shown = as_user(None).get(f"/portal/{token}")
+    assert shown.status_code == 200
+    assert shown.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in shown.headers["content-security-policy"]
+
+
+def test_the_ui_cannot_be_framed(live):
+    shown = httpx.get(f"{live.base_url}/ui/login")
+    assert shown.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in shown.headers["content-security-policy"]
+
+
+def test_a_login_form_posted_from_another_site_is_refused(live):
+    """Login CSRF: another site must not log the victim's browser in as the attacker."""
+    forged = httpx.post(
+        f"{live.base_url}/ui/login",
+        data={"username": "rep1", "password": PASSWORD},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert forged.status_code == 403 and "l2c_session" not in forged.cookies
+    ui = httpx.Client(base_url=live.base_url)
+    stale = ui.post(
+        "/ui/login", data={"username": "rep1", "password": PASSWORD, "login_csrf": "0" * 64}
+    )
+    assert stale.status_code == 403
+    ours = ui.post(
+        "/ui/login",
+        data={"username": "rep1", "password": PASSWORD, **login_csrf(ui)},
+        follow_redirects=False,
+    )
+    assert ours.status_code == 303 and "l2c_session" in ours.cookies
+
+
+def test_portal_tokens_are_masked_in_the_access_log(live, as_user):
+    _, token = quoted_deal(live, as_user)
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    access = logging.getLogger("uvicorn.access")
+    keep, level = Keep(), access.level
+    access.addHandler(keep)
+    access.setLevel(logging.INFO)
+    try:
+        assert as_user(None).get(f"/portal/{token}").status_code == 200
+        wait_for(lambda: any("/portal/" in line for line in records), 10, "the access log")
+    finally:
+        access.removeHandler(keep)
+        access.setLevel(level)
+    assert all(token not in line for line in records)
+    assert any("/portal/*** " in line for line in records)
