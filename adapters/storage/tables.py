@@ -362,8 +362,9 @@ idempotency_keys = Table(
     Column("username", String(64), nullable=False),
     Column("key", String(200), nullable=False),
     Column("request_hash", String(64), nullable=False),
-    Column("status_code", Integer, nullable=False),
-    Column("response", JSONB, nullable=False),
+    # Both NULL while the first request is still being worked on (a claim).
+    Column("status_code", Integer),
+    Column("response", JSONB),
     Column("created_at", TS, nullable=False),
     PrimaryKeyConstraint("username", "key"),
 )
