@@ -23,16 +23,33 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, pool_size: int = 10, audit_key: bytes | None = None) -> Engine:
-    """An engine; one that writes audit events carries the audit key (adapters/storage/audit)."""
+# A request gives up rather than hang: Postgres down or restarting answers within seconds.
+CONNECT_TIMEOUT_S = 3
+STATEMENT_TIMEOUT_MS = 15_000
+POOL_TIMEOUT_S = 5
+
+
+def make_engine(
+    url: str, pool_size: int = 10, audit_key: bytes | None = None, fail_fast: bool = False
+) -> Engine:
+    """An engine; one that writes audit events carries the audit key (adapters/storage/audit).
+    `fail_fast` (the API's): short connect, statement and pool timeouts."""
     options = {AUDIT_KEY: audit_key} if audit_key is not None else {}
+    connect_args: dict[str, object] = {}
+    if fail_fast:
+        connect_args = {
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+        }
     return create_engine(
         normalize_url(url),
         pool_size=pool_size,
         max_overflow=20,
         pool_pre_ping=True,
+        pool_timeout=POOL_TIMEOUT_S if fail_fast else 30,
         future=True,
         execution_options=options,
+        connect_args=connect_args,
     )
 
 
