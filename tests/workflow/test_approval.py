@@ -1,5 +1,5 @@
 """Contract approval: bands, parallel steps, double decisions, re-approval, reminders,
-escalation, and the audit chain catching a row changed behind l2c's back."""
+escalation (the audit chain's tamper checks are in tests/integration/test_audit_chain.py)."""
 
 from __future__ import annotations
 
