@@ -68,7 +68,9 @@ def migrate(settings: Settings) -> int:
     from adapters.storage.db import migrate as apply
 
     database_url = need_database(settings)
-    apply(database_url)
+    unsigned = apply(database_url, settings.audit_secret)
+    for deal_id in unsigned:
+        print(f"deal {deal_id}: its audit chain was already broken; head left unsigned")
     return 0
 
 
@@ -109,7 +111,7 @@ def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     """Check the hash chain of every deal (or one); name each first broken link."""
     from adapters.storage.db import make_engine
     from adapters.storage.views.deals import DealViews
-    from domain.audit import first_broken_link
+    from domain.audit import check_chain
 
     database_url = need_database(settings)
     engine = make_engine(database_url, pool_size=1)
@@ -117,10 +119,10 @@ def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     deal_ids = [args.deal] if args.deal else deals.ids()
     broken = 0
     for deal_id in deal_ids:
-        seq = first_broken_link(deals.history(deal_id))
-        if seq is not None:
+        verdict = check_chain(*deals.chain(deal_id), settings.audit_secret)
+        if verdict.first_broken_seq is not None:
             broken += 1
-            print(f"BROKEN deal {deal_id}: event {seq} does not match its hash chain")
+            print(f"BROKEN deal {deal_id}: event {verdict.first_broken_seq}: {verdict.reason}")
     engine.dispose()
     print(f"{len(deal_ids)} deal(s) checked, {broken} broken")
     return 1 if broken else 0

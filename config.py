@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from datetime import timedelta
 from functools import lru_cache
@@ -43,7 +45,9 @@ class Settings(BaseSettings):
     public_url: str = Field(default="", description="Base URL of the API, for e-mailed links")
     temporal_ui_url: str = ""
     secret_key: str = DEV_SECRET
-    dev: bool = False  # set by `l2c dev`: the only place the built-in secret is accepted
+    # Keys the audit chain (domain/audit.py); unset, it is derived from the secret key. Set it
+    # on its own to rotate L2C_SECRET_KEY without re-keying the audit history.
+    audit_key: str | None = None
     token_minutes: int = 60
     portal_token_days: int = 60
     dev_password: str = Field(default="l2c-dev", alias="L2C_DEV_PASSWORD")
@@ -58,9 +62,9 @@ class Settings(BaseSettings):
     seller_name: str = "l2c Demo GmbH"
 
     def check_secret(self) -> None:
-        """Outside `l2c dev`, refuse to run with the built-in or a short secret."""
-        if self.dev:
-            return
+        """Refuse to run with the built-in or a short secret. `l2c dev` itself hands `l2c api`
+        and `l2c worker` a random secret of its own (cli._child_env), so no switch (and no
+        environment variable) lets a server accept the public one."""
         if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
             raise ValueError(
                 "L2C_SECRET_KEY must be set to a random secret of at least 32 "
@@ -71,6 +75,13 @@ class Settings(BaseSettings):
     chaos_ledger: Path | None = None
     chaos_kill_within: int = 0  # kill the worker once per deal, within its first N activities
     chaos_refuse: str | None = None  # refuse this activity once per workflow
+
+    @property
+    def audit_secret(self) -> bytes:
+        """The audit chain's HMAC key: one the database never sees."""
+        if self.audit_key:
+            return self.audit_key.encode()
+        return hmac.new(self.secret_key.encode(), b"l2c-audit-chain", hashlib.sha256).digest()
 
     @property
     def day(self) -> timedelta:

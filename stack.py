@@ -82,7 +82,7 @@ class Stack:
         """Start the missing servers; the settings that point at all of them."""
         s = self.settings
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        update: dict[str, object] = {"dev": True}
+        update: dict[str, object] = {}
         if s.database_url is None:
             self.postgres = EmbeddedPostgres(self.data_dir / "pg", s.postgres_port).start()
             self.postgres.ensure_database("l2c")
@@ -107,7 +107,7 @@ class Stack:
         """Migrate the schema; seed the dev users and price book (existing rows are kept)."""
         url = self.settings.database_url
         assert url is not None
-        migrate(url)
+        migrate(url, self.settings.audit_secret)
         if seed:
             engine = make_engine(url, pool_size=1)
             try:
@@ -132,7 +132,7 @@ async def serve(
     from worker import make_worker
 
     assert settings.database_url is not None
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, audit_key=settings.audit_secret)
     client = await connect_temporal(settings)
     tasks: list[asyncio.Task[None]] = []
     worker, relay = make_worker(client, settings, engine) if with_worker else (None, None)

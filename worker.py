@@ -135,7 +135,11 @@ async def run_worker(settings: Settings) -> None:
     settings.check_secret()
     if settings.database_url is None:
         raise ValueError("DATABASE_URL is not set")
-    engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.activity_threads,
+        audit_key=settings.audit_secret,
+    )
     try:
         client = await connect_temporal(settings)
         worker, relay = make_worker(client, settings, engine)

@@ -8,13 +8,15 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 
 from adapters.storage.db import make_engine
 from adapters.temporal import connect_temporal
 from config import Settings, get_settings
 from domain.errors import DomainError
 
-from .errors import domain_error_handler
+from .access_log import mask_access_log
+from .errors import database_error_handler, domain_error_handler
 from .limits import BodyLimit
 from .routes import (
     auth,
@@ -43,9 +45,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.database_url is None:
             raise ValueError("DATABASE_URL is not set")
-        engine = make_engine(settings.database_url, pool_size=min(settings.request_threads, 20))
+        engine = make_engine(
+            settings.database_url,
+            pool_size=min(settings.request_threads, 20),
+            audit_key=settings.audit_secret,
+            fail_fast=True,
+        )
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         client = await connect_temporal(settings)
+        mask_access_log()  # after uvicorn configured its loggers
         app.state.services = make_services(settings, engine, client)
         try:
             yield
@@ -59,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Lead-to-Cash on Temporal. See shared/API.md for the contract.",
     )
     app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(DBAPIError, database_error_handler)
     app.add_middleware(BodyLimit)
     for module in (auth, health, leads, deals, people, portal, catalogue, finance, reports):
         app.include_router(module.router)

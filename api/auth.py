@@ -25,6 +25,7 @@ def issue_token(user: User, settings: Settings) -> TokenOut:
     claims = {
         "sub": user.username,
         "role": user.role,
+        "ver": user.token_version,
         "iat": now,
         "exp": now + lifetime,
         "aud": "l2c",
@@ -33,17 +34,24 @@ def issue_token(user: User, settings: Settings) -> TokenOut:
     return TokenOut(access_token=token, expires_in=int(lifetime.total_seconds()))
 
 
-def token_subject(token: str, settings: Settings) -> str | None:
-    """The username of a genuine, unexpired token, else None."""
+class TokenClaims(BaseModel):
+    username: str
+    version: int
+
+
+def token_claims(token: str, settings: Settings) -> TokenClaims | None:
+    """Whose a genuine, unexpired token is, and of which token version; else None."""
     try:
         claims = jwt.decode(
             token,
             settings.secret_key,
             algorithms=[ALGORITHM],
             audience="l2c",
-            options={"require": ["sub", "exp"]},
+            options={"require": ["sub", "exp", "ver"]},
         )
     except jwt.PyJWTError:
         return None
-    subject = claims.get("sub")
-    return subject if isinstance(subject, str) else None
+    subject, version = claims.get("sub"), claims.get("ver")
+    if not isinstance(subject, str) or not isinstance(version, int):
+        return None
+    return TokenClaims(username=subject, version=version)

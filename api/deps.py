@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from domain.users import Actor
 
-from .auth import token_subject
+from .auth import token_claims
 from .errors import Unauthenticated
 from .services import Services
 
@@ -26,11 +26,17 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 def current_user(token: Annotated[str | None, Depends(_bearer)], services: ServicesDep) -> Actor:
     if not token:
         raise Unauthenticated("not authenticated")
-    username = token_subject(token, services.settings)
-    user = services.users.get(username) if username else None
-    if user is None or not user.active:
+    claims = token_claims(token, services.settings)
+    user = services.users.get(claims.username) if claims else None
+    if user is None or claims is None or not user.active or user.token_version != claims.version:
         raise Unauthenticated("invalid or expired token")
     return Actor(username=user.username, role=user.role)
 
 
 CurrentUser = Annotated[Actor, Depends(current_user)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy: run uvicorn with --forwarded-allow-ips so this
+    is the client's, not the proxy's)."""
+    return request.client.host if request.client else "unknown"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import psycopg2.errors
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -71,3 +74,24 @@ def from_temporal(err: BaseException, closed: str) -> DomainError | None:
 
 class Unauthenticated(DomainError):
     status = 401
+
+
+async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Postgres down, restarting, too slow or read-only: 503, retry soon. Any other database
+    error is ours: logged, and a plain 500."""
+    if database_unavailable(exc):
+        return JSONResponse(
+            {"detail": "the database is unavailable; retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    logging.getLogger(__name__).error("database error in %s", request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means "not now" rather than a bug of ours."""
+    if isinstance(exc, OperationalError):  # refused, dropped, timed out, shutting down
+        return True
+    orig = getattr(exc, "orig", None)
+    return isinstance(orig, psycopg2.errors.ReadOnlySqlTransaction)

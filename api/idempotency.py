@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -12,13 +14,14 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from adapters.storage.idempotency import StoredResponse
 from domain.errors import Conflict
 
 from .deps import CurrentUser, ServicesDep
 from .services import Services
 
 _NAMESPACE = uuid.UUID("5b1d3c5e-8f0a-4c52-9a43-2f1c7c2b9d10")
+WAIT_FOR_FIRST = timedelta(seconds=30)  # then 409: the client retries later
+STALE_CLAIM = timedelta(minutes=2)  # longer than any request; a holder this late has died
 
 
 class Idempotency:
@@ -44,29 +47,43 @@ class Idempotency:
     def respond(
         self, body: BaseModel | bytes | None, status_code: int, make: Callable[[], BaseModel]
     ) -> JSONResponse:
-        """Answer as before for a known key; otherwise `make` the answer and remember it."""
+        """Answer as before for a known key; otherwise claim the key, `make` the answer and
+        keep it. A second try while the first is at work waits for its answer (bounded)."""
+        if self.key is None:
+            return JSONResponse(jsonable_encoder(make()), status_code=status_code)
         request_hash = self._hash(body)
-        if self.key is not None:
-            found = self.store.find(self.username, self.key)
-            if found is not None:
-                return self._replay(found, request_hash)
-        content = jsonable_encoder(make())
-        if self.key is not None:
-            kept = self.store.remember(
-                self.username,
-                self.key,
-                StoredResponse(
-                    request_hash=request_hash, status_code=status_code, response=content
-                ),
-            )
-            return self._replay(kept, request_hash)
+        while not self.store.claim(self.username, self.key, request_hash):
+            answer = self._first_answer(request_hash)
+            if answer is not None:
+                return answer
+            if self.store.take_over(self.username, self.key, STALE_CLAIM):
+                break
+        try:
+            content = jsonable_encoder(make())
+        except BaseException:
+            self.store.release(self.username, self.key)
+            raise
+        self.store.answer(self.username, self.key, status_code, content)
         return JSONResponse(content, status_code=status_code)
 
-    @staticmethod
-    def _replay(found: StoredResponse, request_hash: str) -> JSONResponse:
-        if found.request_hash != request_hash:
-            raise Conflict("this Idempotency-Key was used with another request")
-        return JSONResponse(found.response, status_code=found.status_code)
+    def _first_answer(self, request_hash: str) -> JSONResponse | None:
+        """The first request's answer, waiting up to WAIT_FOR_FIRST for it; None when its
+        claim is gone (it failed: try again) or stale (its holder died: take it over)."""
+        assert self.key is not None
+        deadline = time.monotonic() + WAIT_FOR_FIRST.total_seconds()
+        while True:
+            found = self.store.find(self.username, self.key)
+            if found is None:
+                return None
+            if found.request_hash != request_hash:
+                raise Conflict("this Idempotency-Key was used with another request")
+            if found.answer is not None:
+                return JSONResponse(found.answer.response, status_code=found.answer.status_code)
+            if datetime.now(UTC) - found.claimed_at > STALE_CLAIM:
+                return None
+            if time.monotonic() > deadline:
+                raise Conflict("a request with this Idempotency-Key is still at work; retry")
+            time.sleep(0.1)
 
 
 def idempotency(

@@ -12,6 +12,7 @@ from adapters.portal_tokens import PortalTokens, portal_tokens
 from adapters.storage.assignment import AssignmentRules
 from adapters.storage.catalogue import Catalogue
 from adapters.storage.idempotency import IdempotencyStore
+from adapters.storage.login_attempts import LoginAttempts
 from adapters.storage.users import UserDirectory
 from adapters.storage.views import Views
 from config import Settings
@@ -27,6 +28,7 @@ class Services:
     engine: Engine
     views: Views
     users: UserDirectory
+    logins: LoginAttempts
     catalogue: Catalogue
     assignment: AssignmentRules
     idempotency: IdempotencyStore
@@ -43,6 +45,7 @@ def make_services(settings: Settings, engine: Engine, client: Client) -> Service
         engine=engine,
         views=views,
         users=UserDirectory(engine),
+        logins=LoginAttempts(engine),
         catalogue=Catalogue(engine),
         assignment=AssignmentRules(engine),
         idempotency=IdempotencyStore(engine),

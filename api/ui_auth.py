@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -24,6 +25,7 @@ from .services import Services
 
 COOKIE = "l2c_session"
 COOKIE_PATH = "/ui"
+LOGIN_COOKIE = "l2c_login"  # the login form's nonce: a form posted from another site lacks it
 
 
 class LoginRequired(Exception):  # noqa: N818 - a signal to the UI's routes, not a failure
@@ -72,6 +74,38 @@ def checked_form(session: UiUser, csrf: Annotated[str | None, Form()] = None) ->
 
 
 UiForm = Annotated[UiSession, Depends(checked_form)]
+
+
+def login_csrf_token(nonce: str, settings: Settings) -> str:
+    message = b"l2c-login-csrf\x1f" + nonce.encode()
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def login_nonce() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def keep_login_nonce(response: Response, nonce: str, settings: Settings) -> None:
+    """The login form's nonce, in an HttpOnly, SameSite=Strict cookie; the form carries back
+    `login_csrf_token(nonce)`, which proves the post came from a page of this site."""
+    response.set_cookie(
+        LOGIN_COOKIE,
+        nonce,
+        max_age=3600,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=settings.base_url.startswith("https://"),
+    )
+
+
+def login_form_is_ours(request: Request, token: str | None, settings: Settings) -> bool:
+    """The posted login form carries the token of the nonce in this browser's cookie (a
+    cross-site post has neither: the cookie is SameSite=Strict and the page is unreadable)."""
+    nonce = request.cookies.get(LOGIN_COOKIE)
+    if not nonce or not token:
+        return False
+    return hmac.compare_digest(token.encode(), login_csrf_token(nonce, settings).encode())
 
 
 def start_session(response: Response, token: TokenOut, settings: Settings) -> None:

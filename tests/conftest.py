@@ -125,7 +125,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         stack.prepare()
         serving = loop.submit(serve(settings))
         client = loop.run(connect_temporal(settings))
-        engine = make_engine(settings.database_url or "")
+        engine = make_engine(settings.database_url or "", audit_key=settings.audit_secret)
         live = Live(settings, stack, loop, engine, client)
 
         def api_up() -> bool:
@@ -229,7 +229,7 @@ def fresh_engine(live: Live) -> Iterator[Engine]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.rsplit("/", 1)[0] + "/" + name
     migrate(url)
-    engine = make_engine(url, pool_size=2)
+    engine = make_engine(url, pool_size=2, audit_key=live.settings.audit_secret)
     yield engine
     engine.dispose()
     with admin.connect() as conn:

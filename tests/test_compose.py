@@ -204,7 +204,7 @@ def test_every_variable_given_to_l2c_is_a_setting(service):
         "L2C_TASK_QUEUE",
     }
     assert needed <= given, f"{service} lacks {needed - given}"
-    # The one setting that must never be on in a container: it disables the secret check.
+    # No setting switches the secret check off; L2C_DEV is not one (and means nothing).
     assert "L2C_DEV" not in given
 
 
@@ -250,7 +250,6 @@ def test_the_environment_makes_valid_settings_pointing_at_the_stack(monkeypatch)
     assert settings.smtp_host == "mailpit" and settings.smtp_port == 1025
     assert settings.api_host == "0.0.0.0"
     assert settings.public_url and settings.task_queue
-    assert not settings.dev
 
 
 def test_temporal_runs_on_its_own_postgres():

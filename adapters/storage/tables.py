@@ -35,16 +35,21 @@ users = Table(
     Column("password_hash", Text, nullable=False),
     Column("active", Boolean, nullable=False, server_default="true"),
     Column("created_at", TS, nullable=False),
+    # Bumped on a password or role change, disabling and logout: older tokens stop working.
+    Column("token_version", Integer, nullable=False, server_default="0"),
 )
 
-# Failed logins, to slow down password guessing (shared by every API process).
+# Login tries counted as failures until they succeed, per client address and name
+# (shared by every API process): adapters/storage/login_attempts.py.
 login_failures = Table(
     "login_failures",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("client", String(64), nullable=False, server_default=""),
     Column("username", String(64), nullable=False),
     Column("at", TS, nullable=False),
     Index("ix_login_failures_user", "username", "at"),
+    Index("ix_login_failures_client", "client", "username", "at"),
 )
 
 # A country's leads go to its rep; leads from elsewhere go round-robin.
@@ -320,6 +325,17 @@ audit_events = Table(
     UniqueConstraint("deal_id", "event_key", name="uq_audit_deal_key"),
 )
 
+# Each deal's signed checkpoint (domain/audit.py): deleting the last events shows.
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("deal_id", String(40), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("legacy_upto", Integer, nullable=False, server_default="0"),
+    Column("mac", String(64)),
+)
+
 emails = Table(
     "emails",
     metadata,
@@ -347,8 +363,9 @@ idempotency_keys = Table(
     Column("username", String(64), nullable=False),
     Column("key", String(200), nullable=False),
     Column("request_hash", String(64), nullable=False),
-    Column("status_code", Integer, nullable=False),
-    Column("response", JSONB, nullable=False),
+    # Both NULL while the first request is still being worked on (a claim).
+    Column("status_code", Integer),
+    Column("response", JSONB),
     Column("created_at", TS, nullable=False),
     PrimaryKeyConstraint("username", "key"),
 )

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import BaseModel
-from sqlalchemy import Engine, delete, func, select, update
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.users import Role
 
-from .tables import login_failures, users
+from .tables import users
 
 _hasher = PasswordHasher()
 # Verifying against this keeps an unknown user as slow as a wrong password.
@@ -24,6 +24,7 @@ class User(BaseModel):
     role: Role
     email: str
     active: bool
+    token_version: int = Field(default=0, exclude=True)  # tokens of other versions are void
 
 
 DEV_USERS: tuple[tuple[str, Role], ...] = (
@@ -53,9 +54,11 @@ class UserDirectory:
         }
         statement = insert(users).values(**values)
         if replace:
+            kept = ("username", "created_at")
             statement = statement.on_conflict_do_update(
                 index_elements=["username"],
-                set_={k: v for k, v in values.items() if k not in ("username", "created_at")},
+                set_={k: v for k, v in values.items() if k not in kept}
+                | {"token_version": users.c.token_version + 1},  # a new password revokes
             )
         else:
             statement = statement.on_conflict_do_nothing()
@@ -99,7 +102,7 @@ class UserDirectory:
             found = conn.execute(
                 update(users)
                 .where(users.c.username == username)
-                .values(active=active)
+                .values(active=active, token_version=users.c.token_version + 1)
                 .returning(users.c.username)
             ).first()
         return found is not None
@@ -109,31 +112,19 @@ class UserDirectory:
             found = conn.execute(
                 update(users)
                 .where(users.c.username == username)
-                .values(role=role)
+                .values(role=role, token_version=users.c.token_version + 1)
                 .returning(users.c.username)
             ).first()
         return found is not None
 
-    def recent_failures(self, username: str, window: timedelta) -> int:
-        since = datetime.now(UTC) - window
-        with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).where(
-                        login_failures.c.username == username, login_failures.c.at >= since
-                    )
-                ).scalar_one()
-            )
-
-    def record_login(self, username: str, ok: bool) -> None:
-        """A failure counts against the name; a success forgets the failures."""
+    def revoke_tokens(self, username: str) -> None:
+        """Every token issued to this user so far stops working (logout, compromise)."""
         with self.engine.begin() as conn:
-            if ok:
-                conn.execute(delete(login_failures).where(login_failures.c.username == username))
-            else:
-                conn.execute(
-                    login_failures.insert().values(username=username[:64], at=datetime.now(UTC))
-                )
+            conn.execute(
+                update(users)
+                .where(users.c.username == username)
+                .values(token_version=users.c.token_version + 1)
+            )
 
     def emails_of_role(self, role: Role, exclude: str | None = None) -> list[str]:
         with self.engine.connect() as conn:

@@ -1,4 +1,6 @@
-"""Customers with their lifetime value; a rep sees only their own deals of a customer."""
+"""Customers with their lifetime value; a rep sees only the customers (and contacts) of
+their own deals, and only their own deals of a customer: a customer they have no deal with
+is a 404 to them."""
 
 from __future__ import annotations
 

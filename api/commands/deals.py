@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from adapters.storage.views.deals import DealFilter, DealPage, DealRow, DealSummary
 from domain.access import Action, can
 from domain.approval import ApprovalStep
-from domain.audit import AuditEvent, first_broken_link
+from domain.audit import AuditEvent, check_chain
 from domain.deal import (
     CancelCommand,
     CancelRequest,
@@ -38,6 +38,7 @@ class ChainCheck(BaseModel):
     events: int
     intact: bool
     first_broken_seq: int | None
+    reason: str | None = None
 
 
 class DealPageView(BaseModel):
@@ -124,11 +125,17 @@ def history(services: Services, user: Actor, deal_id: str) -> list[AuditEvent]:
 
 
 def verify_history(services: Services, user: Actor, deal_id: str) -> ChainCheck:
-    """Recompute the deal's audit hash chain: intact, or the first event that was altered."""
-    events = history(services, user, deal_id)
-    broken = first_broken_link(events)
+    """Recompute the deal's keyed audit chain and compare its signed head: intact, or the
+    first event that was altered or is missing."""
+    visible_deal(services, user, deal_id)
+    events, head = services.views.deals.chain(deal_id)
+    verdict = check_chain(events, head, services.settings.audit_secret)
     return ChainCheck(
-        deal_id=deal_id, events=len(events), intact=broken is None, first_broken_seq=broken
+        deal_id=deal_id,
+        events=len(events),
+        intact=verdict.first_broken_seq is None,
+        first_broken_seq=verdict.first_broken_seq,
+        reason=verdict.reason,
     )
 
 

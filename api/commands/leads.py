@@ -19,7 +19,7 @@ from workflows.ids import deal_workflow_id
 from ..lead_import import ParsedLead, RowError, parse_leads
 from ..schemas import LeadCreated, LeadIn
 from ..services import Services
-from .authorization import authorize
+from .authorization import authorize, may_see
 
 SELLING_ROLES = (Role.SALES_REP, Role.SALES_MANAGER)
 # An id for the new deal, the same for every retry of one request (Idempotency-Key).
@@ -72,7 +72,8 @@ def create_lead(
     services: Services, user: Actor, body: LeadIn, deal_ids: DealIds
 ) -> Callable[[], LeadCreated]:
     """Authorize now; the returned call starts the deal (run once per Idempotency-Key).
-    A lead of a contact with an open deal is refused (409) and names that deal."""
+    A lead of a contact with an open deal is refused (409), naming that deal only to a user
+    who may see it."""
     authorize(user, Action.CREATE_LEAD)
     owner = _owner(services, user, body)
     if body.day_seconds is not None:
@@ -81,8 +82,8 @@ def create_lead(
     def start() -> LeadCreated:
         deal_id = deal_ids("")
         open_deal = services.views.deals.open_deals_by_email([body.email]).get(body.email.lower())
-        if open_deal not in (None, deal_id):
-            raise Conflict(f"this contact already has an open deal: {open_deal}")
+        if open_deal is not None and open_deal != deal_id:
+            raise Conflict(_already_open(services, user, open_deal))
         deal = DealInput(
             deal_id=deal_id,
             lead=Lead.model_validate(body.model_dump(exclude={"owner", "day_seconds"})),
@@ -104,8 +105,21 @@ def create_lead(
     return start
 
 
+def _already_open(services: Services, user: Actor, open_deal: str) -> str:
+    """The refusal of a lead whose contact has an open deal; another rep's deal id is not
+    told (it would name a deal they may not see, and invite poaching)."""
+    if _may_see(services, user, open_deal):
+        return f"this contact already has an open deal: {open_deal}"
+    return "this contact already has an open deal (of another owner)"
+
+
+def _may_see(services: Services, user: Actor, deal_id: str) -> bool:
+    found = services.views.deals.row(deal_id)
+    return found is not None and may_see(user, found.owner)
+
+
 def _split_duplicates(
-    services: Services, parsed: list[ParsedLead]
+    services: Services, user: Actor, parsed: list[ParsedLead]
 ) -> tuple[list[ParsedLead], list[DuplicateRow]]:
     """The rows that start deals, and those that repeat an earlier row or an open deal."""
     open_deals = services.views.deals.open_deals_by_email([p.lead.email for p in parsed])
@@ -116,7 +130,8 @@ def _split_duplicates(
         if key in first_row:
             duplicates.append(DuplicateRow(row=item.row, email=key, same_as_row=first_row[key]))
         elif key in open_deals:
-            duplicates.append(DuplicateRow(row=item.row, email=key, open_deal=open_deals[key]))
+            shown = open_deals[key] if _may_see(services, user, open_deals[key]) else None
+            duplicates.append(DuplicateRow(row=item.row, email=key, open_deal=shown))
         else:
             first_row[key] = item.row
             fresh.append(item)
@@ -133,7 +148,7 @@ def import_leads(
 
     def run_import() -> ImportResult:
         parsed, errors = parse_leads(data)
-        fresh, duplicates = _split_duplicates(services, parsed)
+        fresh, duplicates = _split_duplicates(services, user, parsed)
         owners = services.assignment.owners_for([item.lead.country for item in fresh])
         policy = _policy(services)
         deals = [

@@ -9,13 +9,23 @@ from ..schemas import Health
 from ..services import Services
 
 
-def health(services: Services) -> Health:
+def database_state(services: Services) -> str:
+    """ok; read_only (a standby, or writes switched off); or unreachable. The write check
+    runs in a transaction that is rolled back, so health writes nothing."""
     try:
-        with services.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        database = "ok"
+        with services.engine.connect() as conn, conn.begin() as transaction:
+            standby = conn.execute(text("SELECT pg_is_in_recovery()")).scalar_one()
+            read_only = conn.execute(text("SHOW transaction_read_only")).scalar_one() == "on"
+            if not (standby or read_only):
+                conn.execute(text("CREATE TEMPORARY TABLE l2c_health (x int) ON COMMIT DROP"))
+            transaction.rollback()
     except SQLAlchemyError:
-        database = "unreachable"
+        return "unreachable"
+    return "read_only" if standby or read_only else "ok"
+
+
+def health(services: Services) -> Health:
+    database = database_state(services)
     temporal = "ok" if services.temporal.healthy() else "unreachable"
     ok = database == temporal == "ok"
     return Health(status="ok" if ok else "degraded", database=database, temporal=temporal)

@@ -17,6 +17,7 @@ from adapters.storage.kpis import KpiReport, kpis
 from domain.access import Action, can
 from domain.errors import InvalidInput
 from domain.ledger import TrialBalance
+from domain.periods import check_reportable
 from domain.users import Actor
 
 from ..services import Services
@@ -36,6 +37,8 @@ class Dashboard(BaseModel):
 
 def period(start: date | None, end: date | None) -> tuple[date, date]:
     """Default: the 30 days up to today (UTC)."""
+    check_reportable(start, "from")
+    check_reportable(end, "to")
     end = end or datetime.now(UTC).date()
     start = start or end - timedelta(days=29)
     if start > end:
@@ -66,6 +69,8 @@ def dashboard(services: Services, user: Actor, start: date | None, end: date | N
 def revenue(services: Services, user: Actor, start: date | None, end: date | None) -> RevenueReport:
     """Revenue recognized in the period, by month, and what is still deferred at its end."""
     authorize(user, Action.VIEW_LEDGER)
+    check_reportable(start, "from")
+    check_reportable(end, "to")
     return read_revenue(services.engine, start, end)
 
 

@@ -1,10 +1,10 @@
-"""POST /auth/token (throttled per user), and the user administration of admins."""
+"""POST /auth/token (throttled per client and user), and the user administration of admins."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict
@@ -15,23 +15,24 @@ from domain.users import Role
 from ..auth import TokenOut
 from ..commands import admin, auth
 from ..commands.admin import UserIn
-from ..deps import CurrentUser, ServicesDep
+from ..deps import CurrentUser, ServicesDep, client_address
 
 router = APIRouter(tags=["auth"])
 
 
 @router.post("/auth/token", response_model=TokenOut)
 def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, services: ServicesDep
 ) -> TokenOut | JSONResponse:
-    """Five wrong passwords for a name within 15 minutes lock that name for the rest of them."""
+    """Five wrong passwords for a name from one client within 15 minutes lock that client out
+    of that name for the rest of them; other clients may still log in as that name."""
     try:
-        return auth.login(services, form.username, form.password)
+        return auth.login(services, form.username, form.password, client_address(request))
     except auth.LoginThrottled as err:
         return JSONResponse(
             {"detail": err.message},
             status_code=err.status,
-            headers={"Retry-After": str(int(auth.WINDOW.total_seconds()))},
+            headers={"Retry-After": str(int(auth.THROTTLE.window.total_seconds()))},
         )
 
 

@@ -15,6 +15,12 @@ from . import TEMPLATES
 
 router = APIRouter(tags=["portal"])
 templates = Jinja2Templates(directory=TEMPLATES)
+# The customer's accept and sign buttons are never shown inside another site's frame.
+NO_FRAMING = {
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",  # the token is in the URL: never hand it on
+}
 
 
 @router.post("/deals/{deal_id}/portal-link")
@@ -29,8 +35,10 @@ def portal_link(
 def show(token: str, request: Request, services: ServicesDep) -> Response:
     view = portal.document(services, token)
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(view)
-    return templates.TemplateResponse(request, "portal.html", {"view": view, "token": token})
+        return JSONResponse(view, headers=NO_FRAMING)
+    return templates.TemplateResponse(
+        request, "portal.html", {"view": view, "token": token}, headers=NO_FRAMING
+    )
 
 
 @router.get("/portal/{token}/pdf", response_model=None)

@@ -27,7 +27,7 @@ from domain.money import MINOR_UNITS, round_money
 from domain.users import Actor
 
 from ..commands import auth
-from ..deps import ServicesDep, get_services
+from ..deps import ServicesDep, client_address, get_services
 from ..errors import Unauthenticated
 from ..ui_auth import (
     COOKIE_PATH,
@@ -35,6 +35,10 @@ from ..ui_auth import (
     UiForm,
     UiSession,
     end_session,
+    keep_login_nonce,
+    login_csrf_token,
+    login_form_is_ours,
+    login_nonce,
     session_from,
     start_session,
 )
@@ -191,7 +195,18 @@ def home() -> RedirectResponse:
 def login_form(request: Request, services: ServicesDep) -> Response:
     if session_from(request, services) is not None:
         return RedirectResponse(HOME, status_code=303)
-    return page(request, None, "login.html")
+    return login_page(request, services, {})
+
+
+def login_page(
+    request: Request, services: ServicesDep, context: dict[str, Any], status: int = 200
+) -> Response:
+    """The login form, with a fresh CSRF nonce (login CSRF: nobody logs you in as them)."""
+    nonce = login_nonce()
+    token = login_csrf_token(nonce, services.settings)
+    response = page(request, None, "login.html", {**context, "login_csrf": token}, status)
+    keep_login_nonce(response, nonce, services.settings)
+    return response
 
 
 @router.post("/login", response_model=None)
@@ -200,23 +215,30 @@ def login(
     services: ServicesDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
+    login_csrf: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
-    """The password check and throttle of POST /auth/token; the token goes into a cookie."""
+    """The password check and throttle of POST /auth/token; the token goes into a cookie.
+    A form that did not come from our login page is refused before any password check."""
+    if not login_form_is_ours(request, login_csrf, services.settings):
+        error = "This login form has expired or did not come from this site; try again."
+        return login_page(request, services, {"error": error, "username": username}, 403)
     try:
-        token = auth.login(services, username, password)
+        token = auth.login(services, username, password, client_address(request))
     except auth.LoginThrottled:
         error = "Too many failed logins; try again later."
-        return page(request, None, "login.html", {"error": error, "username": username}, 429)
+        return login_page(request, services, {"error": error, "username": username}, 429)
     except Unauthenticated:
         error = "Wrong username or password."
-        return page(request, None, "login.html", {"error": error, "username": username}, 401)
+        return login_page(request, services, {"error": error, "username": username}, 401)
     response = RedirectResponse(HOME, status_code=303)
     start_session(response, token, services.settings)
     return response
 
 
 @router.post("/logout")
-def logout(session: UiForm) -> RedirectResponse:
+def logout(session: UiForm, services: ServicesDep) -> RedirectResponse:
+    """Ends every session and token of the user, not only this cookie."""
+    auth.logout(services, session.user)
     response = RedirectResponse(LOGIN, status_code=303)
     end_session(response)
     return response

@@ -90,7 +90,30 @@ def test_a_rep_sees_only_their_own_deals_of_a_customer(as_user):
     assert [d["deal_id"] for d in page["deals"]] == [mine["deal_id"]]
 
 
+def test_a_rep_does_not_see_the_contacts_of_another_reps_customer(as_user):
+    t = tag()
+    theirs = create_lead(as_user("rep2"), company=f"Poach {t}", email=f"boss@poach-{t}.example")
+    customer = theirs["customer"]["customer_id"]
+    assert as_user("rep1").get(f"/customers/{customer}").status_code == 404
+    listed = as_user("rep1").get("/customers", params={"limit": 500}).json()
+    assert customer not in [c["customer_id"] for c in listed]
+    for user in ("rep2", "manager", "finance", "ops", "admin"):
+        page = as_user(user).get(f"/customers/{customer}")
+        assert page.status_code == 200, user
+        assert [c["email"] for c in page.json()["contacts"]] == [f"boss@poach-{t}.example"]
+
+
 # --- duplicates ---
+
+
+def test_a_duplicate_of_another_reps_deal_does_not_name_it(as_user):
+    theirs = create_lead(as_user("rep2"))
+    email = first_email(as_user("rep2"), theirs)
+    again = as_user("rep1").post("/leads", json=lead_body(email=email))
+    assert again.status_code == 409
+    assert theirs["deal_id"] not in again.json()["detail"]
+    told = as_user("manager").post("/leads", json=lead_body(email=email))
+    assert told.status_code == 409 and theirs["deal_id"] in told.json()["detail"]
 
 
 def test_a_second_lead_of_an_open_deal_is_refused_and_names_it(as_user):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from pypdf import PdfReader
@@ -130,3 +131,20 @@ def test_quotes_that_keep_lapsing_lose_the_deal(live, as_user):
     outcome = live.run(handle.result(), timeout=30)
     assert (outcome.stage, outcome.reason) == ("LOST", "2 quotes lapsed without an answer")
     assert stage_of(rep, deal_id) == "LOST"
+
+
+def test_a_quote_posted_twice_at_once_with_one_idempotency_key_is_issued_once(live, as_user):
+    rep = as_user("rep1")
+    deal = to_quoting(rep)["deal_id"]
+    key = {"Idempotency-Key": f"quote-{uuid.uuid4().hex}"}
+    body = quote_body()
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(
+            pool.map(lambda _: rep.post(f"/deals/{deal}/quotes", json=body, headers=key), range(3))
+        )
+    issued = [a for a in answers if a.status_code == 201]
+    assert issued and all(a.status_code in (201, 409) for a in answers), answers
+    assert all(a.json() == issued[0].json() for a in issued)
+    assert [q["version"] for q in rep.get(f"/deals/{deal}").json()["quotes"]] == [1]
+    mails = wait_for(lambda: live.mail_to(lead_email(rep, deal), "Your quote"), what="the quote")
+    assert len(mails) == 1

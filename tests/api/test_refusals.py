@@ -372,3 +372,17 @@ class TestPayments:
         assert self.pay(as_user, invoice, reference="BANK-REUSE").status_code == 201
         response = self.pay(as_user, invoice, reference="BANK-REUSE", amount="11.00")
         assert response.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        ("finance", "/revenue?to=9999-12-31"),
+        ("finance", "/revenue?from=0001-01-01"),
+        ("manager", "/kpis?from=9999-12-01&to=9999-12-31"),
+        ("manager", "/kpis?to=9999-12-31"),
+    ],
+)
+def test_out_of_range_report_dates_are_refused_not_crashed(as_user, user, path):
+    answer = as_user(user).get(path)
+    assert answer.status_code == 422, answer.text

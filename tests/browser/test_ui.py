@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from tests.conftest import Api, Live
+from tests.conftest import PASSWORD, Api, Live
 from tests.flows import create_lead, stage_of, to_approval, to_fulfilment, to_quoting
 
 from .conftest import screenshot
@@ -112,8 +112,21 @@ def test_a_rep_cannot_open_another_reps_deal(
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
 
 
-def test_logging_out_ends_the_session(live: Live, log_in: Callable[[str], Page]) -> None:
-    page = log_in("rep1")
+def test_logging_out_ends_the_session(
+    live: Live, as_user: Callable[[str], Api], log_in: Callable[[str], Page]
+) -> None:
+    # A user of its own: logging out revokes every token of the user, the shared ones too.
+    name = f"leaver{uuid.uuid4().hex[:6]}"
+    as_user("admin").post(
+        "/users",
+        json={
+            "username": name,
+            "role": "sales_rep",
+            "email": f"{name}@example.com",
+            "password": PASSWORD,
+        },
+    )
+    page = log_in(name)
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(f"{live.base_url}/ui/login")
     page.goto(f"{live.base_url}/ui/inbox")

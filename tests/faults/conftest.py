@@ -98,7 +98,7 @@ class FaultStack:
         )
         self.base_url = f"http://127.0.0.1:{s.api_port}"
         wait_for(self._healthy, 60, "the fault stack's API")
-        self.engine = make_engine(s.database_url or "", pool_size=2)
+        self.engine = make_engine(s.database_url or "", pool_size=2, audit_key=s.audit_secret)
 
     def _healthy(self) -> bool:
         assert self.api.poll() is None, (self.root / "api.log").read_text()

@@ -47,8 +47,14 @@ _SUMMARIES = """
                      GROUP BY p.currency) v)::text AS lifetime_value
     FROM customers c
     """
-_LIST = text(_SUMMARIES + " ORDER BY c.name LIMIT :limit")
-_ONE = text(_SUMMARIES + " WHERE c.customer_id = :customer_id")
+# A rep sees the customers (and their contacts) of their own deals only: no lead poaching.
+_VISIBLE = """
+    WHERE (CAST(:owner AS text) IS NULL
+           OR EXISTS (SELECT 1 FROM deals o WHERE o.customer_id = c.customer_id
+                                              AND o.owner = :owner))
+    """
+_LIST = text(_SUMMARIES + _VISIBLE + " ORDER BY c.name LIMIT :limit")
+_ONE = text(_SUMMARIES + _VISIBLE + " AND c.customer_id = :customer_id")
 
 
 def _summary(row: Any) -> CustomerSummary:
@@ -58,7 +64,8 @@ def _summary(row: Any) -> CustomerSummary:
 
 
 class CustomerViews:
-    """Reads of customers; `owner` narrows the deals counted and shown to one rep's."""
+    """Reads of customers; `owner` narrows them to the customers of that rep's deals, and
+    the deals counted and shown to theirs."""
 
     def __init__(self, engine: Engine, deals: DealViews) -> None:
         self.engine = engine

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Engine, and_, or_, select, text
 
-from domain.audit import AuditEvent
+from domain.audit import AuditEvent, AuditHead
 from domain.deal import CustomerRef, DealState, TimelineEntry
 from domain.invoices import Payment
 from domain.leads import LeadScore, ScoreReason
@@ -17,7 +17,7 @@ from domain.orders import Delivery, Order
 from domain.quotes import Quote
 from domain.stages import DealStage
 
-from ..audit import deal_events
+from ..audit import deal_events, deal_head
 from ..tables import customers, deals
 from .rows import contract_from_row, from_json, invoice_from_row, step_from_row
 
@@ -192,6 +192,12 @@ class DealViews:
     def history(self, deal_id: str) -> list[AuditEvent]:
         with self.engine.connect() as conn:
             return deal_events(conn, deal_id)
+
+    def chain(self, deal_id: str) -> tuple[list[AuditEvent], AuditHead | None]:
+        """The deal's audit events and its signed head, read in one snapshot."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            return deal_events(conn, deal_id), deal_head(conn, deal_id)
 
     def open_deals_by_email(self, emails: list[str]) -> dict[str, str]:
         """e-mail (lower case) -> the open deal of that contact, for the e-mails given."""
