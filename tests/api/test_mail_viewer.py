@@ -17,7 +17,12 @@ def test_the_mail_viewer_lists_dev_mail_newest_first_and_opens_a_message(live, a
     wait_for(lambda: live.mail_to("rep1", second), 30, "the second lead's e-mail")
     settings = live.settings.model_copy(update={"maildir": live.stack.maildir})
     with TestClient(create_app(settings), base_url=live.base_url) as browser:
-        signed_in = browser.post("/ui/login", data={"username": "rep1", "password": PASSWORD})
+        form = re.search(r'name="login_csrf" value="([^"]+)"', browser.get("/ui/login").text)
+        assert form is not None  # the login form's own CSRF token (Step 10)
+        signed_in = browser.post(
+            "/ui/login",
+            data={"username": "rep1", "password": PASSWORD, "login_csrf": form.group(1)},
+        )
         assert signed_in.status_code == 200, signed_in.text
         listing = browser.get("/ui/mail")
         assert listing.status_code == 200
