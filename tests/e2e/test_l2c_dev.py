@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -75,7 +76,9 @@ def login(api: str) -> dict[str, str]:
 
 def mail_viewer(api: str) -> str:
     with httpx.Client(base_url=api) as browser:
-        login = {"username": "rep1", "password": "dev-test-password"}
+        form = re.search(r'name="login_csrf" value="([^"]+)"', browser.get("/ui/login").text)
+        assert form is not None  # the login form's own CSRF token
+        login = {"username": "rep1", "password": "dev-test-password", "login_csrf": form.group(1)}
         assert browser.post("/ui/login", data=login, follow_redirects=True).status_code == 200
         page = browser.get("/ui/mail")
     assert page.status_code == 200, page.text
