@@ -434,6 +434,37 @@ class DealStore:
             "subject": step.subject,
         }
 
+    @staticmethod
+    def _step_event(
+        conn: Connection,
+        deal_id: str,
+        contract_version: int,
+        step: ApprovalStep,
+        action: str,
+        at: datetime,
+        actor: str,
+    ) -> None:
+        append_event(
+            conn,
+            deal_id,
+            f"approval:{contract_version}:{step.index}:{action}",
+            at,
+            actor,
+            action,
+            {
+                "contract_version": contract_version,
+                "step": step.index,
+                "role": step.role,
+                "escalated_to": step.escalated_to,
+                "comment": step.comment,
+            }
+            | (
+                {"reason": step.reason, "subject": step.subject}
+                if step.subject != "contract"
+                else {}
+            ),
+        )
+
     def add_approval_step_in(
         self,
         conn: Connection,
@@ -450,16 +481,7 @@ class DealStore:
             .values(deal_id=deal_id, contract_version=contract_version, **self._step(step))
             .on_conflict_do_nothing()
         )
-        append_event(
-            conn,
-            deal_id,
-            f"approval:{contract_version}:{step.index}:{action}",
-            at,
-            actor,
-            action,
-            {"contract_version": contract_version, "step": step.index, "role": step.role}
-            | {"reason": step.reason, "subject": step.subject},
-        )
+        self._step_event(conn, deal_id, contract_version, step, action, at, actor)
 
     def update_approval_step(
         self,
@@ -494,21 +516,7 @@ class DealStore:
             )
             .values(**values)
         )
-        append_event(
-            conn,
-            deal_id,
-            f"approval:{contract_version}:{step.index}:{action}",
-            at,
-            actor,
-            action,
-            {
-                "contract_version": contract_version,
-                "step": step.index,
-                "role": step.role,
-                "escalated_to": step.escalated_to,
-                "comment": step.comment,
-            },
-        )
+        self._step_event(conn, deal_id, contract_version, step, action, at, actor)
 
     def record_signature(self, deal_id: str, version: int, signature: Signature) -> None:
         with self.engine.begin() as conn:
