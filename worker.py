@@ -41,6 +41,23 @@ from workflows.revenue import RevenueWorkflow
 WORKFLOWS = [DealWorkflow, LegacyDealWorkflow, InvoiceWorkflow, RevenueWorkflow]
 # Pure libraries our domain models use lazily (e-mail validation); safe to share.
 PASSTHROUGH = ("email_validator", "idna", "dns")
+# The sandbox imports a workflow's module afresh for every run (and compiles it, where
+# bytecode is not cached). The deal's stage modules keep no state of their own, so they are
+# imported once and shared; only workflows/deal/workflow.py is loaded per run.
+SHARED_WORKFLOW_CODE = (
+    "workflows.activity_options",
+    "workflows.ids",
+    "workflows.search_attributes",
+    "workflows.deal.effects",
+    "workflows.deal.qualification",
+    "workflows.deal.quoting",
+    "workflows.deal.approval",
+    "workflows.deal.signature",
+    "workflows.deal.fulfilment",
+    "workflows.deal.billing",
+    "workflows.deal.collection",
+    "workflows.deal.cancellation",
+)
 
 
 class Effects:
@@ -106,7 +123,9 @@ class Effects:
 
 def workflow_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            *PASSTHROUGH, *SHARED_WORKFLOW_CODE
+        )
     )
 
 
@@ -122,6 +141,10 @@ def make_worker(client: Client, settings: Settings, engine: Engine) -> tuple[Wor
         workflow_runner=workflow_runner(),
         interceptors=chaos_from(settings),
         max_concurrent_activities=settings.activity_threads,
+        # A deal's workflow task runs its command's commit (a local activity) before it
+        # completes: take no more tasks at once than commits can run, or under a backlog
+        # (an import of thousands of leads) tasks wait for threads, time out and are retried.
+        max_concurrent_workflow_tasks=settings.activity_threads,
         max_concurrent_local_activities=settings.activity_threads,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_grace_seconds),
     )
