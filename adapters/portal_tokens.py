@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ValidationError
@@ -54,7 +55,7 @@ class PortalTokens:
             deal_id=deal_id,
             action=action,
             version=version,
-            expires=int(expires.timestamp()),
+            expires=math.ceil(expires.timestamp()),  # never before what it points at lapses
             sent_to=sent_to,
         )
         body = _b64(claim.model_dump_json().encode())
