@@ -44,6 +44,9 @@ class DealCommits:
             fx.SetQuoteStatus: lambda c, d, at, e: self.deals.set_quote_status_in(
                 c, d, e.version, e.status, at, e.actor, e.reason, e.link_sent_to
             ),
+            fx.ProposeQuote: lambda c, d, at, e: self.deals.propose_quote_in(
+                c, d, e.version, e.valid_until, at
+            ),
             fx.DraftContract: lambda c, d, at, e: self.deals.save_contract_in(
                 c, d, e.contract, e.steps
             ),

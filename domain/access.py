@@ -15,6 +15,7 @@ class Action(StrEnum):
     QUOTE = "quote"
     DELIVER = "deliver"
     CANCEL = "cancel"
+    CLOSE_LOST = "close_lost"
     VIEW_INVOICES = "view_invoices"
     RECORD_PAYMENT = "record_payment"
     ISSUE_CREDIT_NOTE = "issue_credit_note"
@@ -42,6 +43,7 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
         frozenset({Role.SALES_REP, Role.SALES_MANAGER}),
     ),
     Action.CANCEL: (_MANAGERS, frozenset({Role.SALES_REP})),
+    Action.CLOSE_LOST: (_MANAGERS, frozenset({Role.SALES_REP})),
     Action.VIEW_INVOICES: (
         frozenset({Role.FINANCE, Role.OPS, Role.ADMIN, Role.SALES_MANAGER}),
         frozenset({Role.SALES_REP}),

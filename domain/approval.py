@@ -1,7 +1,7 @@
 """Who must approve a contract: value and maximum discount decide the steps.
 
 A band lists roles in order; a nested list is a group of roles asked at the same time
-(`["sales_manager", ["finance", "admin"]]`). A step not decided in time is reminded, then
+(`["sales_manager", ["finance", "admin"]]`); a band with no roles needs no approval. A step not decided in time is reminded, then
 escalated to the next role up, who may then decide it too.
 """
 
@@ -34,7 +34,7 @@ class ApprovalBand(BaseModel):
 
     max_discount_pct: Decimal | None = None  # inclusive; None: no limit
     below_value: Decimal | None = None  # exclusive, net of tax, in the quote's currency
-    roles: list[Role | list[Role]] = Field(min_length=1)
+    roles: list[Role | list[Role]]  # empty: the quote goes to the customer unapproved
 
     @model_validator(mode="after")
     def _groups_not_empty(self) -> ApprovalBand:
@@ -51,14 +51,12 @@ class ApprovalBand(BaseModel):
         return [group if isinstance(group, list) else [group] for group in self.roles]
 
 
+# shared/API.md v2: a line discounted by more than 10 % needs a sales manager; so does a
+# large deal, and a very large or deeply discounted one finance and an admin too.
 DEFAULT_BANDS = [
+    ApprovalBand(max_discount_pct=Decimal(10), below_value=Decimal(50_000), roles=[]),
     ApprovalBand(
-        max_discount_pct=Decimal(10), below_value=Decimal(50_000), roles=[Role.SALES_MANAGER]
-    ),
-    ApprovalBand(
-        max_discount_pct=Decimal(30),
-        below_value=Decimal(250_000),
-        roles=[Role.SALES_MANAGER, Role.FINANCE],
+        max_discount_pct=Decimal(30), below_value=Decimal(250_000), roles=[Role.SALES_MANAGER]
     ),
     ApprovalBand(roles=[Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN]),
 ]

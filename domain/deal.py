@@ -185,6 +185,19 @@ class CancelRequest(BaseModel):
     reason: Reason
 
 
+class CloseLostRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    reason: Reason
+
+
+class CloseLostCommand(BaseModel):
+    """The owner gives the deal up before signature (a rejected quote not worth redoing)."""
+
+    model_config = ConfigDict(frozen=True)
+    body: CloseLostRequest
+    actor: Actor
+
+
 class Reassignment(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     owner: str = Field(min_length=1, max_length=64)

@@ -64,6 +64,14 @@ class SetQuoteStatus(_Effect):
     link_sent_to: str | None = None  # a customer's answer: where their link was sent
 
 
+class ProposeQuote(_Effect):
+    """The approved quote goes to the customer, valid from now (approval took its time)."""
+
+    kind: Literal["quote_proposed"] = "quote_proposed"
+    version: int
+    valid_until: datetime
+
+
 class DraftContract(_Effect):
     kind: Literal["contract"] = "contract"
     contract: Contract
@@ -158,6 +166,7 @@ Effect = Annotated[
     | RecordEvent
     | SaveQuote
     | SetQuoteStatus
+    | ProposeQuote
     | DraftContract
     | SaveApprovalStep
     | AskApproval

@@ -15,22 +15,36 @@ from .stages import DealStage
 STAGE_PROBABILITY: dict[DealStage, Decimal] = {
     DealStage.QUALIFYING: Decimal("0.10"),
     DealStage.QUOTING: Decimal("0.30"),
-    DealStage.AWAITING_APPROVAL: Decimal("0.60"),
+    DealStage.AWAITING_APPROVAL: Decimal("0.50"),
+    DealStage.PROPOSED: Decimal("0.60"),
     DealStage.AWAITING_SIGNATURE: Decimal("0.80"),
     DealStage.FULFILLING: Decimal("1"),
     DealStage.INVOICING: Decimal("1"),
     DealStage.COLLECTING: Decimal("1"),
 }
 
-# The funnel: how far a deal got, in order.
+# The funnel: how far a deal got, in order. A deal counts at every step up to the furthest
+# it reached, so each step holds at most the one before (approval is optional in v2 and
+# counts with quoting; invoicing and collecting count with fulfilment).
 FUNNEL = (
     DealStage.QUALIFYING,
     DealStage.QUOTING,
-    DealStage.AWAITING_APPROVAL,
+    DealStage.PROPOSED,
     DealStage.AWAITING_SIGNATURE,
     DealStage.FULFILLING,
     DealStage.WON,
 )
+FUNNEL_STEP: dict[DealStage, int] = {
+    **{stage: step for step, stage in enumerate(FUNNEL)},
+    DealStage.AWAITING_APPROVAL: FUNNEL.index(DealStage.QUOTING),
+    DealStage.INVOICING: FUNNEL.index(DealStage.FULFILLING),
+    DealStage.COLLECTING: FUNNEL.index(DealStage.FULFILLING),
+}
+
+
+def funnel_reached(furthest: dict[int, int]) -> list[int]:
+    """Deals that reached each funnel step, from how many deals got furthest to each step."""
+    return [sum(n for step, n in furthest.items() if step >= index) for index in range(len(FUNNEL))]
 
 
 class AgingBucket(NamedTuple):

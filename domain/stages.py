@@ -9,6 +9,7 @@ class DealStage(StrEnum):
     QUALIFYING = "QUALIFYING"
     QUOTING = "QUOTING"
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
+    PROPOSED = "PROPOSED"  # the approved quote is with the customer
     AWAITING_SIGNATURE = "AWAITING_SIGNATURE"
     FULFILLING = "FULFILLING"
     INVOICING = "INVOICING"
@@ -28,6 +29,16 @@ class DealStage(StrEnum):
         """From here on money is owed, so ending the deal needs compensation."""
         return self in (DealStage.INVOICING, DealStage.COLLECTING)
 
+
+# Before signature: the owner may still give the deal up (close-lost).
+NEGOTIATING = frozenset(
+    {
+        DealStage.QUOTING,
+        DealStage.AWAITING_APPROVAL,
+        DealStage.PROPOSED,
+        DealStage.AWAITING_SIGNATURE,
+    }
+)
 
 CLOSED_STAGES = frozenset(
     {

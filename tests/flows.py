@@ -72,16 +72,60 @@ def to_quoting(api: Api, **lead: Any) -> dict[str, Any]:
     return deal
 
 
+# A line discounted by more than 10 %: the default policy asks a sales manager.
+DISCOUNTED_LINES = [
+    {"sku": "GW-100", "quantity": "3", "discount_pct": "15"},
+    {"sku": "ONBOARD", "quantity": "1"},
+]
+
+
+def submit_quote(api: Api, deal_id: str, quote: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = api.post(f"/deals/{deal_id}/quotes", json=quote or quote_body())
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
 def to_approval(
     live: Live, api: Api, quote: dict[str, Any] | None = None, **lead: Any
 ) -> dict[str, Any]:
+    """A deal whose quote waits for approval (by default one a manager must approve)."""
     deal = to_quoting(api, **lead)
-    response = api.post(f"/deals/{deal['deal_id']}/quotes", json=quote or quote_body())
-    assert response.status_code == 201, response.text
-    token = portal_token(live, lead_email(api, deal["deal_id"]), "Your quote")
+    submit_quote(api, deal["deal_id"], quote or quote_body(lines=DISCOUNTED_LINES))
+    assert stage_of(api, deal["deal_id"]) == "AWAITING_APPROVAL"
+    return deal
+
+
+def to_proposed(
+    live: Live, rep: Api, manager: Api, quote: dict[str, Any] | None = None, **lead: Any
+) -> dict[str, Any]:
+    """A deal whose quote is with the customer (approved by `manager` where it must be)."""
+    deal = to_quoting(rep, **lead)
+    submit_quote(rep, deal["deal_id"], quote)
+    for step in rep.get(f"/deals/{deal['deal_id']}").json()["approvals"]:
+        if step["status"] == "pending":
+            assert step["role"] == "sales_manager", step
+            approved = manager.post(
+                f"/deals/{deal['deal_id']}/approvals", json={"decision": "approve"}
+            )
+            assert approved.status_code == 200, approved.text
+    assert stage_of(rep, deal["deal_id"]) == "PROPOSED"
+    return deal
+
+
+def accept_quote(live: Live, api: Api, deal_id: str) -> None:
+    """The customer accepts the quote through the link in their e-mail."""
+    token = portal_token(live, lead_email(api, deal_id), "Your quote")
     accepted = api.http.post(f"/portal/{token}/accept")
     assert accepted.status_code == 200, accepted.text
-    assert accepted.json()["stage"] == "AWAITING_APPROVAL"
+    assert accepted.json()["stage"] == "AWAITING_SIGNATURE"
+
+
+def to_signature(
+    live: Live, rep: Api, manager: Api, quote: dict[str, Any] | None = None, **lead: Any
+) -> dict[str, Any]:
+    """A deal whose contract waits for the customer's signature."""
+    deal = to_proposed(live, rep, manager, quote, **lead)
+    accept_quote(live, rep, deal["deal_id"])
     return deal
 
 
@@ -92,9 +136,7 @@ def lead_email(api: Api, deal_id: str) -> str:
 def to_fulfilment(
     live: Live, rep: Api, manager: Api, quote: dict[str, Any] | None = None, **lead: Any
 ) -> dict[str, Any]:
-    deal = to_approval(live, rep, quote, **lead)
-    approved = manager.post(f"/deals/{deal['deal_id']}/approvals", json={"decision": "approve"})
-    assert approved.status_code == 200, approved.text
+    deal = to_signature(live, rep, manager, quote, **lead)
     token = portal_token(live, lead_email(rep, deal["deal_id"]), "ready to sign")
     signed = rep.http.post(f"/portal/{token}/sign", json={"name": "Ada Lovelace"})
     assert signed.status_code == 200, signed.text

@@ -11,8 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Connection, Engine, cast, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from domain.approval import ApprovalStep
 from domain.contract import Contract, Signature
@@ -350,6 +350,31 @@ class DealStore:
     ) -> None:
         with self.engine.begin() as conn:
             self.set_quote_status_in(conn, deal_id, version, status, at, actor, reason)
+
+    def propose_quote_in(
+        self, conn: Connection, deal_id: str, version: int, valid_until: datetime, at: datetime
+    ) -> None:
+        """The approved quote goes to the customer, valid until `valid_until` (idempotent)."""
+        conn.execute(
+            update(quotes)
+            .where(quotes.c.deal_id == deal_id, quotes.c.version == version)
+            .values(
+                document=func.jsonb_set(
+                    quotes.c.document,
+                    "{valid_until}",
+                    cast(valid_until.isoformat(), JSONB),  # a JSON string
+                )
+            )
+        )
+        append_event(
+            conn,
+            deal_id,
+            f"quote:{version}:proposed",
+            at,
+            "system",
+            "quote.proposed",
+            {"version": version, "valid_until": valid_until.isoformat()},
+        )
 
     def set_quote_status_in(
         self,

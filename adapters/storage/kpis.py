@@ -11,8 +11,10 @@ from sqlalchemy import Engine, text
 
 from domain.kpis import (
     FUNNEL,
+    FUNNEL_STEP,
     STAGE_PROBABILITY,
     dso,
+    funnel_reached,
     rate,
 )
 from domain.stages import DealStage
@@ -129,10 +131,15 @@ _PIPELINE = """
     SELECT stage, coalesce(currency, '') AS currency, count(*) AS n,
            coalesce(sum(amount), 0) AS amount
     FROM deals WHERE closed_at IS NULL GROUP BY stage, currency"""
-_REACHED = """
-    SELECT c.stage, count(DISTINCT c.deal_id) FROM stage_changes c
-    JOIN deals d ON d.deal_id = c.deal_id
-    WHERE d.created_at >= :s AND d.created_at < :e GROUP BY c.stage"""
+_STEP = "CASE c.stage {} END".format(
+    " ".join(f"WHEN '{stage}' THEN {step}" for stage, step in FUNNEL_STEP.items())
+)
+_REACHED = f"""
+    SELECT furthest, count(*) FROM (
+        SELECT c.deal_id, max({_STEP}) AS furthest FROM stage_changes c
+        JOIN deals d ON d.deal_id = c.deal_id
+        WHERE d.created_at >= :s AND d.created_at < :e GROUP BY c.deal_id
+    ) reached WHERE furthest IS NOT NULL GROUP BY furthest"""
 _TURNAROUND = """
     SELECT avg(extract(epoch FROM decided_at - requested_at) / 3600) AS hours
     FROM approval_steps WHERE decided_at >= :s AND decided_at < :e
@@ -210,10 +217,9 @@ def _weighted(rows: list[Any]) -> dict[str, Decimal]:
     return {c: v.quantize(Decimal("0.01")) for c, v in out.items()}
 
 
-def _funnel(reached: dict[str, int]) -> list[FunnelStep]:
+def _funnel(furthest: dict[int, int]) -> list[FunnelStep]:
     steps, previous = [], None
-    for stage in FUNNEL:
-        count = reached.get(stage, 0)
+    for stage, count in zip(FUNNEL, funnel_reached(furthest), strict=True):
         steps.append(
             FunnelStep(
                 stage=stage,

@@ -1,4 +1,4 @@
-"""Deals: read one, list them, their history; qualify, cancel, resume, reassign."""
+"""Deals: read one, list them, their history; qualify, close lost, cancel, resume, reassign."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from domain.audit import AuditEvent, check_chain
 from domain.deal import (
     CancelCommand,
     CancelRequest,
+    CloseLostCommand,
+    CloseLostRequest,
     DealState,
     Qualification,
     QualifyCommand,
@@ -152,6 +154,17 @@ def cancel(services: Services, user: Actor, deal_id: str, body: CancelRequest) -
     authorize(user, Action.CANCEL, found.owner)
     return services.temporal.update_deal(
         deal_id, DealWorkflow.cancel, CancelCommand(body=body, actor=user)
+    )
+
+
+def close_lost(
+    services: Services, user: Actor, deal_id: str, body: CloseLostRequest
+) -> StageAnswer:
+    """The owner gives a deal up before signature (after a rejection, say): LOST."""
+    found = visible_deal(services, user, deal_id)
+    authorize(user, Action.CLOSE_LOST, found.owner)
+    return services.temporal.update_deal(
+        deal_id, DealWorkflow.close_lost, CloseLostCommand(body=body, actor=user)
     )
 
 

@@ -13,6 +13,7 @@ from domain.audit import AuditEvent
 from domain.deal import (
     ApprovalDecision,
     CancelRequest,
+    CloseLostRequest,
     DealState,
     Qualification,
     StageAnswer,
@@ -100,6 +101,14 @@ def cancel_deal(
     deal_id: str, body: CancelRequest, user: CurrentUser, services: ServicesDep
 ) -> StageAnswer:
     return deals.cancel(services, user, deal_id, body)
+
+
+@router.post("/deals/{deal_id}/close-lost")
+def close_lost(
+    deal_id: str, body: CloseLostRequest, user: CurrentUser, services: ServicesDep
+) -> StageAnswer:
+    """Give the deal up before signature: it ends LOST with the reason."""
+    return deals.close_lost(services, user, deal_id, body)
 
 
 @router.post("/deals/{deal_id}/resume")

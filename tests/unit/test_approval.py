@@ -24,8 +24,8 @@ from domain.errors import Conflict, NotApprover
 from domain.users import Actor, Role
 from tests.unit.examples import entry, line, one_line_quote, quote, quotes
 
+NONE: list[Role] = []
 MANAGER = [Role.SALES_MANAGER]
-MANAGER_FINANCE = [Role.SALES_MANAGER, Role.FINANCE]
 ALL_THREE = [Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN]
 
 
@@ -39,14 +39,14 @@ def roles_for(priced) -> list[Role]:
 @pytest.mark.parametrize(
     ("unit_price", "discount", "roles"),
     [
-        ("1000.00", "0", MANAGER),
-        ("1000.00", "10", MANAGER),
-        ("55555.54", "10", MANAGER),
-        ("49999.99", "0", MANAGER),
-        ("50000.00", "0", MANAGER_FINANCE),
-        ("1000.00", "10.0001", MANAGER_FINANCE),
-        ("1000.00", "30", MANAGER_FINANCE),
-        ("357142.84", "30", MANAGER_FINANCE),
+        ("1000.00", "0", NONE),
+        ("1000.00", "10", NONE),
+        ("55555.54", "10", NONE),
+        ("49999.99", "0", NONE),
+        ("50000.00", "0", MANAGER),
+        ("1000.00", "10.0001", MANAGER),
+        ("1000.00", "30", MANAGER),
+        ("357142.84", "30", MANAGER),
         ("250000.00", "0", ALL_THREE),
         ("1000.00", "30.0001", ALL_THREE),
         ("1000.00", "100", ALL_THREE),
@@ -72,7 +72,7 @@ def test_default_band_by_net_value_and_largest_discount(unit_price, discount, ro
 def test_tax_does_not_count_towards_the_value():
     priced = one_line_quote("49999.99", tax_rate="20")
     assert priced.total > 50_000
-    assert roles_for(priced) == MANAGER
+    assert roles_for(priced) == NONE
 
 
 def test_the_largest_line_discount_decides_not_the_average():
@@ -80,16 +80,16 @@ def test_the_largest_line_discount_decides_not_the_average():
         [entry("A", "100.00"), entry("B", "100.00")],
         [line("A", "1", "0"), line("B", "1", "15")],
     )
-    assert roles_for(priced) == MANAGER_FINANCE
+    assert roles_for(priced) == MANAGER
 
 
 @given(quotes())
 def test_steps_are_the_documented_band_roles_one_after_the_other_all_waiting(priced):
     discount, net = priced.max_discount_pct, priced.net_total
     if discount <= 10 and net < 50_000:
-        expected = MANAGER
+        expected = NONE
     elif discount <= 30 and net < 250_000:
-        expected = MANAGER_FINANCE
+        expected = MANAGER
     else:
         expected = ALL_THREE
     steps = ApprovalPolicy().steps_for(priced)
@@ -241,6 +241,17 @@ APPROVED_BEFORE = [
 ]
 
 
+# Every deal approved by a manager, larger ones by finance too (as l2c's v1 default was).
+TIERED = ApprovalPolicy(
+    bands=[
+        ApprovalBand(
+            max_discount_pct=Decimal(10), below_value=Decimal(50_000), roles=[Role.SALES_MANAGER]
+        ),
+        ApprovalBand(roles=[Role.SALES_MANAGER, Role.FINANCE]),
+    ]
+)
+
+
 def revised(unit_price="1000.00", discount="10", **changes):
     return one_line_quote(unit_price, discount_pct=discount).model_copy(update=changes)
 
@@ -277,7 +288,7 @@ def test_terms_that_got_worse_need_fresh_approvals(after):
 
 
 def test_a_role_that_approved_before_is_carried_over_when_nothing_got_worse():
-    fresh = ApprovalPolicy().steps_for(BEFORE)
+    fresh = TIERED.steps_for(BEFORE)
     (kept,) = carry_over(fresh, APPROVED_BEFORE, BEFORE, revised(discount="5"))
     assert (kept.status, kept.decided_by, kept.comment, kept.carried_over) == (
         StepStatus.APPROVED,
@@ -289,7 +300,7 @@ def test_a_role_that_approved_before_is_carried_over_when_nothing_got_worse():
 
 def test_a_role_that_did_not_approve_before_is_asked_again():
     bigger = revised(unit_price="60000.00")
-    fresh = ApprovalPolicy().steps_for(bigger)
+    fresh = TIERED.steps_for(bigger)
     kept = carry_over(fresh, APPROVED_BEFORE, BEFORE, bigger)
     assert [(s.role, s.status) for s in kept] == [
         (Role.SALES_MANAGER, StepStatus.APPROVED),
@@ -299,7 +310,7 @@ def test_a_role_that_did_not_approve_before_is_asked_again():
 
 def test_no_approval_is_carried_over_when_terms_got_worse():
     worse = revised(discount="12")
-    fresh = ApprovalPolicy().steps_for(worse)
+    fresh = TIERED.steps_for(worse)
     assert carry_over(fresh, APPROVED_BEFORE, BEFORE, worse) == fresh
 
 

@@ -56,6 +56,7 @@ def test_open_stages_are_in_the_order_a_deal_moves_through_them():
         "QUALIFYING",
         "QUOTING",
         "AWAITING_APPROVAL",
+        "PROPOSED",
         "AWAITING_SIGNATURE",
         "FULFILLING",
         "INVOICING",

@@ -1,5 +1,7 @@
-"""AWAITING_APPROVAL, the deal's control point: draft the contract, ask each group of
-approvers, remind and escalate the slow ones, keep earlier approvals that still hold."""
+"""AWAITING_APPROVAL, the deal's control point: draft the contract from the quote, ask each
+group of approvers, remind and escalate the slow ones, keep earlier approvals that still hold.
+Since `APPROVE_FIRST` this comes before the customer sees the quote, and is skipped when
+nothing needs asking."""
 
 from __future__ import annotations
 
@@ -38,12 +40,17 @@ class Approval:
         self.decided: dict[str, DomainError | None] = {}  # update id -> refusal, if any
         self._seq = 0
         self._approved_quote: Quote | None = None  # the quote of the latest approval round
+        self.rejected_by = ""  # who rejected the latest round, and why
+        self.rejection = ""
 
     async def approved(self, quote: Quote) -> bool:
         """Draft the contract and have it approved, group by group; False on a rejection."""
         d = self.deal
-        d.enter(DealStage.AWAITING_APPROVAL)
+        if not d.approve_first:
+            d.enter(DealStage.AWAITING_APPROVAL)
         version = await self.draft(quote)
+        if d.approve_first and any(s.status is not StepStatus.APPROVED for s in d.state.approvals):
+            d.enter(DealStage.AWAITING_APPROVAL)
         approved = True
         for group in sorted({step.group for step in d.state.approvals}):
             if not await self.approve_group(version, group, quote):
@@ -147,6 +154,8 @@ class Approval:
         self.decisions.pop(0)
         self.decided[update_id] = None
         if not approved:
+            self.rejected_by = f"{step.role} {cmd.actor.username}"
+            self.rejection = cmd.body.comment or "no reason given"
             d.notify(
                 "approval_rejected",
                 f"approval:{version}:{step.index}:rejected",
@@ -182,6 +191,12 @@ class Approval:
                 escalated_to=up,
                 since=str(step.requested_at),
             )
+
+    def withdraw_if_open(self) -> None:
+        """The deal ended while its approval was asked: the asked steps are withdrawn."""
+        contract = self.deal.state.contract
+        if contract is not None and any(s.status in OPEN for s in self.deal.state.approvals):
+            self.withdraw_open_steps(contract.version)
 
     def withdraw_open_steps(self, version: int) -> None:
         for step in self.deal.state.approvals:

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.access import Action, can
     from domain.deal import (
         CancelCommand,
+        CloseLostCommand,
         DealInput,
         DealState,
         ResumeCommand,
@@ -73,6 +74,10 @@ class DealEffects:
         # Who owned the deal at any time or wrote one of its quotes: never its approvers.
         self.involved: set[str] = {deal.owner}
         self.cancel: CancelCommand | None = None
+        self.lost: CloseLostCommand | None = None
+        # Deals started since `APPROVE_FIRST`: approval before the customer sees the quote,
+        # and a rejection returns to QUOTING (set once, by `run`, for the deal's life).
+        self.approve_first = False
         self.resume: ResumeCommand | None = None
         self._seq = 0
         self._blocks = 0
@@ -120,7 +125,10 @@ class DealEffects:
 
     def notify(self, template: str, key: str, **context: Any) -> None:
         """An e-mail, written to the outbox with the command's other effects."""
-        self._emails.append(self.email(template, key, **context))
+        self.send(self.email(template, key, **context))
+
+    def send(self, email: EmailRequest) -> None:
+        self._emails.append(email)
 
     def email(self, template: str, key: str, **context: Any) -> EmailRequest:
         routing = {
@@ -251,7 +259,7 @@ class DealEffects:
         def woken() -> bool:
             # Not idle from the moment the condition holds: a handler whose own condition
             # is checked in the same pass must not see the deal as settled.
-            self.idle = not (self.cancel is not None or condition())
+            self.idle = not (self.cancel is not None or self.lost is not None or condition())
             return not self.idle
 
         if timeout is None or timeout > timedelta(0):
@@ -266,6 +274,8 @@ class DealEffects:
             raise DealEnded(
                 DealStage.CANCELLED, self.cancel.body.reason, self.cancel.actor.username
             )
+        if self.lost is not None:
+            raise DealEnded(DealStage.LOST, self.lost.body.reason, self.lost.actor.username)
         return condition()
 
     async def follow_up(
@@ -291,14 +301,15 @@ class DealEffects:
     def answer(self) -> StageAnswer:
         return StageAnswer(deal_id=self.deal.deal_id, stage=self.state.stage)
 
-    def require(self, action: Action, actor: Actor, stage: DealStage) -> None:
+    def require(self, action: Action, actor: Actor, *stages: DealStage) -> None:
         if not can(actor, action, self.deal.owner):
             raise NotAllowed(f"{actor.role} may not {action} this deal")
-        self.require_stage(stage)
+        self.require_stage(*stages)
 
-    def require_stage(self, stage: DealStage) -> None:
-        if self.state.stage is not stage:
-            raise WrongStage(f"the deal is {self.state.stage}, not {stage}")
+    def require_stage(self, *stages: DealStage) -> None:
+        if self.state.stage not in stages:
+            expected = " or ".join(stages)
+            raise WrongStage(f"the deal is {self.state.stage}, not {expected}")
 
     @staticmethod
     def free(slot: object, what: str) -> None:

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.deal import (
         ApprovalCommand,
         CancelCommand,
+        CloseLostCommand,
         DealInput,
         DealOutcome,
         DealState,
@@ -35,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import Conflict, NotAllowed, WrongStage
     from domain.orders import Order
     from domain.quotes import Quote
-    from domain.stages import DealStage
+    from domain.stages import NEGOTIATING, DealStage
 
     from ..invoice import CollectionUpdate
     from ..search_attributes import DEAL_OWNER
@@ -49,6 +50,9 @@ from .fulfilment import Fulfilment
 from .qualification import Qualification
 from .quoting import Quoting
 from .signature import Signing
+
+# Approval before the customer sees a quote, and rejections back to QUOTING (shared/API.md v2).
+APPROVE_FIRST = "approve-before-proposing"
 
 
 @workflow.defn(name="DealWorkflowV2")
@@ -68,6 +72,7 @@ class DealWorkflow:
 
     @workflow.run
     async def run(self, deal: DealInput) -> DealOutcome:
+        self.deal.approve_first = workflow.patched(APPROVE_FIRST)
         if not await self.qualification.open():
             self.deal.ended = True
             await workflow.wait_condition(workflow.all_handlers_finished)
@@ -87,6 +92,8 @@ class DealWorkflow:
             outcome, reason = await self.collecting.collect()
             self.deal.enter(outcome, reason)
         except DealEnded as ended:
+            if self.deal.approve_first and self.deal.state.stage is DealStage.AWAITING_APPROVAL:
+                self.approval.withdraw_if_open()
             if ended.stage is DealStage.CANCELLED:
                 await self.collecting.compensate(ended.reason, ended.actor)
             if self.deal.state.stage is not ended.stage:
@@ -99,7 +106,23 @@ class DealWorkflow:
         return DealOutcome(deal_id=deal.deal_id, stage=state.stage, reason=state.close_reason)
 
     async def agree_terms(self) -> Quote:
-        """Quote until the customer accepts and every approver approves the contract."""
+        """Quote until the approvers approve a quote and the customer accepts it; each
+        rejection returns to QUOTING, where the owner revises the quote or closes the deal."""
+        if not self.deal.approve_first:
+            return await self.agree_terms_accepted_first()
+        while True:
+            quote = await self.quoting.next_quote()
+            if not await self.approval.approved(quote):
+                self.quoting.refused(
+                    quote.version, self.approval.rejected_by, self.approval.rejection
+                )
+                continue
+            accepted = await self.quoting.proposed(quote)
+            if accepted is not None:
+                return accepted
+
+    async def agree_terms_accepted_first(self) -> Quote:
+        """Before `APPROVE_FIRST`: the customer accepted, then the approvers decided."""
         while True:
             quote = await self.quoting.accepted_quote()
             if await self.approval.approved(quote):
@@ -187,7 +210,12 @@ class DealWorkflow:
     @workflow.update
     async def answer_quote(self, cmd: QuoteAnswerCommand) -> StageAnswer:
         self.quoting.answer = cmd
-        await self.deal.settled(lambda: self.deal.state.stage is not DealStage.QUOTING)
+        if not self.deal.approve_first:
+            await self.deal.settled(lambda: self.deal.state.stage is not DealStage.QUOTING)
+            return self.deal.answer()
+        await self.deal.settled(lambda: self.quoting.answer is not cmd)
+        with refusals_are_final():
+            self.quoting.check_fresh(cmd)
         return self.deal.answer()
 
     @answer_quote.validator
@@ -253,6 +281,22 @@ class DealWorkflow:
             self.cancellation.check_cancel()
 
     @workflow.update
+    async def close_lost(self, cmd: CloseLostCommand) -> StageAnswer:
+        """The owner gives the deal up before signature: LOST, with the reason."""
+        self.deal.lost = cmd
+        await self.deal.settled(lambda: self.deal.state.stage.is_closed)
+        return self.deal.answer()
+
+    @close_lost.validator
+    def _check_close_lost(self, cmd: CloseLostCommand) -> None:
+        with refusals_are_final():
+            if not can(cmd.actor, Action.CLOSE_LOST, self.deal.deal.owner):
+                raise NotAllowed("only the owner or a manager may close a deal as lost")
+            self.deal.require_stage(*sorted(NEGOTIATING))
+            self.deal.free(self.deal.lost, "closing as lost")
+            self.deal.free(self.deal.cancel, "a cancellation")
+
+    @workflow.update
     async def resume(self, cmd: ResumeCommand) -> StageAnswer:
         """Try the blocked step again, once its cause is fixed."""
         self.deal.resume = cmd
@@ -299,7 +343,7 @@ class DealWorkflow:
     def _waiting_version(self, action: str) -> int | None:
         stage = self.deal.state.stage
         if action == "quote":
-            return self.quoting.open_version if stage is DealStage.QUOTING else None
+            return self.quoting.open_version if stage is self.quoting.answer_stage else None
         contract = self.deal.state.contract
         waiting = stage is DealStage.AWAITING_SIGNATURE and contract is not None
         return contract.version if waiting and contract is not None else None
