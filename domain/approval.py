@@ -1,8 +1,8 @@
 """Who must approve a contract: value and maximum discount decide the steps.
 
 A band lists roles in order; a nested list is a group of roles asked at the same time
-(`["sales_manager", ["finance", "admin"]]`); a band with no roles needs no approval. A step not decided in time is reminded, then
-escalated to the next role up, who may then decide it too.
+(`["sales_manager", ["finance", "admin"]]`); a band with no roles needs no approval. A step
+not decided in time is reminded, then escalated to the next role up, who may decide it too.
 """
 
 from __future__ import annotations

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from decimal import Decimal
 from typing import Any
 
+from domain.approval import ApprovalBand, ApprovalPolicy
+from domain.users import Role
 from tests.conftest import Api, Live, body_of, wait_for
 
 PORTAL = re.compile(r"/portal/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
@@ -71,6 +74,21 @@ def to_quoting(api: Api, **lead: Any) -> dict[str, Any]:
     assert response.json()["stage"] == "QUOTING"
     return deal
 
+
+# The default approval bands before v2: every deal approved by a sales manager at least.
+V1_APPROVAL = ApprovalPolicy(
+    bands=[
+        ApprovalBand(
+            max_discount_pct=Decimal(10), below_value=Decimal(50_000), roles=[Role.SALES_MANAGER]
+        ),
+        ApprovalBand(
+            max_discount_pct=Decimal(30),
+            below_value=Decimal(250_000),
+            roles=[Role.SALES_MANAGER, Role.FINANCE],
+        ),
+        ApprovalBand(roles=[Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN]),
+    ]
+)
 
 # A line discounted by more than 10 %: the default policy asks a sales manager.
 DISCOUNTED_LINES = [

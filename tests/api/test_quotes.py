@@ -109,11 +109,12 @@ def test_an_expired_quote_tells_the_owner_and_a_new_version_can_be_accepted(live
     company = rep.get(f"/deals/{deal_id}").json()["customer"]["name"]
     wait_for(lambda: live.mail_to("rep1@", f"Quote v1 for {company} expired"), 30, "expiry")
     assert [q["status"] for q in rep.get(f"/deals/{deal_id}").json()["quotes"]] == ["expired"]
+    assert rep.get(f"/deals/{deal_id}").json()["stage"] == "QUOTING"  # back to the owner
     # Its link lapsed with it: like any expired link, it is not found (Step 10).
     assert rep.http.post(f"/portal/{old}/accept").status_code == 404
     rep.post(f"/deals/{deal_id}/quotes", json=quote_body(valid_days=30))
     new = portal_token(live, lead_email(rep, deal_id), "(version 2)")
-    assert rep.http.post(f"/portal/{new}/accept").json()["stage"] == "AWAITING_APPROVAL"
+    assert rep.http.post(f"/portal/{new}/accept").json()["stage"] == "AWAITING_SIGNATURE"
 
 
 def test_quotes_that_keep_lapsing_lose_the_deal(live, as_user):

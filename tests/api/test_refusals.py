@@ -232,7 +232,7 @@ def test_an_old_quote_link_stops_working_after_a_revision(live, as_user):
     )
     assert revised.json()["version"] == 2
     assert rep.http.post(f"/portal/{old}/accept").status_code == 409
-    assert stage_of(rep, deal_id) == "QUOTING"
+    assert stage_of(rep, deal_id) == "PROPOSED"
     quotes = rep.get(f"/deals/{deal_id}").json()["quotes"]
     assert [(q["version"], q["status"]) for q in quotes] == [(1, "superseded"), (2, "open")]
 

@@ -18,7 +18,14 @@ from api.app import create_app
 from config import DEV_SECRET, Settings
 from domain.users import Role
 from tests.conftest import PASSWORD, wait_for
-from tests.flows import lead_email, portal_token, quote_body, stage_of, to_approval, to_quoting
+from tests.flows import (
+    lead_email,
+    portal_token,
+    quote_body,
+    stage_of,
+    to_quoting,
+    to_signature,
+)
 
 
 def quoted_deal(live, as_user) -> tuple[str, str]:
@@ -39,7 +46,7 @@ def test_a_forged_portal_token_changes_nothing(live, as_user):
     ]
     for bad in forged:
         assert as_user(None).post(f"/portal/{bad}/accept").status_code == 404, bad
-    assert stage_of(as_user("rep1"), deal) == "QUOTING"
+    assert stage_of(as_user("rep1"), deal) == "PROPOSED"
 
 
 def test_an_expired_portal_token_changes_nothing(live, as_user):
@@ -48,7 +55,7 @@ def test_an_expired_portal_token_changes_nothing(live, as_user):
     expired = tokens.issue(deal, "quote", 1, now=datetime.now(UTC) - timedelta(days=31))
     assert as_user(None).post(f"/portal/{expired}/accept").status_code == 404
     assert as_user(None).get(f"/portal/{expired}").status_code == 404
-    assert stage_of(as_user("rep1"), deal) == "QUOTING"
+    assert stage_of(as_user("rep1"), deal) == "PROPOSED"
 
 
 def test_a_token_for_another_deal_or_version_does_not_work_here(live, as_user):
@@ -61,13 +68,12 @@ def test_a_token_for_another_deal_or_version_does_not_work_here(live, as_user):
         .status_code
         == 409
     )
-    assert stage_of(as_user("rep1"), deal) == "QUOTING"
+    assert stage_of(as_user("rep1"), deal) == "PROPOSED"
 
 
 def test_a_used_signing_link_cannot_sign_again(live, as_user):
     rep = as_user("rep1")
-    deal = to_approval(live, rep)["deal_id"]
-    as_user("manager").post(f"/deals/{deal}/approvals", json={"decision": "approve"})
+    deal = to_signature(live, rep, as_user("manager"))["deal_id"]
     token = portal_token(live, lead_email(rep, deal), "ready to sign")
     assert as_user(None).post(f"/portal/{token}/sign", json={"name": "A"}).status_code == 200
     assert as_user(None).post(f"/portal/{token}/sign", json={"name": "B"}).status_code == 409
@@ -92,7 +98,7 @@ def test_staff_resend_the_customers_link_to_the_contact_and_never_see_it(live, a
 
 def test_the_customers_answer_records_where_their_link_was_sent(live, as_user):
     rep = as_user("rep1")
-    deal = to_approval(live, rep)["deal_id"]  # the customer accepted through the e-mail
+    deal = to_signature(live, rep, as_user("manager"))["deal_id"]  # accepted through the e-mail
     history = rep.get(f"/deals/{deal}/history").json()
     accepted = [e for e in history if e["action"] == "quote.accepted"]
     assert accepted[0]["data"]["link_sent_to"] == lead_email(rep, deal)

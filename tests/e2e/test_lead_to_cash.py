@@ -21,7 +21,7 @@ from adapters.storage.tables import (
 )
 from domain.audit import AuditEvent
 from tests.conftest import Live, body_of, wait_for
-from tests.flows import lead_body, portal_token, quote_body, stage_of
+from tests.flows import DISCOUNTED_LINES, lead_body, portal_token, quote_body, stage_of
 from workflows.deal import DealWorkflow
 from workflows.ids import deal_workflow_id
 from workflows.search_attributes import DEAL_STAGE
@@ -45,26 +45,21 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
         rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"}).json()["stage"]
         == "QUOTING"
     )
-    quote = rep.post(f"/deals/{deal_id}/quotes", json=quote_body())
+    quote = rep.post(f"/deals/{deal_id}/quotes", json=quote_body(lines=DISCOUNTED_LINES))
     assert quote.status_code == 201, quote.text
     q = quote.json()
-    # GW-100: 3 x 349.90 = 1049.70, -5 % = 52.49 (52.485 rounded half up), net 997.21,
-    # tax 20 % = 199.44 (199.442); ONBOARD: 1200.00, tax 240.00.
+    # GW-100: 3 x 349.90 = 1049.70, -15 % = 157.46 (157.455 rounded half up), net 892.24,
+    # tax 20 % = 178.45 (178.448); ONBOARD: 1200.00, tax 240.00.
     assert (q["subtotal"], q["discount_total"], q["tax_total"], q["total"]) == (
         "2249.70",
-        "52.49",
-        "439.44",
-        "2636.65",
+        "157.46",
+        "418.45",
+        "2510.69",
     )
 
-    # The customer reads and accepts the quote through the e-mailed link.
-    token = portal_token(live, lead["email"], "Your quote")
-    shown = rep.http.get(f"/portal/{token}", headers={"Accept": "application/json"})
-    assert shown.json()["quote"]["total"] == "2636.65"
-    assert "Accept quote" in rep.http.get(f"/portal/{token}").text
-    assert rep.http.post(f"/portal/{token}/accept").json()["stage"] == "AWAITING_APPROVAL"
-
-    # The manager approves from the inbox.
+    # A discount over 10 %: the manager approves from the inbox before the customer sees it.
+    assert stage_of(rep, deal_id) == "AWAITING_APPROVAL"
+    assert not live.mail_to(lead["email"], "Your quote")
     inbox = manager.get("/approvals").json()
     assert [item["deal_id"] for item in inbox].count(deal_id) == 1
     steps = manager.post(
@@ -72,7 +67,14 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
     )
     assert steps.status_code == 200, steps.text
     assert steps.json()[0]["status"] == "approved"
-    assert stage_of(rep, deal_id) == "AWAITING_SIGNATURE"
+    assert stage_of(rep, deal_id) == "PROPOSED"
+
+    # The customer reads and accepts the quote through the e-mailed link.
+    token = portal_token(live, lead["email"], "Your quote")
+    shown = rep.http.get(f"/portal/{token}", headers={"Accept": "application/json"})
+    assert shown.json()["quote"]["total"] == "2510.69"
+    assert "Accept quote" in rep.http.get(f"/portal/{token}").text
+    assert rep.http.post(f"/portal/{token}/accept").json()["stage"] == "AWAITING_SIGNATURE"
 
     # The customer signs.
     sign_token = portal_token(live, lead["email"], "ready to sign")
@@ -92,7 +94,7 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
 
     # One invoice, for the quote's total; finance records the full payment.
     listed = finance.get("/invoices", params={"deal_id": deal_id}).json()
-    assert len(listed) == 1 and listed[0]["total"] == "2636.65"
+    assert len(listed) == 1 and listed[0]["total"] == "2510.69"
     number = listed[0]["number"]
     assert finance.get(f"/invoices/{number}").json()["status"] == "open"
     pdf = finance.get(f"/invoices/{number}.pdf")
@@ -104,7 +106,7 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
         "/payments",
         json={
             "invoice_number": number,
-            "amount": "2636.65",
+            "amount": "2510.69",
             "currency": "EUR",
             "reference": f"BANK-{deal_id}",
         },
@@ -137,12 +139,12 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
         invoice = conn.execute(select(invoices).where(invoices.c.deal_id == deal_id)).one()
         assert (invoice.status, invoice.paid, invoice.total) == (
             "paid",
-            Decimal("2636.65"),
-            Decimal("2636.65"),
+            Decimal("2510.69"),
+            Decimal("2510.69"),
         )
         assert conn.execute(
             select(payments.c.amount).where(payments.c.deal_id == deal_id)
-        ).scalars().all() == [Decimal("2636.65")]
+        ).scalars().all() == [Decimal("2510.69")]
         entries = (
             conn.execute(select(journal_entries.c.key).where(journal_entries.c.deal_id == deal_id))
             .scalars()
@@ -191,7 +193,7 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
             .join(journal_entries, journal_entries.c.entry_id == journal_lines.c.entry_id)
             .where(journal_entries.c.deal_id == deal_id, journal_lines.c.account == "revenue")
         ).scalar_one()
-    assert earned == Decimal("2197.21")  # 2636.65 less 439.44 tax
+    assert earned == Decimal("2092.24")  # 2510.69 less 418.45 tax
 
     # The audit chain is intact and tells the story.
     history = [AuditEvent.model_validate(e) for e in rep.get(f"/deals/{deal_id}/history").json()]
@@ -201,9 +203,10 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
         "lead.created",
         "lead.qualified",
         "quote.created",
-        "quote.accepted",
         "contract.drafted",
         "approval.approved",
+        "quote.proposed",
+        "quote.accepted",
         "contract.signed",
         "order.created",
         "delivery.recorded",

@@ -1,10 +1,12 @@
-"""Contract approval: bands, parallel steps, double decisions, re-approval, reminders,
-escalation (the audit chain's tamper checks are in tests/integration/test_audit_chain.py)."""
+"""Approval of a quote before the customer sees it: bands, parallel steps, double decisions,
+re-approval, reminders, escalation (the audit chain's tamper checks are in
+tests/integration/test_audit_chain.py)."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from decimal import Decimal
 
 from domain.approval import ApprovalBand, ApprovalPolicy
 from domain.policy import DealPolicy
@@ -34,26 +36,27 @@ def decide(api, deal_id, decision="approve", comment=None):
     return api.post(f"/deals/{deal_id}/approvals", json=body)
 
 
-def test_a_discount_over_ten_percent_needs_the_manager_then_finance(live, as_user):
+def test_a_discount_over_ten_percent_needs_the_manager_before_the_customer_sees_it(live, as_user):
     rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
     deal_id = to_approval(live, rep, DISCOUNTED)["deal_id"]
-    assert steps(rep, deal_id) == [("sales_manager", "pending"), ("finance", "waiting")]
-    assert decide(finance, deal_id).status_code == 403  # not finance's turn yet
+    assert steps(rep, deal_id) == [("sales_manager", "pending")]
+    assert decide(finance, deal_id).status_code == 403  # not a step of finance's
+    assert not live.mail_to(lead_email(rep, deal_id), "Your quote")
     assert decide(manager, deal_id).status_code == 200
-    assert steps(rep, deal_id) == [("sales_manager", "approved"), ("finance", "pending")]
-    assert deal_id in [a["deal_id"] for a in finance.get("/approvals").json()]
-    assert decide(finance, deal_id).status_code == 200
-    assert stage_of(rep, deal_id) == "AWAITING_SIGNATURE"
+    assert steps(rep, deal_id) == [("sales_manager", "approved")]
+    assert stage_of(rep, deal_id) == "PROPOSED"
+    portal_token(live, lead_email(rep, deal_id), "Your quote")  # now it went out
 
 
 def test_a_quarter_million_needs_three_approvers_in_order(live, as_user):
     rep = as_user("rep1")
     deal_id = to_approval(live, rep, BIG)["deal_id"]
     assert [r for r, _ in steps(rep, deal_id)] == ["sales_manager", "finance", "admin"]
+    assert decide(as_user("finance"), deal_id).status_code == 403  # not finance's turn yet
     for role, user in (("sales_manager", "manager"), ("finance", "finance"), ("admin", "admin")):
         assert dict(steps(rep, deal_id))[role] == "pending"
         assert decide(as_user(user), deal_id).status_code == 200
-    assert stage_of(rep, deal_id) == "AWAITING_SIGNATURE"
+    assert stage_of(rep, deal_id) == "PROPOSED"
 
 
 def parallel_policy(**timing) -> DealPolicy:
@@ -65,12 +68,11 @@ def parallel_policy(**timing) -> DealPolicy:
     )
 
 
-def to_approval_with(live, rep, policy) -> str:
+def to_approval_with(live, rep, policy, quote=None) -> str:
     deal_id = start_deal(live, "rep1", policy)
     rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"})
-    rep.post(f"/deals/{deal_id}/quotes", json=quote_body())
-    token = portal_token(live, lead_email(rep, deal_id), "Your quote")
-    rep.http.post(f"/portal/{token}/accept")
+    assert rep.post(f"/deals/{deal_id}/quotes", json=quote or quote_body()).status_code == 201
+    assert stage_of(rep, deal_id) == "AWAITING_APPROVAL"
     return deal_id
 
 
@@ -86,7 +88,7 @@ def test_a_parallel_group_is_asked_at_once(live, as_user):
     assert decide(as_user("admin"), deal_id).status_code == 200
     assert stage_of(rep, deal_id) == "AWAITING_APPROVAL"
     assert decide(as_user("finance"), deal_id).status_code == 200
-    assert stage_of(rep, deal_id) == "AWAITING_SIGNATURE"
+    assert stage_of(rep, deal_id) == "PROPOSED"
 
 
 def test_one_decision_counts_when_two_arrive_at_once(live, as_user):
@@ -109,16 +111,22 @@ def test_one_decision_counts_when_two_arrive_at_once(live, as_user):
 
 def test_after_a_rejection_only_the_steps_that_need_it_are_asked_again(live, as_user):
     rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
-    deal_id = to_approval(live, rep, DISCOUNTED)["deal_id"]
+    tiered = ApprovalPolicy(
+        bands=[
+            ApprovalBand(max_discount_pct=Decimal(10), roles=[Role.SALES_MANAGER]),
+            ApprovalBand(roles=[Role.SALES_MANAGER, Role.FINANCE]),
+        ]
+    )
+    policy = DealPolicy(approval=tiered, qualification=parallel_policy().qualification)
+    deal_id = to_approval_with(live, rep, policy, DISCOUNTED)
     decide(manager, deal_id, comment="ok with me")
     decide(finance, deal_id, "reject", "15 % is too much")
     assert stage_of(rep, deal_id) == "QUOTING"
     assert steps(rep, deal_id) == [("sales_manager", "approved"), ("finance", "rejected")]
     better = quote_body(lines=[{"sku": "GW-100", "quantity": "10", "discount_pct": "12"}])
     rep.post(f"/deals/{deal_id}/quotes", json=better)
-    token = portal_token(live, lead_email(rep, deal_id), "(version 2)")
-    rep.http.post(f"/portal/{token}/accept")
     state = rep.get(f"/deals/{deal_id}").json()
+    assert state["stage"] == "AWAITING_APPROVAL"
     assert state["contract"]["version"] == 2
     assert [(s["role"], s["status"], s["carried_over"]) for s in state["approvals"]] == [
         ("sales_manager", "approved", True),
@@ -128,9 +136,17 @@ def test_after_a_rejection_only_the_steps_that_need_it_are_asked_again(live, as_
     decide(finance, deal_id, "reject", "still no")
     worse = quote_body(lines=[{"sku": "GW-100", "quantity": "10", "discount_pct": "20"}])
     rep.post(f"/deals/{deal_id}/quotes", json=worse)
-    token = portal_token(live, lead_email(rep, deal_id), "(version 3)")
-    rep.http.post(f"/portal/{token}/accept")
     assert steps(rep, deal_id) == [("sales_manager", "pending"), ("finance", "waiting")]
+    assert not live.mail_to(lead_email(rep, deal_id), "Your quote")  # none of them went out
+
+
+def test_closing_a_deal_lost_withdraws_the_approval_it_waited_for(live, as_user):
+    rep, manager = as_user("rep1"), as_user("manager")
+    deal_id = to_approval(live, rep)["deal_id"]
+    closed = rep.post(f"/deals/{deal_id}/close-lost", json={"reason": "budget frozen"})
+    assert closed.json()["stage"] == "LOST"
+    assert steps(rep, deal_id) == [("sales_manager", "withdrawn")]
+    assert deal_id not in [a["deal_id"] for a in manager.get("/approvals").json()]
 
 
 def test_a_slow_approver_is_reminded_then_escalated(live, as_user):
@@ -168,8 +184,7 @@ def test_a_manager_cannot_approve_a_deal_they_handed_to_a_rep(live, as_user):
     assert handed.status_code == 200, handed.text
     assert rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"}).status_code == 200
     assert rep.post(f"/deals/{deal_id}/quotes", json=DISCOUNTED).status_code == 201
-    token = portal_token(live, lead_email(rep, deal_id), "Your quote")
-    assert rep.http.post(f"/portal/{token}/accept").json()["stage"] == "AWAITING_APPROVAL"
+    assert stage_of(rep, deal_id) == "AWAITING_APPROVAL"
     assert "sales_manager" in [role for role, _ in steps(rep, deal_id)]
     assert deal_id not in [a["deal_id"] for a in manager.get("/approvals").json()]
     refused = decide(manager, deal_id)
@@ -182,7 +197,6 @@ def test_a_manager_who_wrote_the_quote_cannot_approve_it(live, as_user):
     deal_id = create_lead(rep)["deal_id"]
     assert rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"}).status_code == 200
     assert manager.post(f"/deals/{deal_id}/quotes", json=DISCOUNTED).status_code == 201
-    token = portal_token(live, lead_email(rep, deal_id), "Your quote")
-    assert rep.http.post(f"/portal/{token}/accept").json()["stage"] == "AWAITING_APPROVAL"
+    assert stage_of(rep, deal_id) == "AWAITING_APPROVAL"
     assert deal_id not in [a["deal_id"] for a in manager.get("/approvals").json()]
     assert decide(manager, deal_id).status_code == 403

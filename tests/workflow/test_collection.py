@@ -33,15 +33,15 @@ def signed_deal(live, as_user, policy: DealPolicy, quote: dict[str, Any]) -> str
     deal_id = start_deal(live, "rep1", policy)
     rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"})
     assert rep.post(f"/deals/{deal_id}/quotes", json=quote).status_code == 201
-    accepted = rep.http.post(
-        f"/portal/{portal_token(live, lead_email(rep, deal_id), 'Your quote')}/accept"
-    )
-    assert accepted.status_code == 200, accepted.text
     for step in rep.get(f"/deals/{deal_id}").json()["approvals"]:
         approver = {"sales_manager": "manager", "finance": "finance", "admin": "admin"}
         as_user(approver[step["role"]]).post(
             f"/deals/{deal_id}/approvals", json={"decision": "approve"}
         )
+    accepted = rep.http.post(
+        f"/portal/{portal_token(live, lead_email(rep, deal_id), 'Your quote')}/accept"
+    )
+    assert accepted.status_code == 200, accepted.text
     token = portal_token(live, lead_email(rep, deal_id), "ready to sign")
     assert rep.http.post(f"/portal/{token}/sign", json={"name": "Ada"}).status_code == 200
     return deal_id
@@ -271,16 +271,13 @@ def test_a_customer_over_its_credit_limit_needs_finance(live, as_user):
     rep = as_user("rep1")
     deal_id = start_deal(live, "rep1", policy)
     rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"})
-    rep.post(f"/deals/{deal_id}/quotes", json=quote_body())
-    rep.http.post(f"/portal/{portal_token(live, lead_email(rep, deal_id), 'Your quote')}/accept")
+    rep.post(f"/deals/{deal_id}/quotes", json=quote_body())  # 5 %: no band step
     approvals = rep.get(f"/deals/{deal_id}").json()["approvals"]
-    assert [(a["role"], a["status"]) for a in approvals] == [
-        ("sales_manager", "pending"),
-        ("finance", "waiting"),
-    ]
-    assert "exceeds the limit of 1000" in approvals[1]["reason"]
-    as_user("manager").post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
+    assert [(a["role"], a["status"]) for a in approvals] == [("finance", "pending")]
+    assert "exceeds the limit of 1000" in approvals[0]["reason"]
     assert rep.get(f"/deals/{deal_id}").json()["stage"] == "AWAITING_APPROVAL"
+    as_user("finance").post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
+    assert rep.get(f"/deals/{deal_id}").json()["stage"] == "PROPOSED"
 
 
 def test_ledger_rows_cannot_be_changed_or_deleted(live):

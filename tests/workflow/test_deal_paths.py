@@ -13,14 +13,17 @@ from domain.policy import DealPolicy
 from domain.users import Actor, Role
 from tests.conftest import wait_for
 from tests.flows import (
+    DISCOUNTED_LINES,
     create_lead,
     lead_email,
     portal_token,
     quote_body,
     stage_of,
     start_deal,
+    submit_quote,
     to_approval,
     to_fulfilment,
+    to_proposed,
     to_quoting,
 )
 from workflows.deal import DealWorkflow
@@ -46,17 +49,60 @@ def test_a_disqualified_lead_ends_the_deal(live, as_user, keep_history):
     keep_history(deal_workflow_id(deal["deal_id"]), "deal-disqualified")
 
 
-def test_a_rejected_quote_loses_the_deal(live, as_user, keep_history):
+def test_a_rejected_quote_returns_to_quoting_and_close_lost_ends_the_deal(
+    live, as_user, keep_history
+):
     rep = as_user("rep1")
-    deal = to_quoting(rep)
-    rep.post(f"/deals/{deal['deal_id']}/quotes", json=quote_body())
-    token = portal_token(live, lead_email(rep, deal["deal_id"]), "Your quote")
+    deal_id = to_quoting(rep)["deal_id"]
+    submit_quote(rep, deal_id)  # 5 %: no approval needed, straight to the customer
+    assert stage_of(rep, deal_id) == "PROPOSED"
+    token = portal_token(live, lead_email(rep, deal_id), "Your quote")
     answer = rep.http.post(f"/portal/{token}/reject", json={"reason": "too expensive"})
-    assert answer.json()["stage"] == "LOST"
-    assert outcome(live, deal["deal_id"]).reason == "quote rejected: too expensive"
-    quotes = rep.get(f"/deals/{deal['deal_id']}").json()["quotes"]
-    assert [q["status"] for q in quotes] == ["rejected"]
-    keep_history(deal_workflow_id(deal["deal_id"]), "deal-lost-quote-rejected")
+    assert answer.json()["stage"] == "QUOTING"
+    state = rep.get(f"/deals/{deal_id}").json()
+    assert [q["status"] for q in state["quotes"]] == ["rejected"]
+    assert state["timeline"][-1]["note"] == "quote v1 rejected by the customer: too expensive"
+    wait_for(lambda: live.mail_to("rep1@", "rejected quote v1"), 30, "the owner told")
+    assert rep.http.post(f"/portal/{token}/accept").status_code == 409  # answered already
+    closed = rep.post(f"/deals/{deal_id}/close-lost", json={"reason": "went with a rival"})
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["stage"] == "LOST"
+    assert outcome(live, deal_id).reason == "went with a rival"
+    history = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
+    assert history[-1] == "stage.changed"
+    keep_history(deal_workflow_id(deal_id), "deal-lost-quote-rejected")
+
+
+def test_close_lost_is_for_the_owner_or_a_manager_before_signature(live, as_user):
+    rep, rep2, manager = as_user("rep1"), as_user("rep2"), as_user("manager")
+    deal_id = to_quoting(rep)["deal_id"]
+    refused = rep2.post(f"/deals/{deal_id}/close-lost", json={"reason": "not mine"})
+    assert refused.status_code == 404  # not theirs to see
+    assert rep.post(f"/deals/{deal_id}/close-lost", json={}).status_code == 422
+    assert (
+        manager.post(f"/deals/{deal_id}/close-lost", json={"reason": "dead"}).json()["stage"]
+        == "LOST"
+    )
+    again = rep.post(f"/deals/{deal_id}/close-lost", json={"reason": "again"})
+    assert again.status_code == 409
+
+
+def test_a_revised_quote_while_proposed_replaces_the_customers_link(live, as_user):
+    rep, manager = as_user("rep1"), as_user("manager")
+    deal_id = to_proposed(live, rep, manager)["deal_id"]
+    first = portal_token(live, lead_email(rep, deal_id), "Your quote")
+    revised = submit_quote(rep, deal_id, quote_body(lines=DISCOUNTED_LINES))
+    assert revised["version"] == 2
+    assert stage_of(rep, deal_id) == "AWAITING_APPROVAL"  # 15 %: the manager first
+    assert rep.http.post(f"/portal/{first}/accept").status_code == 409
+    assert not live.mail_to(lead_email(rep, deal_id), "(version 2)")
+    manager.post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
+    assert stage_of(rep, deal_id) == "PROPOSED"
+    second = portal_token(live, lead_email(rep, deal_id), "(version 2)")
+    assert rep.http.post(f"/portal/{second}/accept").json()["stage"] == "AWAITING_SIGNATURE"
+    state = rep.get(f"/deals/{deal_id}").json()
+    assert [q["status"] for q in state["quotes"]] == ["superseded", "accepted"]
+    assert state["contract"]["version"] == 2
 
 
 def test_a_cancelled_deal_ends_cancelled(live, as_user, keep_history):
@@ -70,9 +116,7 @@ def test_a_cancelled_deal_ends_cancelled(live, as_user, keep_history):
     keep_history(deal_workflow_id(deal["deal_id"]), "deal-cancelled-while-quoting")
 
 
-def test_a_rejected_contract_goes_back_to_quoting_and_is_approved_again(
-    live, as_user, keep_history
-):
+def test_a_quote_rejected_by_the_manager_never_reaches_the_customer(live, as_user, keep_history):
     rep, manager = as_user("rep1"), as_user("manager")
     deal = to_approval(live, rep)
     deal_id = deal["deal_id"]
@@ -81,18 +125,23 @@ def test_a_rejected_contract_goes_back_to_quoting_and_is_approved_again(
     )
     assert rejected.json()[0]["status"] == "rejected"
     assert stage_of(rep, deal_id) == "QUOTING"
-    wait_for(lambda: live.mail_to("rep1@", "was rejected"), 30, "rejection mail to the owner")
+    wait_for(lambda: live.mail_to("rep1@", "were rejected"), 30, "rejection mail to the owner")
+    contact = lead_email(rep, deal_id)
+    assert not live.mail_to(contact, "Your quote")  # the 15 % discount was never shown
+    state = rep.get(f"/deals/{deal_id}").json()
+    assert [q["status"] for q in state["quotes"]] == ["rejected"]
+    assert "discount too high" in state["timeline"][-1]["note"]
     revised = rep.post(
         f"/deals/{deal_id}/quotes", json=quote_body(lines=[{"sku": "GW-100", "quantity": "3"}])
     )
     assert revised.json()["version"] == 2
-    token = portal_token(live, lead_email(rep, deal_id), "(version 2)")
-    assert rep.http.post(f"/portal/{token}/accept").json()["stage"] == "AWAITING_APPROVAL"
+    assert stage_of(rep, deal_id) == "PROPOSED"  # no discount: no approval needed
+    token = portal_token(live, contact, "(version 2)")
+    assert len(live.mail_to(contact, "Your quote")) == 1
+    assert rep.http.post(f"/portal/{token}/accept").json()["stage"] == "AWAITING_SIGNATURE"
     state = rep.get(f"/deals/{deal_id}").json()
     assert state["contract"]["version"] == 2
-    assert [s["status"] for s in state["approvals"]] == ["pending"]
-    manager.post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
-    assert stage_of(rep, deal_id) == "AWAITING_SIGNATURE"
+    assert state["approvals"] == []
     keep_history(deal_workflow_id(deal_id), "deal-reapproved-awaiting-signature")
 
 
@@ -166,14 +215,13 @@ def test_milestones_bill_at_signature_and_at_completion(live, as_user):
 
 
 def test_installments_fall_due_by_the_policys_day(live, as_user, keep_history):
-    rep, manager, ops = as_user("rep1"), as_user("manager"), as_user("ops")
+    rep, ops = as_user("rep1"), as_user("ops")
     deal_id = start_deal(live, "rep1", DealPolicy(day=timedelta(seconds=1)))
     rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"})
     plan = {"kind": "installments", "count": 3, "every_days": 2}
     rep.post(f"/deals/{deal_id}/quotes", json=quote_body(billing_plan=plan))
     token = portal_token(live, lead_email(rep, deal_id), "Your quote")
     rep.http.post(f"/portal/{token}/accept")
-    manager.post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
     sign = portal_token(live, lead_email(rep, deal_id), "ready to sign")
     rep.http.post(f"/portal/{sign}/sign", json={"name": "Ada"})
     assert len(rep.get(f"/deals/{deal_id}").json()["invoices"]) == 1

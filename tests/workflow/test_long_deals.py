@@ -72,7 +72,6 @@ def test_a_five_year_monthly_subscription_keeps_histories_small(live, as_user):
     link = portal_tokens(live.settings.secret_key, 1).issue(deal, "quote", 1)
     accepted = rep.http.post(f"/portal/{link}/accept")
     assert accepted.status_code == 200, accepted.text
-    as_user("manager").post(f"/deals/{deal}/approvals", json={"decision": "approve"})
     rep.http.post(
         f"/portal/{portal_token(live, lead_email(rep, deal), 'ready to sign')}/sign",
         json={"name": "Long Term"},

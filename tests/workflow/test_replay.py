@@ -1,6 +1,7 @@
 """Recorded histories of real deals replay on today's workflow code (no nondeterminism):
-those of today's DealWorkflowV2, and in legacy/ those of deals started before the Step 9
-reshape, which still run on the frozen DealWorkflow (workflows/legacy)."""
+those of today's DealWorkflowV2; in accepted-first/ those of DealWorkflowV2 deals started
+before approval came first (the `approve-before-proposing` patch); and in legacy/ those of
+deals started before the Step 9 reshape, which still run on the frozen DealWorkflow."""
 
 from __future__ import annotations
 
@@ -17,7 +18,11 @@ from worker import WORKFLOWS, workflow_runner
 RECORDED = sorted(HISTORIES.rglob("*.json"))
 
 
-@pytest.mark.parametrize("folder", [HISTORIES, HISTORIES / "legacy"], ids=["v2", "legacy"])
+@pytest.mark.parametrize(
+    "folder",
+    [HISTORIES, HISTORIES / "accepted-first", HISTORIES / "legacy"],
+    ids=["v2", "accepted-first", "legacy"],
+)
 def test_histories_are_recorded_for_every_ending_and_the_invoice_child(folder):
     names = {path.stem for path in folder.glob("*.json")}
     assert {

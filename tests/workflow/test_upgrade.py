@@ -13,8 +13,9 @@ from temporalio.worker import Worker
 
 from domain.deal import DealInput
 from domain.leads import Lead
+from domain.policy import DealPolicy
 from tests.conftest import wait_for
-from tests.flows import lead_body, lead_email, portal_token, quote_body
+from tests.flows import V1_APPROVAL, lead_body, lead_email, portal_token, quote_body
 from worker import Effects, make_worker, workflow_runner
 from workflows.ids import deal_workflow_id
 from workflows.invoice import InvoiceWorkflow
@@ -36,6 +37,7 @@ def start_on_old_code(live, queue: str, owner: str) -> str:
         lead=Lead.model_validate(lead_body()),
         owner=owner,
         created_by=owner,
+        policy=DealPolicy(approval=V1_APPROVAL),
     )
 
     async def start() -> None:
