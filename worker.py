@@ -26,6 +26,7 @@ from adapters.email.mailer import Mailer, SmtpConfig
 from adapters.email.outbox import Outbox, OutboxRelay
 from adapters.finance.invoices import InvoiceBook
 from adapters.portal_tokens import portal_tokens
+from adapters.storage.credit import CustomerCredit
 from adapters.storage.db import make_engine
 from adapters.storage.deals import DealStore
 from adapters.storage.users import UserDirectory
@@ -49,6 +50,7 @@ SHARED_WORKFLOW_CODE = (
     "workflows.ids",
     "workflows.search_attributes",
     "workflows.deal.effects",
+    "workflows.deal.credit",
     "workflows.deal.qualification",
     "workflows.deal.quoting",
     "workflows.deal.approval",
@@ -89,12 +91,13 @@ class Effects:
         commits = DealCommitActivities(
             DealCommits(engine, deals, book, outbox, refuse=chaos_refusal(settings))
         )
-        storage = StorageActivities(deals)
+        storage = StorageActivities(deals, CustomerCredit(engine))
         finance = FinanceActivities(book, outbox)
         email = EmailActivities(mailer)
         self.activities: list[Callable[..., Any]] = [
             commits.commit_deal,
-            storage.read_credit_exposure,
+            storage.read_credit_exposure,  # deals recorded before read_credit_standing; legacy
+            storage.read_credit_standing,
             finance.commit_payment,
             finance.write_off_invoice,
             finance.issue_credit_note,

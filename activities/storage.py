@@ -11,13 +11,16 @@ from temporalio import activity
 
 from domain.approval import ApprovalStep
 from domain.contract import Contract, Signature
+from domain.credit import CreditStanding
 from domain.deal import DealInput, OpenedDeal
 from domain.leads import LeadScore
+from domain.money import Money
 from domain.orders import Delivery, Order
 from domain.quotes import Quote, QuoteStatus
 from domain.stages import DealStage
 
 if TYPE_CHECKING:
+    from adapters.storage.credit import CustomerCredit
     from adapters.storage.deals import DealStore
 
 
@@ -108,6 +111,12 @@ class CreditQuery(BaseModel):
     currency: str
 
 
+class CreditStandingQuery(BaseModel):
+    deal_id: str
+    default_limit: Money  # the deal's policy limit, in its currency: for customers without terms
+    at: datetime
+
+
 class OrderCancellation(BaseModel):
     deal_id: str
     at: datetime
@@ -122,8 +131,9 @@ class DeliveryRecord(BaseModel):
 
 
 class StorageActivities:
-    def __init__(self, deals: DealStore) -> None:
+    def __init__(self, deals: DealStore, credit: CustomerCredit) -> None:
         self.deals = deals
+        self.credit = credit
 
     @activity.defn(name="open_deal")
     def open_deal(self, cmd: OpenDeal) -> OpenedDeal:
@@ -176,6 +186,10 @@ class StorageActivities:
     @activity.defn(name="read_credit_exposure")
     def read_credit_exposure(self, cmd: CreditQuery) -> Decimal:
         return self.deals.credit_exposure(cmd.deal_id, cmd.currency)
+
+    @activity.defn(name="read_credit_standing")
+    def read_credit_standing(self, cmd: CreditStandingQuery) -> CreditStanding:
+        return self.credit.deal_standing(cmd.deal_id, cmd.at, cmd.default_limit)
 
     @activity.defn(name="cancel_order")
     def cancel_order(self, cmd: OrderCancellation) -> None:

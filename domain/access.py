@@ -26,6 +26,7 @@ class Action(StrEnum):
     VIEW_KPIS = "view_kpis"
     MANAGE_USERS = "manage_users"
     RESUME = "resume"
+    SET_CREDIT_TERMS = "set_credit_terms"
 
 
 _ALL = frozenset(Role)
@@ -60,6 +61,7 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
         frozenset({Role.SALES_MANAGER, Role.OPS, Role.ADMIN}),
         frozenset({Role.SALES_REP}),
     ),
+    Action.SET_CREDIT_TERMS: (frozenset({Role.FINANCE, Role.ADMIN}), frozenset()),
 }
 
 

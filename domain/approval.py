@@ -15,7 +15,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .credit import CreditStanding, credit_check
 from .errors import Conflict, NotApprover
+from .money import Money
 from .quotes import Quote
 from .users import Actor, Role
 
@@ -206,13 +208,27 @@ def with_credit_check(
     steps: list[ApprovalStep], exposure: Decimal, total: Decimal, limit: Decimal, currency: str
 ) -> list[ApprovalStep]:
     """Over the credit limit (open receivables plus this deal), finance must approve: its
-    band step says why, or a finance step is added after the others."""
+    band step says why, or a finance step is added after the others. (Deals started before
+    per-customer credit; today's deals use `with_credit_standing`.)"""
     if exposure + total <= limit:
         return steps
     why = (
         f"credit check: {exposure} {currency} open plus {total} {currency} exceeds "
         f"the limit of {limit} {currency}"
     )
+    return _with_finance_step(steps, why)
+
+
+def with_credit_standing(
+    steps: list[ApprovalStep], standing: CreditStanding, total: Money
+) -> list[ApprovalStep]:
+    """A customer on credit hold, or that this deal would take over its limit, needs finance
+    (domain/credit.py `credit_check`): its band step says why, or a finance step is added."""
+    why = credit_check(standing, total)
+    return steps if why is None else _with_finance_step(steps, why)
+
+
+def _with_finance_step(steps: list[ApprovalStep], why: str) -> list[ApprovalStep]:
     if any(s.role is Role.FINANCE for s in steps):
         return [
             s.model_copy(update={"reason": why}) if s.role is Role.FINANCE else s for s in steps

@@ -46,6 +46,11 @@ class Conflict(DomainError):
     status = 409
 
 
+class CreditHold(Conflict):
+    """The customer is on credit hold (domain/credit.py): nothing more is delivered until
+    its cause is gone."""
+
+
 class NotAllowed(DomainError):
     """The actor's role may not do this."""
 
@@ -71,6 +76,7 @@ ERRORS: dict[str, type[DomainError]] = {
         PaymentRefused,
         WrongStage,
         Conflict,
+        CreditHold,
         NotAllowed,
         NotApprover,
         NotFound,

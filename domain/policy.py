@@ -40,10 +40,19 @@ class DealPolicy(BaseModel):
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     qualification: QualificationPolicy = Field(default_factory=QualificationPolicy)
     collection: CollectionPolicy = Field(default_factory=CollectionPolicy)
-    credit_limit: Decimal = Field(default=Decimal(100_000), ge=0)  # per customer, any currency
+    # A customer finance gave no credit terms (domain/credit.py) has this limit, in the
+    # currency of the deal that asks; one with an invoice unpaid this many days past its due
+    # date is on credit hold.
+    credit_limit: Decimal = Field(default=Decimal(100_000), ge=0)
+    credit_hold_overdue_days: float = Field(default=30, ge=0)
     # Real time, not policy days: how long a command's effects may fail to be written (the
     # database away) before the deal shows itself blocked; it then tries again as often.
     unwritable_after: timedelta = Field(default=timedelta(minutes=2), gt=timedelta(0))
 
     def days(self, count: float) -> timedelta:
         return self.day * count
+
+    def credit_grace(self) -> timedelta:
+        """How long after its due date an invoice of this deal may stay unpaid before its
+        customer is on credit hold."""
+        return self.days(self.credit_hold_overdue_days)

@@ -77,6 +77,10 @@ customers = Table(
     Column("email_domain", String(255)),
     Column("country", String(2)),
     Column("created_at", TS, nullable=False),
+    # Credit terms finance set (domain/credit.py); all NULL: none, a deal's policy limit holds.
+    Column("credit_limit", AMOUNT),
+    Column("credit_currency", String(3)),
+    Column("payment_terms_days", Integer),
     Index("ix_customers_email_domain", "email_domain"),
 )
 

@@ -1,15 +1,21 @@
-"""Customers with their lifetime value; a rep sees only the customers (and contacts) of
-their own deals, and only their own deals of a customer: a customer they have no deal with
-is a 404 to them."""
+"""Customers with their lifetime value and credit standing; a rep sees only the customers
+(and contacts) of their own deals, and only their own deals of a customer: a customer they
+have no deal with is a 404 to them. Finance (and admins) set a customer's credit terms."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from adapters.storage.views.customers import CustomerPage, CustomerSummary
+from domain.access import Action
+from domain.credit import CreditStanding, CreditTermsIn
 from domain.errors import NotFound
 from domain.users import Actor
 
 from ..services import Services
-from .authorization import owner_scope
+from .authorization import authorize, owner_scope
+
+CUSTOMER_NOT_FOUND = "customer not found"
 
 
 def list_customers(services: Services, user: Actor, limit: int) -> list[CustomerSummary]:
@@ -19,5 +25,19 @@ def list_customers(services: Services, user: Actor, limit: int) -> list[Customer
 def customer(services: Services, user: Actor, customer_id: str) -> CustomerPage:
     page = services.views.customers.page(customer_id, owner_scope(user))
     if page is None:
-        raise NotFound("customer not found")
-    return page
+        raise NotFound(CUSTOMER_NOT_FOUND)
+    standing = services.credit.standing(customer_id, datetime.now(UTC))
+    return page.model_copy(update={"credit_standing": standing})
+
+
+def set_credit_terms(
+    services: Services, user: Actor, customer_id: str, body: CreditTermsIn
+) -> CreditStanding:
+    """Set the customer's limit and payment terms (audited); its standing under them."""
+    authorize(user, Action.SET_CREDIT_TERMS)
+    now = datetime.now(UTC)
+    if not services.credit.set_terms(customer_id, body.terms(), now, user.username):
+        raise NotFound(CUSTOMER_NOT_FOUND)
+    standing = services.credit.standing(customer_id, now)
+    assert standing is not None  # it was found just now; customers are never deleted
+    return standing

@@ -1,10 +1,15 @@
-"""Fulfilment: ops (or the owner) record what was delivered against the order."""
+"""Fulfilment: ops (or the owner) record what was delivered against the order; nothing is
+delivered to a customer on credit hold (domain/credit.py)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from domain.access import Action
+from domain.credit import check_not_on_hold
 from domain.deal import DeliveryCommand
 from domain.orders import DeliveryRequest, Order
+from domain.stages import DealStage
 from domain.users import Actor
 from workflows.deal import DealWorkflow
 
@@ -13,9 +18,13 @@ from .authorization import authorize, visible_deal
 
 
 def record_delivery(services: Services, user: Actor, deal_id: str, body: DeliveryRequest) -> Order:
-    """A repeated `reference` is a no-op (the workflow knows it)."""
+    """A repeated `reference` is a no-op (the workflow knows it). A new one is refused with
+    409 while the customer is on credit hold; the workflow checks the hold again."""
     found = visible_deal(services, user, deal_id)
     authorize(user, Action.DELIVER, found.owner)
+    fulfilling = found.stage is DealStage.FULFILLING  # else the workflow says it is too early
+    if fulfilling and not services.views.deals.delivered(deal_id, body.reference):
+        check_not_on_hold(services.credit.deal_standing(deal_id, datetime.now(UTC)))
     return services.temporal.update_deal(
         deal_id, DealWorkflow.record_delivery, DeliveryCommand(request=body, actor=user)
     )

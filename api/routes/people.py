@@ -1,4 +1,5 @@
-"""The caller's tasks, territories, and customers with their contacts, deals and value."""
+"""The caller's tasks, territories, and customers with their contacts, deals, value and
+credit."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.storage.views.customers import CustomerPage, CustomerSummary
+from domain.credit import CreditStanding, CreditTermsIn
 from domain.tasks import Task
 
 from ..commands import customers, leads, tasks
@@ -59,5 +61,13 @@ def list_customers(
 
 @router.get("/customers/{customer_id}")
 def get_customer(customer_id: str, user: CurrentUser, services: ServicesDep) -> CustomerPage:
-    """A rep sees only their own deals of the customer."""
+    """A rep sees only their own deals of the customer. `credit_standing` is judged now."""
     return customers.customer(services, user, customer_id)
+
+
+@router.put("/customers/{customer_id}/credit")
+def set_credit_terms(
+    customer_id: str, body: CreditTermsIn, user: CurrentUser, services: ServicesDep
+) -> CreditStanding:
+    """Finance (and admins) set the customer's credit limit and payment terms."""
+    return customers.set_credit_terms(services, user, customer_id, body)

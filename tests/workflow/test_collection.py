@@ -1,5 +1,5 @@
 """From invoice to cash or write-off: dunning, credit notes, write-offs, cancellations that
-compensate, revenue recognition, the credit check (short policy days)."""
+compensate, revenue recognition, the credit check and credit hold (short policy days)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
+from domain.deal import DeliveryCommand
+from domain.orders import DeliveryRequest
 from domain.policy import CollectionPolicy, DealPolicy
 from domain.qualification import QualificationPolicy
+from domain.users import Actor, Role
 from tests.conftest import wait_for
 from tests.flows import lead_email, portal_token, quote_body, start_deal, to_fulfilment
 from workflows.deal import DealWorkflow
@@ -266,18 +271,72 @@ def test_goods_are_recognized_at_delivery_and_subscriptions_month_by_month(live,
     assert Decimal(eur["recognized"]) >= recognized()
 
 
+def approvals_of_quote(live, rep, deal_id: str, quote: dict[str, Any]) -> list[dict[str, Any]]:
+    """The approval steps a new quote gets (asked before the customer sees it)."""
+    assert rep.post(f"/deals/{deal_id}/quotes", json=quote).status_code == 201
+    return list(rep.get(f"/deals/{deal_id}").json()["approvals"])
+
+
 def test_a_customer_over_its_credit_limit_needs_finance(live, as_user):
     policy = DealPolicy(qualification=MANUAL, credit_limit=Decimal("1000"))
     rep = as_user("rep1")
     deal_id = start_deal(live, "rep1", policy)
     rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"})
-    rep.post(f"/deals/{deal_id}/quotes", json=quote_body())  # 5 %: no band step
-    approvals = rep.get(f"/deals/{deal_id}").json()["approvals"]
+    approvals = approvals_of_quote(live, rep, deal_id, quote_body())  # 5 %: no band step
     assert [(a["role"], a["status"]) for a in approvals] == [("finance", "pending")]
     assert "exceeds the limit of 1000" in approvals[0]["reason"]
     assert rep.get(f"/deals/{deal_id}").json()["stage"] == "AWAITING_APPROVAL"
     as_user("finance").post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
     assert rep.get(f"/deals/{deal_id}").json()["stage"] == "PROPOSED"
+
+
+def test_a_customer_given_a_small_limit_by_finance_needs_finance_on_its_next_quote(live, as_user):
+    rep = as_user("rep1")
+    deal_id = start_deal(live, "rep1", DealPolicy(qualification=MANUAL))
+    rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"})
+    customer_id = rep.get(f"/deals/{deal_id}").json()["customer"]["customer_id"]
+    terms = {"credit_limit": "1000.00", "currency": "EUR", "payment_terms_days": 30}
+    assert as_user("finance").put(f"/customers/{customer_id}/credit", json=terms).status_code == 200
+    approvals = approvals_of_quote(live, rep, deal_id, quote_body())
+    assert [a["role"] for a in approvals] == ["finance"]
+    assert "exceeds the limit of 1000.00 EUR" in approvals[0]["reason"]
+
+
+def test_nothing_is_delivered_to_a_customer_overdue_past_its_grace_until_it_pays(live, as_user):
+    policy = DealPolicy(day=timedelta(seconds=1), qualification=MANUAL, credit_hold_overdue_days=2)
+    upfront = quote_body(billing_plan={"kind": "upfront"}, payment_terms_days=1)
+    deal_id = signed_deal(live, as_user, policy, upfront)
+    finance, ops = as_user("finance"), as_user("ops")
+    invoice = wait_for(lambda: finance.get(f"/invoices?deal_id={deal_id}").json(), 30)[0]
+    customer = f"/customers/{finance.get(f'/deals/{deal_id}').json()['customer']['customer_id']}"
+    wait_for(lambda: finance.get(customer).json()["credit_standing"]["on_hold"], 30, "the hold")
+    delivery = {"reference": "D1", "lines": ALL}
+
+    refused = ops.post(f"/deals/{deal_id}/deliveries", json=delivery)
+    assert refused.status_code == 409, refused.text
+    name = finance.get(customer).json()["name"]
+    assert refused.json()["detail"].startswith(
+        f"customer {name} is on credit hold: invoice {invoice['number']}"
+    )
+    handle = live.client.get_workflow_handle_for(DealWorkflow.run, deal_workflow_id(deal_id))
+    straight = DeliveryCommand(
+        request=DeliveryRequest.model_validate(delivery),
+        actor=Actor(username="ops", role=Role.OPS),
+    )
+    with pytest.raises(WorkflowUpdateFailedError) as held:  # the workflow holds it too
+        live.run(handle.execute_update(DealWorkflow.record_delivery, straight))
+    assert isinstance(held.value.cause, ApplicationError) and held.value.cause.type == "CreditHold"
+
+    payment = {
+        "invoice_number": invoice["number"],
+        "amount": invoice["total"],
+        "currency": "EUR",
+        "reference": f"HOLD-{deal_id}",
+    }
+    assert finance.post("/payments", json=payment).json()["invoice"]["status"] == "paid"
+    delivered = ops.post(f"/deals/{deal_id}/deliveries", json=delivery)
+    assert delivered.status_code == 200, delivered.text
+    assert not finance.get(customer).json()["credit_standing"]["on_hold"]
 
 
 def test_ledger_rows_cannot_be_changed_or_deleted(live):

@@ -56,6 +56,7 @@ def test_a_five_year_monthly_subscription_keeps_histories_small(live, as_user):
             close_after_days=3 * 10**6,
         ),
         collection=CollectionPolicy(dunning_days=[10**6], write_off_after_days=2 * 10**6),
+        credit_hold_overdue_days=10**6,  # its installments fall due in 0.12 s: no credit hold
     )
     deal = start_deal(live, "rep1", policy)
     rep.post(f"/deals/{deal}/qualify", json={"decision": "qualify"})

@@ -10,7 +10,6 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.storage import CreditQuery, StorageActivities
     from domain import effects as fx
     from domain.approval import (
         ESCALATES_TO,
@@ -18,7 +17,6 @@ with workflow.unsafe.imports_passed_through():
         StepStatus,
         carry_over,
         check_approver,
-        with_credit_check,
     )
     from domain.contract import draft_contract
     from domain.deal import ApprovalCommand
@@ -26,8 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.quotes import Quote
     from domain.stages import DealStage
 
-    from ..activity_options import READ
-
+from .credit import credit_checked
 from .effects import DealEffects
 
 OPEN = (StepStatus.WAITING, StepStatus.PENDING)
@@ -74,18 +71,7 @@ class Approval:
             quote,
             workflow.now(),
         )
-        exposure = await workflow.execute_local_activity_method(
-            StorageActivities.read_credit_exposure,
-            CreditQuery(deal_id=d.deal.deal_id, currency=quote.currency),
-            **READ,
-        )
-        steps = with_credit_check(
-            d.policy.approval.steps_for(quote),
-            exposure,
-            quote.total,
-            d.policy.credit_limit,
-            quote.currency,
-        )
+        steps = await credit_checked(d, d.policy.approval.steps_for(quote), quote)
         if earlier is not None and self._approved_quote is not None:
             steps = carry_over(steps, d.state.approvals, self._approved_quote, quote)
         d.add(fx.DraftContract(contract=contract, steps=steps))

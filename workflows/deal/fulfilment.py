@@ -9,6 +9,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import effects as fx
     from domain.access import Action, can
     from domain.billing import BillingEvent
+    from domain.credit import check_not_on_hold
     from domain.deal import DeliveryCommand
     from domain.errors import DomainError, NotAllowed, WrongStage
     from domain.orders import Delivery, Order, apply_delivery, check_delivery, order_from_quote
@@ -16,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import DealStage
 
 from .billing import Billing
+from .credit import has_credit_standing, read_credit_standing
 from .effects import DealEffects
 
 
@@ -73,12 +75,24 @@ class Fulfilment:
     def delivered(self, reference: str) -> bool:
         return any(d.reference == reference for d in self.deal.state.deliveries)
 
+    def queued(self, reference: str) -> bool:
+        return any(c.request.reference == reference for c in self.queue)
+
+    async def refuse_on_credit_hold(self) -> None:
+        """Nothing is delivered to a customer on credit hold (409, saying why); the hold
+        ends with its cause, so the same delivery sent again later may go through."""
+        order = self.deal.state.order
+        if order is not None and has_credit_standing():
+            check_not_on_hold(await read_credit_standing(self.deal, order.currency))
+
     # --- the update ---
 
     async def record(self, cmd: DeliveryCommand) -> Order:
         reference = cmd.request.reference
         if not self.delivered(reference):
-            if all(c.request.reference != reference for c in self.queue):
+            if not self.queued(reference):
+                await self.refuse_on_credit_hold()
+            if not self.queued(reference) and not self.delivered(reference):
                 self.queue.append(cmd)
             await self.deal.settled(lambda: self.delivered(reference) or reference in self.refusals)
             refusal = self.refusals.get(reference)

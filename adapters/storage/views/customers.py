@@ -10,6 +10,8 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Engine, select, text
 
+from domain.credit import CreditStanding
+
 from ..tables import contacts
 from .deals import DealFilter, DealSummary, DealViews
 from .rows import from_json
@@ -28,6 +30,7 @@ class CustomerSummary(BaseModel):
 class CustomerPage(CustomerSummary):
     contacts: list[dict[str, Any]]
     deals: list[DealSummary]
+    credit_standing: CreditStanding | None = None  # judged at the moment of reading
 
 
 CUSTOMER_DEALS_SHOWN = 200

@@ -18,7 +18,7 @@ from domain.quotes import Quote
 from domain.stages import DealStage
 
 from ..audit import deal_events, deal_head
-from ..tables import customers, deals
+from ..tables import customers, deals, deliveries
 from .rows import contract_from_row, from_json, invoice_from_row, step_from_row
 
 
@@ -143,6 +143,16 @@ class DealViews:
                 )
             ).first()
         return None if row is None else DealRow.model_validate(dict(row._mapping))
+
+    def delivered(self, deal_id: str, reference: str) -> bool:
+        """Whether the deal has a delivery of this reference already."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(deliveries.c.reference).where(
+                    deliveries.c.deal_id == deal_id, deliveries.c.reference == reference
+                )
+            ).first()
+        return found is not None
 
     def state(self, deal_id: str) -> DealState | None:
         """The deal as `GET /deals/{id}` shows it, in one SQL statement."""
