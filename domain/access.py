@@ -25,6 +25,8 @@ class Action(StrEnum):
     VIEW_KPIS = "view_kpis"
     MANAGE_USERS = "manage_users"
     RESUME = "resume"
+    VIEW_POLICY = "view_policy"
+    CHANGE_POLICY = "change_policy"
 
 
 _ALL = frozenset(Role)
@@ -58,6 +60,8 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
         frozenset({Role.SALES_MANAGER, Role.OPS, Role.ADMIN}),
         frozenset({Role.SALES_REP}),
     ),
+    Action.VIEW_POLICY: (frozenset({Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN}), frozenset()),
+    Action.CHANGE_POLICY: (frozenset({Role.ADMIN}), frozenset()),
 }
 
 
