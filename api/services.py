@@ -13,6 +13,7 @@ from adapters.storage.assignment import AssignmentRules
 from adapters.storage.catalogue import Catalogue
 from adapters.storage.idempotency import IdempotencyStore
 from adapters.storage.login_attempts import LoginAttempts
+from adapters.storage.policies import PolicyVersions
 from adapters.storage.users import UserDirectory
 from adapters.storage.views import Views
 from config import Settings
@@ -30,6 +31,7 @@ class Services:
     users: UserDirectory
     logins: LoginAttempts
     catalogue: Catalogue
+    policies: PolicyVersions
     assignment: AssignmentRules
     idempotency: IdempotencyStore
     portal: PortalTokens
@@ -47,6 +49,7 @@ def make_services(settings: Settings, engine: Engine, client: Client) -> Service
         users=UserDirectory(engine),
         logins=LoginAttempts(engine),
         catalogue=Catalogue(engine),
+        policies=PolicyVersions(engine),
         assignment=AssignmentRules(engine),
         idempotency=IdempotencyStore(engine),
         portal=portal_tokens(settings.secret_key, settings.portal_token_days),
