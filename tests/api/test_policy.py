@@ -7,6 +7,7 @@ import csv
 import io
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import anyio.to_thread
@@ -179,9 +180,10 @@ def test_a_change_is_audited_with_both_versions_and_what_changed(live, admin):
     )
 
 
-def recorded(api, deal_id: str) -> dict[str, Any] | None:
+def recorded(api, deal_id: str) -> dict[str, Any]:
+    """The deal as GET /deals/{id} shows it; empty while it is not recorded yet."""
     answer = api.get(f"/deals/{deal_id}")
-    return dict(answer.json()) if answer.status_code == 200 else None
+    return dict(answer.json()) if answer.status_code == 200 else {}
 
 
 class PolicyReads:
@@ -217,5 +219,5 @@ def test_an_import_reads_the_policy_once_and_every_deal_keeps_its_version(live, 
     manager_api = as_user("manager")
     current = manager_api.get("/policy").json()["version"]
     for deal in result.deals:  # an import starts its deals; each records itself soon after
-        shown = wait_for(lambda d=deal: recorded(manager_api, d.deal_id), 30, "the deal")
+        shown = wait_for(partial(recorded, manager_api, deal.deal_id), 30, "the deal")
         assert shown["policy_version"] == current
