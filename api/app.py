@@ -26,6 +26,7 @@ from .routes import (
     health,
     leads,
     people,
+    policy,
     portal,
     reports,
     ui,
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)
     app.add_middleware(BodyLimit)
-    for module in (auth, health, leads, deals, people, portal, catalogue, finance, reports):
+    for module in (auth, health, leads, deals, people, portal, catalogue, finance, reports, policy):
         app.include_router(module.router)
     for page in (ui, ui_deals, ui_reports, ui_mail):
         app.include_router(page.router)

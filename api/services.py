@@ -14,6 +14,7 @@ from adapters.storage.catalogue import Catalogue
 from adapters.storage.credit import CustomerCredit
 from adapters.storage.idempotency import IdempotencyStore
 from adapters.storage.login_attempts import LoginAttempts
+from adapters.storage.policies import PolicyVersions
 from adapters.storage.users import UserDirectory
 from adapters.storage.views import Views
 from config import Settings
@@ -32,6 +33,7 @@ class Services:
     logins: LoginAttempts
     catalogue: Catalogue
     credit: CustomerCredit
+    policies: PolicyVersions
     assignment: AssignmentRules
     idempotency: IdempotencyStore
     portal: PortalTokens
@@ -50,6 +52,7 @@ def make_services(settings: Settings, engine: Engine, client: Client) -> Service
         logins=LoginAttempts(engine),
         catalogue=Catalogue(engine),
         credit=CustomerCredit(engine),
+        policies=PolicyVersions(engine),
         assignment=AssignmentRules(engine),
         idempotency=IdempotencyStore(engine),
         portal=portal_tokens(settings.secret_key, settings.portal_token_days),

@@ -27,6 +27,8 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     RESUME = "resume"
     SET_CREDIT_TERMS = "set_credit_terms"
+    VIEW_POLICY = "view_policy"
+    CHANGE_POLICY = "change_policy"
 
 
 _ALL = frozenset(Role)
@@ -62,6 +64,8 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
         frozenset({Role.SALES_REP}),
     ),
     Action.SET_CREDIT_TERMS: (frozenset({Role.FINANCE, Role.ADMIN}), frozenset()),
+    Action.VIEW_POLICY: (frozenset({Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN}), frozenset()),
+    Action.CHANGE_POLICY: (frozenset({Role.ADMIN}), frozenset()),
 }
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .credit import CreditStanding, credit_check
 from .errors import Conflict, NotApprover
@@ -34,8 +34,10 @@ class ApprovalBand(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    max_discount_pct: Decimal | None = None  # inclusive; None: no limit
-    below_value: Decimal | None = None  # exclusive, net of tax, in the quote's currency
+    # Inclusive; None: no limit.
+    max_discount_pct: Decimal | None = Field(default=None, ge=0, le=100)
+    # Exclusive, net of tax, in the quote's currency; None: no limit.
+    below_value: Decimal | None = Field(default=None, gt=0)
     roles: list[Role | list[Role]]  # empty: the quote goes to the customer unapproved
 
     @model_validator(mode="after")
@@ -51,6 +53,21 @@ class ApprovalBand(BaseModel):
 
     def groups(self) -> list[list[Role]]:
         return [group if isinstance(group, list) else [group] for group in self.roles]
+
+    def reaches_beyond(self, earlier: ApprovalBand) -> bool:
+        """A rung up the ladder: no limit below the earlier band's and one above it (None is
+        no limit). A band no wider than the one before would never be reached."""
+        pairs = [
+            (_limit(earlier.max_discount_pct), _limit(self.max_discount_pct)),
+            (_limit(earlier.below_value), _limit(self.below_value)),
+        ]
+        return all(mine >= theirs for theirs, mine in pairs) and any(
+            mine > theirs for theirs, mine in pairs
+        )
+
+
+def _limit(value: Decimal | None) -> Decimal:
+    return Decimal("Infinity") if value is None else value
 
 
 # shared/API.md v2: a line discounted by more than 10 % needs a sales manager; so does a
@@ -101,6 +118,18 @@ class ApprovalPolicy(BaseModel):
     bands: list[ApprovalBand] = Field(default_factory=lambda: list(DEFAULT_BANDS), min_length=1)
     remind_after_days: float = Field(default=1, gt=0)
     escalate_after_days: float = Field(default=2, gt=0)
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_ordered(cls, bands: list[ApprovalBand]) -> list[ApprovalBand]:
+        """The first band that covers a quote decides, so each reaches beyond the one before."""
+        for index in range(1, len(bands)):
+            if not bands[index].reaches_beyond(bands[index - 1]):
+                raise ValueError(
+                    f"band {index} must reach beyond band {index - 1}: no limit lower and "
+                    "one higher (bands are ordered from the narrowest to the widest)"
+                )
+        return bands
 
     @model_validator(mode="after")
     def _last_band_covers_all(self) -> ApprovalPolicy:

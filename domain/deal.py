@@ -80,6 +80,7 @@ class DealState(BaseModel):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     close_reason: str | None = None
     blocked: str | None = None  # a step refused for a business reason, until resumed
+    policy_version: int | None = None  # the company policy it started with; None: before those
 
 
 class DealOutcome(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -372,6 +373,19 @@ idempotency_keys = Table(
     Column("response", JSONB),
     Column("created_at", TS, nullable=False),
     PrimaryKeyConstraint("username", "key"),
+)
+
+# The company policy, one row per version (1, 2, ... without gaps): each new deal copies the
+# newest (domain/policy.py). Version 1 is the code defaults, seeded by migration 0014.
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("body", JSONB, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("note", Text),
+    CheckConstraint("version >= 1", name="ck_policy_versions_positive"),
 )
 
 products = Table(

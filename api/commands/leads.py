@@ -63,9 +63,12 @@ def _owner(services: Services, user: Actor, body: LeadIn) -> str:
 
 
 def _policy(services: Services, day_seconds: float | None = None) -> DealPolicy:
+    """The current version of the company policy (one read), as a new deal keeps it: with
+    this deployment's policy day, or the one an admin gave for this lead."""
     day = timedelta(seconds=day_seconds) if day_seconds else services.settings.day
     unwritable = timedelta(seconds=services.settings.unwritable_after_seconds)
-    return DealPolicy(day=day, unwritable_after=unwritable)
+    current = services.policies.current()
+    return current.policy.for_deal(current.version, day, unwritable)
 
 
 def create_lead(
@@ -150,7 +153,7 @@ def import_leads(
         parsed, errors = parse_leads(data)
         fresh, duplicates = _split_duplicates(services, user, parsed)
         owners = services.assignment.owners_for([item.lead.country for item in fresh])
-        policy = _policy(services)
+        policy = _policy(services)  # once for the whole file
         deals = [
             DealInput(
                 deal_id=deal_ids(item.lead.email.lower()),

@@ -40,6 +40,8 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.MANAGE_USERS: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
     Action.RESUME: {REP: OWN, MANAGER: ANY, FINANCE: NO, OPS: ANY, ADMIN: ANY},
     Action.SET_CREDIT_TERMS: {REP: NO, MANAGER: NO, FINANCE: ANY, OPS: NO, ADMIN: ANY},
+    Action.VIEW_POLICY: {REP: NO, MANAGER: ANY, FINANCE: ANY, OPS: NO, ADMIN: ANY},
+    Action.CHANGE_POLICY: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
 }
 
 CASES = [(action, role) for action in Action for role in Role]

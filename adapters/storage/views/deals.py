@@ -65,6 +65,7 @@ _DEAL_STATE = text(
     """
     SELECT d.deal_id, d.stage, d.owner, d.customer_id, d.source, d.score, d.score_reasons,
            d.close_reason, d.blocked, d.lead ->> 'company' AS company,
+           (d.policy ->> 'version')::int AS policy_version,
            cu.name AS customer_name, co.name AS contact_name, co.email, co.phone,
            (SELECT coalesce(json_agg(json_build_object('document', q.document,
                                                        'status', q.status)
@@ -126,6 +127,7 @@ def _state(row: Any) -> DealState:
         ],
         close_reason=row.close_reason,
         blocked=row.blocked,
+        policy_version=row.policy_version,
     )
 
 
