@@ -2,7 +2,8 @@
 reminders, dunning and a write-off happen within a couple of minutes.
 
 Leads from several sources, hot ones qualified by score, cold ones disqualified, a quote
-rejected, discounts that need finance, a deal big enough for three approvers, partial
+rejected and the deal closed lost, a discount a manager approves before the customer sees it,
+a deal big enough for three approvers, partial
 deliveries, a subscription earning revenue month by month, late payments after dunning, a
 write-off, a cancellation that issues credit notes.
 """
@@ -164,8 +165,8 @@ class Demo:
                 )
 
     def to_signed(self, deal_id: str, owner: str) -> None:
+        self.approve_all(deal_id)  # before the customer sees the quote
         self.customer(deal_id, owner, "quote", "accept")
-        self.approve_all(deal_id)
         self.customer(deal_id, owner, "contract", "sign", {"name": "Dana Buyer"})
 
     def deliver(self, deal_id: str, reference: str, lines: list[dict[str, str]]) -> None:
@@ -275,6 +276,8 @@ class Demo:
         deal = self.lead("Hooli", "rep2", "ad_campaign", need="analytics")
         self.quote(deal, "rep2", [{"sku": "GW-100", "quantity": "50"}], {"kind": "upfront"})
         self.customer(deal, "rep2", "quote", "reject", {"reason": "went with a competitor"})
+        self.wait(deal, {"QUOTING"})  # back with the owner, who gives it up
+        self.call("rep2", "POST", f"/deals/{deal}/close-lost", json={"reason": "lost to a rival"})
 
     def write_off(self) -> None:
         deal = self.lead("Vandelay Industries", "rep1", "outbound", need="import-export")

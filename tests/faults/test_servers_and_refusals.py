@@ -24,8 +24,8 @@ def test_deals_finish_after_temporal_and_postgres_restart(fault_stack):
     for index in range(5):
         deal = demo.lead(f"Restart {index}", "rep1", "web")
         demo.quote(deal, "rep1", LINES, UPFRONT)
-        demo.customer(deal, "rep1", "quote", "accept")
         demo.approve_all(deal)
+        demo.customer(deal, "rep1", "quote", "accept")
         deals.append(deal)
     servers = stack.stack
     assert servers.temporal is not None and servers.postgres is not None
