@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from domain.errors import Conflict, NotAllowed, WrongStage
+    from domain.invoices import InvoiceStatus
     from domain.messages import EmailRequest
     from domain.policy import DealPolicy
     from domain.stages import DealStage
@@ -73,6 +74,9 @@ class DealEffects:
         # Who owned the deal at any time or wrote one of its quotes: never its approvers.
         self.involved: set[str] = {deal.owner}
         self.cancel: CancelCommand | None = None
+        # The first invoice written off: from then on nothing more is delivered, billed or
+        # earned, and the deal ends WRITTEN_OFF as soon as nothing is left to collect.
+        self.written_off: str | None = None
         self.resume: ResumeCommand | None = None
         self._seq = 0
         self._blocks = 0
@@ -245,13 +249,13 @@ class DealEffects:
 
     async def until(self, condition: Callable[[], bool], timeout: timedelta | None = None) -> bool:
         """Commit, then wait for `condition`; False if `timeout` passes first. A cancellation
-        ends the deal."""
+        ends the deal, and so does a write-off once nothing is left to collect."""
         await self.commit()
 
         def woken() -> bool:
             # Not idle from the moment the condition holds: a handler whose own condition
             # is checked in the same pass must not see the deal as settled.
-            self.idle = not (self.cancel is not None or condition())
+            self.idle = not (self.cancel is not None or self.lost() or condition())
             return not self.idle
 
         if timeout is None or timeout > timedelta(0):
@@ -266,7 +270,17 @@ class DealEffects:
             raise DealEnded(
                 DealStage.CANCELLED, self.cancel.body.reason, self.cancel.actor.username
             )
+        if self.lost():
+            self.add(fx.CloseWrittenOff())
+            lost = [i.number for i in self.state.invoices if i.status is InvoiceStatus.WRITTEN_OFF]
+            raise DealEnded(DealStage.WRITTEN_OFF, f"written off: {', '.join(lost)}")
         return condition()
+
+    def lost(self) -> bool:
+        """An invoice was written off and no other is still open: nothing left to collect."""
+        return self.written_off is not None and all(
+            i.status is not InvoiceStatus.OPEN for i in self.state.invoices
+        )
 
     async def follow_up(
         self,
@@ -295,6 +309,12 @@ class DealEffects:
         if not can(actor, action, self.deal.owner):
             raise NotAllowed(f"{actor.role} may not {action} this deal")
         self.require_stage(stage)
+
+    def require_not_written_off(self) -> None:
+        if self.written_off is not None:
+            raise WrongStage(
+                f"the deal is written off ({self.written_off}): nothing more is delivered"
+            )
 
     def require_stage(self, stage: DealStage) -> None:
         if self.state.stage is not stage:
