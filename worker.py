@@ -101,6 +101,7 @@ class Effects:
             finance.commit_payment,
             finance.write_off_invoice,
             finance.issue_credit_note,
+            finance.credit_undelivered,
             finance.recognize_revenue,
             finance.queue_email,
             email.send_email,

@@ -48,6 +48,21 @@ class CreditNoteIssued(BaseModel):
     invoice: Invoice
 
 
+class CreditUndelivered(BaseModel):
+    """A cancelled deal asks its invoice to take back what was billed and not delivered."""
+
+    number: str
+    reason: str
+    at: datetime
+    actor: str
+    request_key: str
+
+
+class UndeliveredCredited(BaseModel):
+    note: CreditNote | None  # None: everything billed was delivered (or nothing is owed)
+    invoice: Invoice
+
+
 class RecognizeRevenue(BaseModel):
     deal_id: str
     key: str
@@ -108,6 +123,13 @@ class FinanceActivities:
             cmd.number, cmd.amount, cmd.reason, cmd.at, cmd.actor, cmd.request_key
         )
         return CreditNoteIssued(note=note, invoice=invoice)
+
+    @activity.defn(name="credit_undelivered")
+    def credit_undelivered(self, cmd: CreditUndelivered) -> UndeliveredCredited:
+        note, invoice = self.invoices.credit_undelivered(
+            cmd.number, cmd.reason, cmd.at, cmd.actor, cmd.request_key
+        )
+        return UndeliveredCredited(note=note, invoice=invoice)
 
     @activity.defn(name="recognize_revenue")
     def recognize_revenue(self, cmd: RecognizeRevenue) -> None:

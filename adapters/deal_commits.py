@@ -75,6 +75,7 @@ class DealCommits:
                 c, d, e.key, e.memo, e.amount, e.currency, at
             ),
             fx.CloseCancelled: lambda c, d, at, e: self.book.close_cancelled_in(c, d, at),
+            fx.CloseWrittenOff: lambda c, d, at, e: self.book.close_written_off_in(c, d, at),
         }
 
     def commit(self, commit: fx.DealCommit) -> fx.Committed:

@@ -160,6 +160,13 @@ class CloseCancelled(_Effect):
     kind: Literal["close_cancelled"] = "close_cancelled"
 
 
+class CloseWrittenOff(_Effect):
+    """A written-off deal with nothing left to collect: what is still deferred (paid for,
+    never to be delivered) is owed back to the customer."""
+
+    kind: Literal["close_written_off"] = "close_written_off"
+
+
 Effect = Annotated[
     OpenDeal
     | EnterStage
@@ -178,7 +185,8 @@ Effect = Annotated[
     | CancelOrder
     | IssueInvoice
     | RecognizeRevenue
-    | CloseCancelled,
+    | CloseCancelled
+    | CloseWrittenOff,
     Field(discriminator="kind"),
 ]
 

@@ -11,7 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .billing import InvoiceLine
 from .errors import Conflict, PaymentRefused
-from .money import Currency, ExactDecimal, exact, has_minor_precision, round_money
+from .money import (
+    Currency,
+    ExactDecimal,
+    exact,
+    has_minor_precision,
+    minor_unit,
+    round_money,
+)
 
 
 class InvoiceStatus(StrEnum):
@@ -145,6 +152,23 @@ def split_credit(invoice: Invoice, amount: Decimal) -> tuple[Decimal, Decimal]:
     with exact():
         net = round_money(amount * invoice.net_total / invoice.total, invoice.currency)
     return net, amount - net
+
+
+def credit_for_net(invoice: Invoice, net: Decimal) -> Decimal:
+    """The largest credit (tax included) whose net part, split as `split_credit` splits it,
+    is at most `net`: what takes back `net` of unearned revenue with its tax. Never more
+    than the open balance; nothing for an invoice without net."""
+    if net <= 0 or invoice.net_total <= 0:
+        return Decimal(0)
+    cent = minor_unit(invoice.currency)
+    with exact():
+        amount = round_money(net * invoice.total / invoice.net_total, invoice.currency)
+    amount = min(amount, invoice.balance)
+    while amount > 0 and split_credit(invoice, amount)[0] > net:
+        amount -= cent
+    while amount < invoice.balance and split_credit(invoice, amount + cent)[0] <= net:
+        amount += cent
+    return max(amount, Decimal(0))
 
 
 def credit_exposure(invoices: list[Invoice], currency: str) -> Decimal:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -129,11 +130,46 @@ def recognition_entry(key: str, memo: str, amount: Decimal, currency: str) -> Jo
     )
 
 
-def refund_entry(deal_id: str, amount: Decimal, currency: str) -> JournalEntry:
-    """A cancelled deal's paid but undelivered revenue becomes a debt to the customer."""
+def write_off_reversal_entry(number: str, amount: Decimal, currency: str) -> JournalEntry:
+    """The part of a written-off balance that was never earned (still deferred) was never
+    revenue, so it is no loss either: out of deferred revenue, off the bad debt expense."""
     return JournalEntry(
-        key=f"cancel:{deal_id}:{currency}",
-        memo=f"Cancellation of deal {deal_id}",
+        key=f"write-off-reversal:{number}",
+        memo=f"Unearned revenue of written-off {number} reversed",
+        currency=currency,
+        postings=[
+            Posting(account=Account.DEFERRED_REVENUE, debit=amount),
+            Posting(account=Account.BAD_DEBT, credit=amount),
+        ],
+    )
+
+
+def unbilled_revenue_entry(deal_id: str, amount: Decimal, currency: str) -> JournalEntry:
+    """Revenue a written-off deal earned beyond what it billed (a contract asset, say a
+    discount spread over lines not delivered) will never be billed or collected: a loss."""
+    return JournalEntry(
+        key=f"written-off-unbilled:{deal_id}:{currency}",
+        memo=f"Unbilled revenue of written-off deal {deal_id}",
+        currency=currency,
+        postings=[
+            Posting(account=Account.BAD_DEBT, debit=amount),
+            Posting(account=Account.DEFERRED_REVENUE, credit=amount),
+        ],
+    )
+
+
+Ending = Literal["cancel", "written-off"]
+ENDINGS: dict[Ending, str] = {"cancel": "Cancellation", "written-off": "Write-off"}
+
+
+def refund_entry(
+    deal_id: str, amount: Decimal, currency: str, ending: Ending = "cancel"
+) -> JournalEntry:
+    """A deal that ends undelivered (cancelled, or written off): revenue paid for but never
+    to be delivered becomes a debt to the customer."""
+    return JournalEntry(
+        key=f"{ending}:{deal_id}:{currency}",
+        memo=f"{ENDINGS[ending]} of deal {deal_id}",
         currency=currency,
         postings=[
             Posting(account=Account.DEFERRED_REVENUE, debit=amount),

@@ -15,7 +15,13 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.email import EmailActivities
     from activities.errors import refusals_are_final
-    from activities.finance import FinanceActivities, IssueCreditNote, PaymentCommit, WriteOff
+    from activities.finance import (
+        CreditUndelivered,
+        FinanceActivities,
+        IssueCreditNote,
+        PaymentCommit,
+        WriteOff,
+    )
     from domain.access import Action, can
     from domain.errors import NotAllowed, PaymentRefused
     from domain.invoices import (
@@ -66,11 +72,19 @@ class WriteOffCommand(BaseModel):
     actor: Actor
 
 
+class UndeliveredCredit(BaseModel):
+    """A cancelled deal asks for a credit of what this invoice billed and was not delivered."""
+
+    reason: str
+    key: str  # one credit note per key; the answer to the deal names it
+
+
 class CollectionUpdate(BaseModel):
-    """Sent to the deal whenever the invoice changes."""
+    """Sent to the deal whenever the invoice changes, and to answer its requests."""
 
     invoice: Invoice
     payment: Payment | None = None
+    answered: str | None = None  # the key of the deal's request this answers
 
 
 @workflow.defn
@@ -179,7 +193,29 @@ class InvoiceWorkflow:
 
     @workflow.signal
     def cancel_deal(self, reason: str) -> None:
+        """Deals cancelled before `credit_undelivered`: credit everything still owed."""
         self._cancelled = reason
+
+    @workflow.signal
+    async def credit_undelivered(self, request: UndeliveredCredit) -> None:
+        """Credit what the invoice billed and the cancelled deal never delivered (the
+        deal's unearned revenue, with its tax); the rest is still collected. Always answered,
+        so the deal knows it is done."""
+        async with self._lock:
+            if self._open:
+                credited = await workflow.execute_activity_method(
+                    FinanceActivities.credit_undelivered,
+                    CreditUndelivered(
+                        number=self._invoice.number,
+                        reason=request.reason,
+                        at=workflow.now(),
+                        actor=Actor.system().username,
+                        request_key=request.key,
+                    ),
+                    **FINANCE,
+                )
+                self._invoice = credited.invoice
+        await self._tell_deal(answered=request.key)
 
     @workflow.update
     async def record_payment(self, cmd: PaymentCommand) -> Invoice:
@@ -263,9 +299,10 @@ class InvoiceWorkflow:
     def _known(self, reference: str) -> bool:
         return any(p.reference == reference for p in self._payments)
 
-    async def _tell_deal(self, payment: Payment | None = None) -> None:
+    async def _tell_deal(self, payment: Payment | None = None, answered: str | None = None) -> None:
         await workflow.get_external_workflow_handle(self._collection.deal_workflow_id).signal(
-            "invoice_updated", CollectionUpdate(invoice=self._invoice, payment=payment)
+            "invoice_updated",
+            CollectionUpdate(invoice=self._invoice, payment=payment, answered=answered),
         )
 
     def _receipt(self, payment: Payment) -> EmailRequest:

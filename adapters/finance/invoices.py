@@ -26,6 +26,7 @@ from domain.invoices import (
     Invoice,
     InvoiceStatus,
     Payment,
+    credit_for_net,
     settled_status,
     split_credit,
 )
@@ -36,9 +37,12 @@ from domain.ledger import (
     payment_entry,
     recognition_entry,
     refund_entry,
+    unbilled_revenue_entry,
     write_off_entry,
+    write_off_reversal_entry,
 )
 from domain.messages import EmailRequest
+from domain.stages import DealStage
 
 from .ledger import post_entry
 
@@ -219,7 +223,9 @@ class InvoiceBook:
             return updated
 
     def write_off(self, number: str, at: datetime, actor: str, reason: str) -> Invoice:
-        """Give up on the open balance (once): bad debt expense, the receivable gone."""
+        """Give up on the open balance (once): bad debt expense, the receivable gone; and
+        the part of it never earned (still deferred) reversed, since it was never revenue.
+        From then on the deal recognizes no more revenue (see `recognize_in`)."""
         with self.engine.begin() as conn:
             row = conn.execute(
                 select(invoices).where(invoices.c.number == number).with_for_update()
@@ -227,6 +233,7 @@ class InvoiceBook:
             invoice = invoice_from_row(row)
             if invoice.status is not InvoiceStatus.OPEN:
                 return invoice
+            _lock_deal(conn, invoice.deal_id)
             conn.execute(
                 update(invoices)
                 .where(invoices.c.number == number)
@@ -252,64 +259,118 @@ class InvoiceBook:
                     "reason": reason,
                 },
             )
+            self._reverse_unearned(conn, invoice, at)
             return invoice_from_row(
                 conn.execute(select(invoices).where(invoices.c.number == number)).one()
             )
+
+    def _reverse_unearned(self, conn: Connection, invoice: Invoice, at: datetime) -> None:
+        """The written-off balance's net part, as far as the deal's revenue is still deferred:
+        the receivable given up first covers what was never earned."""
+        unearned = self._deferred(conn, invoice.deal_id, invoice.currency)
+        amount = min(unearned, split_credit(invoice, invoice.balance)[0])
+        if amount <= 0:
+            return
+        post_entry(
+            conn,
+            write_off_reversal_entry(invoice.number, amount, invoice.currency),
+            at,
+            invoice.deal_id,
+        )
+        append_event(
+            conn,
+            invoice.deal_id,
+            f"revenue-reversed:{invoice.number}",
+            at,
+            "system",
+            "revenue.reversed",
+            {
+                "invoice": invoice.number,
+                "amount": amount,
+                "currency": invoice.currency,
+                "against": Account.BAD_DEBT,
+                "reason": "written off before it was earned",
+            },
+        )
 
     def credit_note(
         self, number: str, amount: Decimal, reason: str, at: datetime, actor: str, request_key: str
     ) -> tuple[CreditNote, Invoice]:
         """Issue a credit note (once per `request_key`) and reduce what the invoice asks."""
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(invoices).where(invoices.c.number == number).with_for_update()
-            ).one()
-            invoice = invoice_from_row(row)
-            earlier = conn.execute(
-                select(credit_notes).where(credit_notes.c.request_key == request_key)
-            ).first()
+            invoice = _locked_invoice(conn, number)
+            earlier = _earlier_note(conn, request_key)
             if earlier is not None:
-                return CreditNote.model_validate(dict(earlier._mapping)), invoice
-            net, tax = split_credit(invoice, amount)
-            note = CreditNote(
-                number=_next_number(conn, at.year, "CN"),
-                invoice_number=number,
-                deal_id=invoice.deal_id,
-                currency=invoice.currency,
-                amount=amount,
-                net=net,
-                tax=tax,
-                reason=reason,
-                issued_at=at,
-                issued_by=actor,
-            )
-            conn.execute(credit_notes.insert().values(request_key=request_key, **note.model_dump()))
-            credited = invoice.credited + amount
-            conn.execute(
-                update(invoices)
-                .where(invoices.c.number == number)
-                .values(
-                    credited=credited, status=settled_status(invoice.total, invoice.paid, credited)
-                )
-            )
-            unrecognized = self._deferred(conn, invoice.deal_id, invoice.currency)
-            post_entry(
-                conn,
-                credit_note_entry(note.number, number, net, tax, unrecognized, invoice.currency),
-                at,
-                invoice.deal_id,
-            )
-            append_event(
-                conn,
-                invoice.deal_id,
-                f"credit-note:{note.number}",
-                at,
-                actor,
-                "credit_note.issued",
-                {"number": note.number, "invoice": number, "amount": amount, "reason": reason},
-            )
-            updated = conn.execute(select(invoices).where(invoices.c.number == number)).one()
-            return note, invoice_from_row(updated)
+                return earlier, invoice
+            return self._credit_note_in(conn, invoice, amount, reason, at, actor, request_key)
+
+    def credit_undelivered(
+        self, number: str, reason: str, at: datetime, actor: str, request_key: str
+    ) -> tuple[CreditNote | None, Invoice]:
+        """A cancelled deal's credit on this invoice: what it billed and the deal never
+        earned (its deferred revenue, with the tax on it), at most the open balance; none
+        when everything billed was delivered. Once per `request_key`."""
+        with self.engine.begin() as conn:
+            invoice = _locked_invoice(conn, number)
+            earlier = _earlier_note(conn, request_key)
+            if earlier is not None or invoice.status is not InvoiceStatus.OPEN:
+                return earlier, invoice
+            _lock_deal(conn, invoice.deal_id)
+            unearned = self._deferred(conn, invoice.deal_id, invoice.currency)
+            amount = credit_for_net(invoice, unearned)
+            if amount <= 0:
+                return None, invoice
+            return self._credit_note_in(conn, invoice, amount, reason, at, actor, request_key)
+
+    def _credit_note_in(
+        self,
+        conn: Connection,
+        invoice: Invoice,
+        amount: Decimal,
+        reason: str,
+        at: datetime,
+        actor: str,
+        request_key: str,
+    ) -> tuple[CreditNote, Invoice]:
+        number = invoice.number
+        net, tax = split_credit(invoice, amount)
+        note = CreditNote(
+            number=_next_number(conn, at.year, "CN"),
+            invoice_number=number,
+            deal_id=invoice.deal_id,
+            currency=invoice.currency,
+            amount=amount,
+            net=net,
+            tax=tax,
+            reason=reason,
+            issued_at=at,
+            issued_by=actor,
+        )
+        conn.execute(credit_notes.insert().values(request_key=request_key, **note.model_dump()))
+        credited = invoice.credited + amount
+        conn.execute(
+            update(invoices)
+            .where(invoices.c.number == number)
+            .values(credited=credited, status=settled_status(invoice.total, invoice.paid, credited))
+        )
+        unrecognized = self._deferred(conn, invoice.deal_id, invoice.currency)
+        post_entry(
+            conn,
+            credit_note_entry(note.number, number, net, tax, unrecognized, invoice.currency),
+            at,
+            invoice.deal_id,
+        )
+        append_event(
+            conn,
+            invoice.deal_id,
+            f"credit-note:{note.number}",
+            at,
+            actor,
+            "credit_note.issued",
+            {"number": note.number, "invoice": number, "amount": amount, "reason": reason},
+        )
+        updated = conn.execute(select(invoices).where(invoices.c.number == number)).one()
+        return note, invoice_from_row(updated)
 
     def recognize(
         self, deal_id: str, key: str, memo: str, amount: Decimal, currency: str, at: datetime
@@ -328,6 +389,11 @@ class InvoiceBook:
         currency: str,
         at: datetime,
     ) -> None:
+        """Nothing once the deal stopped earning: an invoice of it written off (its payment
+        is no longer probable), or the deal cancelled or written off. Serialized with
+        write-offs and close-outs, so a recognition never takes revenue they reversed."""
+        if _stopped_earning(conn, deal_id):
+            return
         if post_entry(
             conn,
             recognition_entry(f"recognize:{deal_id}:{key}", memo, amount, currency),
@@ -351,7 +417,42 @@ class InvoiceBook:
             self.close_cancelled_in(conn, deal_id, at)
 
     def close_cancelled_in(self, conn: Connection, deal_id: str, at: datetime) -> None:
-        currencies = (
+        _lock_deal(conn, deal_id)
+        for currency in self._currencies(conn, deal_id):
+            left = self._deferred(conn, deal_id, currency)
+            if left > 0:
+                post_entry(conn, refund_entry(deal_id, left, currency), at, deal_id)
+
+    def close_written_off_in(self, conn: Connection, deal_id: str, at: datetime) -> None:
+        """A written-off deal, once nothing is left to collect, leaves nothing deferred: what
+        is still deferred was paid for and will never be delivered (the unpaid part was
+        reversed at the write-off), so it is owed back to the customer; revenue earned
+        beyond what was billed will never be billed, so it is a loss."""
+        _lock_deal(conn, deal_id)
+        for currency in self._currencies(conn, deal_id):
+            left = self._deferred(conn, deal_id, currency)
+            if left > 0:
+                entry = refund_entry(deal_id, left, currency, "written-off")
+                against, why = Account.CUSTOMER_CREDIT, "paid for, never to be delivered"
+            elif left < 0:
+                entry = unbilled_revenue_entry(deal_id, -left, currency)
+                against, why = Account.BAD_DEBT, "earned, never to be billed"
+            else:
+                continue
+            if post_entry(conn, entry, at, deal_id):
+                append_event(
+                    conn,
+                    deal_id,
+                    f"revenue-reversed:{entry.key}",
+                    at,
+                    "system",
+                    "revenue.reversed",
+                    {"amount": abs(left), "currency": currency, "against": against, "reason": why},
+                )
+
+    @staticmethod
+    def _currencies(conn: Connection, deal_id: str) -> list[str]:
+        return list(
             conn.execute(
                 select(journal_entries.c.currency)
                 .distinct()
@@ -360,10 +461,6 @@ class InvoiceBook:
             .scalars()
             .all()
         )
-        for currency in currencies:
-            left = self._deferred(conn, deal_id, currency)
-            if left > 0:
-                post_entry(conn, refund_entry(deal_id, left, currency), at, deal_id)
 
     @staticmethod
     def _deferred(conn: Connection, deal_id: str, currency: str) -> Decimal:
@@ -378,3 +475,35 @@ class InvoiceBook:
             )
         ).scalar_one()
         return Decimal(balance)
+
+
+def _lock_deal(conn: Connection, deal_id: str) -> None:
+    """One money change of a deal at a time: write-offs, close-outs, credits for undelivered
+    goods and recognitions each read the deal's deferred revenue and must see the others."""
+    conn.execute(select(deals.c.deal_id).where(deals.c.deal_id == deal_id).with_for_update())
+
+
+def _stopped_earning(conn: Connection, deal_id: str) -> bool:
+    stage = conn.execute(
+        select(deals.c.stage).where(deals.c.deal_id == deal_id).with_for_update()
+    ).scalar()
+    if stage in (DealStage.CANCELLED, DealStage.WRITTEN_OFF):
+        return True
+    written_off = conn.execute(
+        select(invoices.c.number)
+        .where(invoices.c.deal_id == deal_id, invoices.c.status == InvoiceStatus.WRITTEN_OFF)
+        .limit(1)
+    ).first()
+    return written_off is not None
+
+
+def _locked_invoice(conn: Connection, number: str) -> Invoice:
+    row = conn.execute(select(invoices).where(invoices.c.number == number).with_for_update()).one()
+    return invoice_from_row(row)
+
+
+def _earlier_note(conn: Connection, request_key: str) -> CreditNote | None:
+    earlier = conn.execute(
+        select(credit_notes).where(credit_notes.c.request_key == request_key)
+    ).first()
+    return None if earlier is None else CreditNote.model_validate(dict(earlier._mapping))

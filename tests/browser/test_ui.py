@@ -58,7 +58,7 @@ def test_manager_approves_from_the_inbox_and_the_deal_moves_on(
     expect(page.get_by_role("status")).to_contain_text("it is now PROPOSED")
     expect(row).to_have_count(0)
     page.goto(f"{live.base_url}/ui/deals/{deal_id}")
-    expect(page.locator("#deal-stage")).to_have_text("AWAITING_SIGNATURE")
+    expect(page.locator("#deal-stage")).to_have_text("PROPOSED")
     expect(page.locator("#approvals")).to_contain_text("approved")
     expect(page.locator("#temporal-link")).to_have_attribute(
         "href", re.compile(rf"/namespaces/default/workflows/deal-{deal_id}$")

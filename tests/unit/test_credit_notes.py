@@ -10,14 +10,23 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from domain.errors import PaymentRefused
-from domain.invoices import Invoice, InvoiceStatus, check_credit, settled_status, split_credit
+from domain.invoices import (
+    Invoice,
+    InvoiceStatus,
+    check_credit,
+    credit_for_net,
+    settled_status,
+    split_credit,
+)
 from domain.ledger import (
     Account,
     JournalEntry,
     credit_note_entry,
     recognition_entry,
     refund_entry,
+    unbilled_revenue_entry,
     write_off_entry,
+    write_off_reversal_entry,
 )
 from domain.money import MINOR_UNITS
 from tests.unit.examples import CURRENCIES, ISSUED_AT, scaled
@@ -119,6 +128,39 @@ def test_the_net_and_tax_of_a_credit_add_up_to_it_in_whole_minor_units(currency,
     assert credit_net.as_tuple().exponent == credit_tax.as_tuple().exponent == -places
 
 
+# --- crediting what was not delivered ---
+
+
+def test_the_credit_for_unearned_revenue_adds_the_invoice_s_tax_to_it():
+    assert credit_for_net(invoice("100.00", "20.00"), Decimal("50.00")) == Decimal("60.00")
+
+
+def test_the_credit_for_unearned_revenue_is_never_more_than_the_open_balance():
+    owed = invoice("100.00", "20.00", paid="100.00")
+    assert credit_for_net(owed, Decimal("50.00")) == Decimal("20.00")
+
+
+@pytest.mark.parametrize("unearned", ["0", "-10.00"])
+def test_nothing_unearned_is_no_credit(unearned):
+    assert credit_for_net(invoice("100.00", "20.00"), Decimal(unearned)) == 0
+
+
+@given(
+    st.sampled_from(CURRENCIES),
+    st.integers(1, 10**9),
+    st.integers(0, 10**9),
+    st.data(),
+)
+def test_the_credit_for_unearned_revenue_takes_back_exactly_that_net(currency, net, tax, data):
+    places = MINOR_UNITS[currency]
+    owed = invoice(str(scaled(net, places)), str(scaled(tax, places)), currency)
+    unearned = scaled(data.draw(st.integers(1, net)), places)
+    amount = credit_for_net(owed, unearned)
+    assert 0 < amount <= owed.balance
+    assert split_credit(owed, amount)[0] == unearned
+    assert amount == owed.balance or split_credit(owed, amount + scaled(1, places))[0] > unearned
+
+
 # --- the entries they post ---
 
 
@@ -172,4 +214,29 @@ def test_a_cancelled_deal_owes_its_unearned_revenue_to_the_customer():
     assert {(p.account, p.debit, p.credit) for p in entry.postings} == {
         (Account.DEFERRED_REVENUE, Decimal("80.00"), Decimal(0)),
         (Account.CUSTOMER_CREDIT, Decimal(0), Decimal("80.00")),
+    }
+
+
+def test_a_written_off_balance_never_earned_is_no_bad_debt():
+    entry = write_off_reversal_entry("2030-000001", Decimal("45.00"), "EUR")
+    assert {(p.account, p.debit, p.credit) for p in entry.postings} == {
+        (Account.DEFERRED_REVENUE, Decimal("45.00"), Decimal(0)),
+        (Account.BAD_DEBT, Decimal(0), Decimal("45.00")),
+    }
+
+
+def test_a_written_off_deal_owes_what_was_paid_and_never_delivered_under_its_own_key():
+    entry = refund_entry("D-1", Decimal("80.00"), "EUR", "written-off")
+    assert entry.key == "written-off:D-1:EUR" != refund_entry("D-1", Decimal(1), "EUR").key
+    assert {(p.account, p.debit, p.credit) for p in entry.postings} == {
+        (Account.DEFERRED_REVENUE, Decimal("80.00"), Decimal(0)),
+        (Account.CUSTOMER_CREDIT, Decimal(0), Decimal("80.00")),
+    }
+
+
+def test_revenue_a_written_off_deal_earned_and_never_billed_is_a_loss():
+    entry = unbilled_revenue_entry("D-1", Decimal("18.66"), "EUR")
+    assert {(p.account, p.debit, p.credit) for p in entry.postings} == {
+        (Account.BAD_DEBT, Decimal("18.66"), Decimal(0)),
+        (Account.DEFERRED_REVENUE, Decimal(0), Decimal("18.66")),
     }

@@ -3,8 +3,9 @@ compensate, revenue recognition, the credit check and credit hold (short policy 
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from domain.users import Actor, Role
 from tests.conftest import wait_for
 from tests.flows import lead_email, portal_token, quote_body, start_deal, to_fulfilment
 from workflows.deal import DealWorkflow
-from workflows.ids import deal_workflow_id
+from workflows.ids import deal_workflow_id, invoice_workflow_id
 
 MANUAL = QualificationPolicy(
     auto_qualify_at=None,
@@ -249,6 +250,17 @@ def test_goods_are_recognized_at_delivery_and_subscriptions_month_by_month(live,
     )
     state = as_user("rep1").get(f"/deals/{deal_id}").json()
     quote = state["quotes"][0]
+    (invoice,) = state["invoices"]  # paid: a written-off deal would stop earning
+    paid = as_user("finance").post(
+        "/payments",
+        json={
+            "invoice_number": invoice["number"],
+            "amount": invoice["total"],
+            "currency": "EUR",
+            "reference": f"SUB-{deal_id}",
+        },
+    )
+    assert paid.status_code == 201, paid.text
 
     def recognized() -> Decimal:
         return -ledger(live, deal_id).get("revenue", Decimal(0))
@@ -403,3 +415,209 @@ def test_the_payment_that_settles_a_deal_answers_once_the_deal_shows_won(live, a
     )
     assert paid.status_code == 201, paid.text
     assert rep.get(f"/deals/{deal_id}").json()["stage"] == "WON"  # one read, no waiting
+
+
+# --- a write-off ends the deal; a cancel credits only what was not delivered ---
+
+STOP_SOON = CollectionPolicy(dunning_days=[1, 2], write_off_after_days=3)
+NEVER_SOON = CollectionPolicy(dunning_days=[1000], write_off_after_days=2000)
+UPFRONT = {"kind": "upfront"}
+
+
+def net_part(amount: Decimal, invoice: dict[str, Any]) -> Decimal:
+    """The net part of `amount` of an invoice, split as its credit notes are."""
+    net, total = Decimal(invoice["net_total"]), Decimal(invoice["total"])
+    return (amount * net / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def only_invoice(as_user, deal_id: str) -> dict[str, Any]:
+    (invoice,) = as_user("finance").get(f"/invoices?deal_id={deal_id}").json()
+    return dict(invoice)
+
+
+def pay(as_user, invoice: dict[str, Any], amount: Decimal | str, reference: str) -> None:
+    paid = as_user("finance").post(
+        "/payments",
+        json={
+            "invoice_number": invoice["number"],
+            "amount": str(amount),
+            "currency": "EUR",
+            "reference": reference,
+        },
+    )
+    assert paid.status_code == 201, paid.text
+
+
+def reversals(as_user, deal_id: str) -> list[dict[str, Any]]:
+    history = as_user("finance").get(f"/deals/{deal_id}/history").json()
+    return [e["data"] for e in history if e["action"] == "revenue.reversed"]
+
+
+def test_a_written_off_invoice_stops_deliveries_and_reverses_what_was_not_earned(
+    live, as_user, keep_history
+):
+    policy = DealPolicy(day=timedelta(seconds=1), qualification=MANUAL, collection=STOP_SOON)
+    quote = quote_body(billing_plan=UPFRONT, payment_terms_days=1)
+    deal_id = signed_deal(live, as_user, policy, quote)
+    ops = as_user("ops")
+    part = {"reference": "D1", "lines": [{"sku": "GW-100", "quantity": "1"}]}
+    assert ops.post(f"/deals/{deal_id}/deliveries", json=part).status_code == 200
+    assert outcome(live, deal_id).stage == "WRITTEN_OFF"  # unpaid, never fully delivered
+    rest = {"reference": "D2", "lines": [{"sku": "GW-100", "quantity": "2"}]}
+    late = ops.post(f"/deals/{deal_id}/deliveries", json=rest)
+    assert late.status_code == 409 and "written off" in late.json()["detail"]
+    invoice = only_invoice(as_user, deal_id)
+    assert invoice["status"] == "written_off"
+    books = ledger(live, deal_id)
+    earned, net, total = -books["revenue"], Decimal(invoice["net_total"]), Decimal(invoice["total"])
+    assert 0 < earned < net
+    assert books["deferred_revenue"] == 0
+    assert books["accounts_receivable"] == 0
+    assert books["bad_debt_expense"] == total - (net - earned)  # what was earned, and the tax
+    assert books.get("customer_credit", 0) == 0
+    (reversed_,) = reversals(as_user, deal_id)
+    assert Decimal(reversed_["amount"]) == net - earned
+    assert reversed_["against"] == "bad_debt_expense"
+    assert as_user("finance").get("/ledger/trial-balance").json()["balanced"]
+    keep_history(deal_workflow_id(deal_id), "deal-written-off-while-fulfilling")
+
+
+def test_a_write_off_by_finance_ends_the_subscription_s_revenue(live, as_user):
+    from temporalio.client import WorkflowExecutionStatus
+
+    from workflows.ids import revenue_workflow_id
+
+    policy = DealPolicy(day=timedelta(seconds=0.05), qualification=MANUAL, collection=NEVER_SOON)
+    lines = [{"sku": "GW-100", "quantity": "2"}, {"sku": "L2C-SEAT", "quantity": "5"}]
+    quote = quote_body(lines=lines, billing_plan=UPFRONT, valid_days=365)
+    deal_id = signed_deal(live, as_user, policy, quote)
+    activated = as_user("ops").post(
+        f"/deals/{deal_id}/deliveries", json={"reference": "ACT-1", "lines": lines}
+    )
+    assert activated.status_code == 200, activated.text
+
+    def months() -> int:
+        with live.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text("SELECT count(*) FROM journal_entries WHERE deal_id = :d AND key LIKE :p"),
+                    {"d": deal_id, "p": "recognize:%ACT-1:L2C-SEAT:m%"},
+                ).scalar_one()
+            )
+
+    wait_for(months, 30, "a first month of revenue")  # a month: 30 days of 0.05 s
+    invoice = only_invoice(as_user, deal_id)
+    off = as_user("finance").post(
+        f"/invoices/{invoice['number']}/write-off", json={"reason": "insolvent"}
+    )
+    assert off.status_code == 200, off.text
+    assert outcome(live, deal_id).stage == "WRITTEN_OFF"
+    recognizer = live.client.get_workflow_handle(revenue_workflow_id(deal_id, "ACT-1"))
+    described = wait_for(
+        lambda: (
+            (d := live.run(recognizer.describe())).status != WorkflowExecutionStatus.RUNNING and d
+        ),
+        30,
+        "the recognizer to end",
+    )
+    assert described.status == WorkflowExecutionStatus.CANCELED
+    recognized = months()
+    assert 0 < recognized < 12
+    time.sleep(3.2)  # two more months of 1.5 s: none of them is earned
+    assert months() == recognized
+    books = ledger(live, deal_id)
+    earned, net, total = -books["revenue"], Decimal(invoice["net_total"]), Decimal(invoice["total"])
+    assert books["deferred_revenue"] == 0
+    assert books["accounts_receivable"] == 0
+    assert books["bad_debt_expense"] == total - (net - earned)
+    assert as_user("finance").get("/ledger/trial-balance").json()["balanced"]
+
+
+def test_what_was_paid_for_and_never_delivered_is_owed_back_when_the_rest_is_written_off(
+    live, as_user
+):
+    policy = DealPolicy(day=timedelta(seconds=1), qualification=MANUAL, collection=NEVER_SOON)
+    deal_id = signed_deal(live, as_user, policy, quote_body(billing_plan=UPFRONT))
+    invoice = only_invoice(as_user, deal_id)
+    pay(as_user, invoice, "500.00", f"PART-{deal_id}")
+    off = as_user("finance").post(
+        f"/invoices/{invoice['number']}/write-off", json={"reason": "insolvent"}
+    )
+    assert off.status_code == 200, off.text
+    assert outcome(live, deal_id).stage == "WRITTEN_OFF"  # nothing delivered, nothing left
+    net, total = Decimal(invoice["net_total"]), Decimal(invoice["total"])
+    lost = total - Decimal("500.00")
+    books = ledger(live, deal_id)
+    assert books["deferred_revenue"] == 0
+    assert books["accounts_receivable"] == 0
+    assert books["bad_debt_expense"] == lost - net_part(lost, invoice)  # the tax on it only
+    assert -books["customer_credit"] == net - net_part(lost, invoice)  # paid, never delivered
+    assert books.get("revenue", 0) == 0
+    assert {r["against"] for r in reversals(as_user, deal_id)} == {
+        "bad_debt_expense",
+        "customer_credit",
+    }
+    assert as_user("finance").get("/ledger/trial-balance").json()["balanced"]
+
+
+def test_a_written_off_deal_takes_no_delivery_and_ends_once_its_other_invoices_are_settled(
+    live, as_user
+):
+    policy = DealPolicy(day=timedelta(seconds=1), qualification=MANUAL, collection=NEVER_SOON)
+    deal_id = signed_deal(live, as_user, policy, quote_body())  # billed on delivery
+    rep, ops, finance = as_user("rep1"), as_user("ops"), as_user("finance")
+    for reference in ("D1", "D2"):
+        one = {"reference": reference, "lines": [{"sku": "GW-100", "quantity": "1"}]}
+        assert ops.post(f"/deals/{deal_id}/deliveries", json=one).status_code == 200
+    first, second = sorted(
+        finance.get(f"/invoices?deal_id={deal_id}").json(), key=lambda i: i["number"]
+    )
+    off = finance.post(f"/invoices/{first['number']}/write-off", json={"reason": "disputed"})
+    assert off.status_code == 200, off.text
+    assert rep.get(f"/deals/{deal_id}").json()["stage"] == "FULFILLING"  # the second is owed
+    rest = {"reference": "D3", "lines": [{"sku": "GW-100", "quantity": "1"}]}
+    late = ops.post(f"/deals/{deal_id}/deliveries", json=rest)
+    assert late.status_code == 409 and "written off" in late.json()["detail"]
+    pay(as_user, second, second["total"], f"D2-{deal_id}")
+    assert outcome(live, deal_id).stage == "WRITTEN_OFF"
+    assert len(finance.get(f"/invoices?deal_id={deal_id}").json()) == 2  # nothing more billed
+    books = ledger(live, deal_id)
+    # Both deliveries earned more than they billed (the discount is spread over all lines,
+    # ONBOARD too, never delivered): that unbilled revenue is lost with the deal.
+    (unbilled,) = (Decimal(r["amount"]) for r in reversals(as_user, deal_id))
+    assert unbilled > 0
+    assert books["bad_debt_expense"] == Decimal(first["total"]) + unbilled
+    assert books["deferred_revenue"] == 0 and books["accounts_receivable"] == 0
+
+
+def test_a_cancel_after_delivery_credits_only_what_was_not_delivered(live, as_user, keep_history):
+    rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
+    deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan=UPFRONT))["deal_id"]
+    part = [{"sku": "GW-100", "quantity": "1"}, {"sku": "ONBOARD", "quantity": "1"}]
+    delivered = as_user("ops").post(
+        f"/deals/{deal_id}/deliveries", json={"reference": "PART", "lines": part}
+    )
+    assert delivered.status_code == 200, delivered.text
+    assert rep.post(f"/deals/{deal_id}/cancel", json={"reason": "no more"}).status_code == 200
+    decided = finance.post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
+    assert decided.status_code == 200, decided.text
+    assert rep.get(f"/deals/{deal_id}").json()["stage"] == "CANCELLED"
+    invoice = only_invoice(as_user, deal_id)
+    net, total = Decimal(invoice["net_total"]), Decimal(invoice["total"])
+    credited = Decimal(invoice["credited"])
+    balance = total - Decimal(invoice["paid"]) - credited
+    books = ledger(live, deal_id)
+    earned = -books["revenue"]
+    assert 0 < earned < net
+    assert net_part(credited, invoice) == net - earned  # the undelivered part, with its tax
+    assert invoice["status"] == "open" and balance == total - credited  # delivered: still owed
+    assert books["deferred_revenue"] == 0
+    assert books["accounts_receivable"] == balance
+    assert books.get("customer_credit", 0) == 0 and books.get("sales_allowances", 0) == 0
+    pay(as_user, invoice, balance, f"REST-{deal_id}")  # its collection goes on
+    assert only_invoice(as_user, deal_id)["status"] == "paid"
+    assert ledger(live, deal_id)["accounts_receivable"] == 0
+    assert finance.get("/ledger/trial-balance").json()["balanced"]
+    outcome(live, deal_id)
+    keep_history(deal_workflow_id(deal_id), "deal-cancelled-after-delivery")
+    keep_history(invoice_workflow_id(invoice["number"]), "invoice-credited-undelivered-then-paid")

@@ -33,8 +33,11 @@ class Billing:
         self.schedules: list[workflow.ChildWorkflowHandle[Any, int]] = []
 
     def bill(self, quote: Quote, event: BillingEvent) -> None:
-        """Issue what the billing plan calls for on `event`, with the command's effects."""
+        """Issue what the billing plan calls for on `event`, with the command's effects;
+        nothing once an invoice is written off."""
         d = self.deal
+        if d.written_off is not None:
+            return
         drafts = invoices_for(quote, event, self.issued)
         for draft in drafts:
             d.add(
@@ -98,6 +101,8 @@ class Billing:
         )
 
         async def start(_: fx.Committed) -> None:
+            if self.deal.written_off is not None:
+                return  # written off while this delivery was being written: nothing to earn
             self.schedules.append(
                 await workflow.start_child_workflow(
                     RevenueWorkflow.run,

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from domain.errors import Conflict, NotAllowed, WrongStage
+    from domain.invoices import InvoiceStatus
     from domain.messages import EmailRequest
     from domain.policy import DealPolicy
     from domain.stages import DealStage
@@ -78,6 +79,9 @@ class DealEffects:
         # Deals started since `APPROVE_FIRST`: approval before the customer sees the quote,
         # and a rejection returns to QUOTING (set once, by `run`, for the deal's life).
         self.approve_first = False
+        # The first invoice written off: from then on nothing more is delivered, billed or
+        # earned, and the deal ends WRITTEN_OFF as soon as nothing is left to collect.
+        self.written_off: str | None = None
         self.resume: ResumeCommand | None = None
         self._seq = 0
         self._blocks = 0
@@ -253,13 +257,18 @@ class DealEffects:
 
     async def until(self, condition: Callable[[], bool], timeout: timedelta | None = None) -> bool:
         """Commit, then wait for `condition`; False if `timeout` passes first. A cancellation
-        ends the deal."""
+        ends the deal, and so does a write-off once nothing is left to collect."""
         await self.commit()
 
         def woken() -> bool:
             # Not idle from the moment the condition holds: a handler whose own condition
             # is checked in the same pass must not see the deal as settled.
-            self.idle = not (self.cancel is not None or self.lost is not None or condition())
+            self.idle = not (
+                self.cancel is not None
+                or self.lost is not None
+                or self.nothing_left_to_collect()
+                or condition()
+            )
             return not self.idle
 
         if timeout is None or timeout > timedelta(0):
@@ -276,7 +285,17 @@ class DealEffects:
             )
         if self.lost is not None:
             raise DealEnded(DealStage.LOST, self.lost.body.reason, self.lost.actor.username)
+        if self.nothing_left_to_collect():
+            self.add(fx.CloseWrittenOff())
+            lost = [i.number for i in self.state.invoices if i.status is InvoiceStatus.WRITTEN_OFF]
+            raise DealEnded(DealStage.WRITTEN_OFF, f"written off: {', '.join(lost)}")
         return condition()
+
+    def nothing_left_to_collect(self) -> bool:
+        """An invoice was written off and no other is still open: nothing left to collect."""
+        return self.written_off is not None and all(
+            i.status is not InvoiceStatus.OPEN for i in self.state.invoices
+        )
 
     async def follow_up(
         self,
@@ -305,6 +324,12 @@ class DealEffects:
         if not can(actor, action, self.deal.owner):
             raise NotAllowed(f"{actor.role} may not {action} this deal")
         self.require_stage(*stages)
+
+    def require_not_written_off(self) -> None:
+        if self.written_off is not None:
+            raise WrongStage(
+                f"the deal is written off ({self.written_off}): nothing more is delivered"
+            )
 
     def require_stage(self, *stages: DealStage) -> None:
         if self.state.stage not in stages:

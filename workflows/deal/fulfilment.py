@@ -46,6 +46,7 @@ class Fulfilment:
     def deliver(self, quote: Quote, order: Order, cmd: DeliveryCommand) -> Order:
         d = self.deal
         try:
+            d.require_not_written_off()  # written off while the delivery waited its turn
             check_delivery(order, cmd.request)  # an earlier queued delivery may have used it up
         except DomainError as refusal:
             self.refusals[cmd.request.reference] = refusal
@@ -98,6 +99,8 @@ class Fulfilment:
             refusal = self.refusals.get(reference)
             if refusal is not None:
                 raise refusal
+            if not self.delivered(reference):
+                self.deal.require_not_written_off()  # it ended the deal before this turn
         assert self.deal.state.order is not None
         return self.deal.state.order
 
@@ -107,6 +110,7 @@ class Fulfilment:
             raise NotAllowed("ops or the deal owner record deliveries")
         if self.delivered(cmd.request.reference):
             return  # a repeated reference is a no-op
+        d.require_not_written_off()
         d.require_stage(DealStage.FULFILLING)
         if d.state.order is None:
             raise WrongStage("the order is not created yet")
