@@ -47,9 +47,12 @@ class ApprovalBand(BaseModel):
         return self
 
     def covers(self, quote: Quote) -> bool:
-        if self.max_discount_pct is not None and quote.max_discount_pct > self.max_discount_pct:
+        return self.covers_terms(quote.net_total, quote.max_discount_pct)
+
+    def covers_terms(self, net: Decimal, max_discount_pct: Decimal) -> bool:
+        if self.max_discount_pct is not None and max_discount_pct > self.max_discount_pct:
             return False
-        return self.below_value is None or quote.net_total < self.below_value
+        return self.below_value is None or net < self.below_value
 
     def groups(self) -> list[list[Role]]:
         return [group if isinstance(group, list) else [group] for group in self.roles]
@@ -139,7 +142,18 @@ class ApprovalPolicy(BaseModel):
         return self
 
     def steps_for(self, quote: Quote) -> list[ApprovalStep]:
-        band = next((b for b in self.bands if b.covers(quote)), self.bands[-1])
+        return self.steps_for_terms(quote.net_total, quote.max_discount_pct)
+
+    def steps_for_change(self, current: Quote, changed: Quote) -> list[ApprovalStep]:
+        """A change order is approved on its delta (a rise or a cut alike) and the largest
+        discount it leaves."""
+        delta = abs(changed.net_total - current.net_total)
+        return self.steps_for_terms(delta, changed.max_discount_pct)
+
+    def steps_for_terms(self, net: Decimal, max_discount_pct: Decimal) -> list[ApprovalStep]:
+        band = next(
+            (b for b in self.bands if b.covers_terms(net, max_discount_pct)), self.bands[-1]
+        )
         steps: list[ApprovalStep] = []
         for group, roles in enumerate(band.groups()):
             steps += [

@@ -75,14 +75,26 @@ def recognitions_for_delivery(
     delivered_before: dict[str, Decimal],
 ) -> list[Recognition]:
     """What a delivery (or activation) earns: goods and services now, subscriptions by month."""
+    return recognitions_for(allocate(quote), quote.currency, reference, delivered, delivered_before)
+
+
+def recognitions_for(
+    obligations: list[Obligation],
+    currency: str,
+    reference: str,
+    delivered: dict[str, Decimal],
+    delivered_before: dict[str, Decimal],
+) -> list[Recognition]:
+    """What a delivery earns of these obligations (a quote's, or what a change order left to
+    deliver), `delivered_before` counted against the same obligations."""
     found: list[Recognition] = []
-    for ob in allocate(quote):
+    for ob in obligations:
         quantity = delivered.get(ob.sku, Decimal(0))
         if quantity <= 0:
             continue
         before = delivered_before.get(ob.sku, Decimal(0))
-        earned = _part(ob.allocated, before + quantity, ob.quantity, quote.currency) - _part(
-            ob.allocated, before, ob.quantity, quote.currency
+        earned = _part(ob.allocated, before + quantity, ob.quantity, currency) - _part(
+            ob.allocated, before, ob.quantity, currency
         )
         key = f"{reference}:{ob.sku}"
         if not ob.ratable:
@@ -90,8 +102,8 @@ def recognitions_for_delivery(
             continue
         term = Decimal(ob.term_months or 1)
         for month in range(ob.term_months or 1):
-            amount = _part(earned, Decimal(month + 1), term, quote.currency) - _part(
-                earned, Decimal(month), term, quote.currency
+            amount = _part(earned, Decimal(month + 1), term, currency) - _part(
+                earned, Decimal(month), term, currency
             )
             found.append(
                 Recognition(key=f"{key}:m{month + 1}", sku=ob.sku, amount=amount, month=month)
