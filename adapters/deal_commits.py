@@ -47,6 +47,12 @@ class DealCommits:
             fx.ProposeQuote: lambda c, d, at, e: self.deals.propose_quote_in(
                 c, d, e.version, e.valid_until, at
             ),
+            fx.SaveChangeOrder: lambda c, d, at, e: self.deals.save_change_order_in(
+                c, d, e.change_order, e.action, at, e.actor
+            ),
+            fx.UpdateOrder: lambda c, d, at, e: self.deals.update_order_in(
+                c, d, e.order, e.change_order, at
+            ),
             fx.DraftContract: lambda c, d, at, e: self.deals.save_contract_in(
                 c, d, e.contract, e.steps
             ),

@@ -163,7 +163,7 @@ class ApprovalPolicy(BaseModel):
         return steps
 
 
-StepSubject = Literal["contract", "cancellation"]
+StepSubject = Literal["contract", "cancellation", "change_order"]
 
 
 def cancellation_step(steps: list[ApprovalStep], reason: str, at: datetime) -> ApprovalStep:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .billing import InvoiceDraft, InvoiceLine
 from .billing_plans import Installments, Milestones, OnDelivery, Upfront
+from .contract import Contract
 from .errors import QuoteInvalid
 from .money import exact, round_money
 from .quotes import Quote, QuoteLine, QuoteLineRequest, QuoteRequest
@@ -60,6 +61,7 @@ class ChangeOrder(BaseModel):
     reason: str
     quote_version: int
     contract_version: int
+    contract: Contract  # the new version the customer signs
     lines: list[QuoteLine]
     currency: str
     delta_total: Decimal  # the change of the contract's total, tax included
@@ -90,16 +92,17 @@ def _billed(issued: Iterable[InvoiceDraft]) -> dict[str, tuple[Decimal, Decimal]
     return billed
 
 
-def invoiced_quantities(quote: Quote, issued: Iterable[InvoiceDraft]) -> dict[str, Decimal]:
-    """How many units of each line the invoices so far are worth (a 30 % milestone of ten
-    units is worth three)."""
-    billed = _billed(issued)
+def invoiced_quantities(
+    quote: Quote, issued: Iterable[InvoiceDraft], delivered: dict[str, Decimal]
+) -> dict[str, Decimal]:
+    """How many units of each line the plan has billed so far, exactly (a 30 % milestone of
+    ten units is three; on delivery, what was delivered)."""
     found: dict[str, Decimal] = {}
-    for line in quote.lines:
-        net = billed.get(line.sku, (ZERO, ZERO))[0]
-        if line.net > 0 and net > 0:
+    for sku, (done, of) in billed_share(quote, issued, delivered).items():
+        line = next(ln for ln in quote.lines if ln.sku == sku)
+        if of and done:
             with exact():
-                found[line.sku] = line.quantity * net / line.net
+                found[sku] = line.quantity * done / of
     return found
 
 
@@ -154,6 +157,36 @@ class Rebilling(BaseModel):
     @property
     def credit_total(self) -> Decimal:
         return sum((c.total for c in self.credits), ZERO)
+
+    def credited(self, key: str, currency: str, payment_terms_days: int) -> InvoiceDraft | None:
+        """The credits as negative lines: kept with the deal's invoices (never issued), so
+        what the plan bills later counts them as taken back."""
+        if not self.credits:
+            return None
+        lines = [
+            InvoiceLine(
+                sku=c.sku,
+                description=f"{c.sku} credited",
+                quantity=ZERO,
+                unit_price=ZERO,
+                net=-c.net,
+                tax_rate=ZERO,
+                tax=-c.tax,
+                total=-c.total,
+            )
+            for c in self.credits
+        ]
+        net = -sum((c.net for c in self.credits), ZERO)
+        tax = -sum((c.tax for c in self.credits), ZERO)
+        return InvoiceDraft(
+            billing_key=key,
+            currency=currency,
+            lines=lines,
+            net_total=net,
+            tax_total=tax,
+            total=net + tax,
+            payment_terms_days=payment_terms_days,
+        )
 
 
 def billed_share(

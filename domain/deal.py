@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .approval import ApprovalStep
 from .catalogue import PriceBook
+from .change_orders import ChangeOrder, ChangeOrderRequest
 from .contract import Contract
 from .invoices import Invoice, Payment
 from .leads import Lead, LeadScore
@@ -81,6 +82,16 @@ class DealState(BaseModel):
     close_reason: str | None = None
     blocked: str | None = None  # a step refused for a business reason, until resumed
     policy_version: int | None = None  # the company policy it started with; None: before those
+    change_orders: list[ChangeOrder] = Field(default_factory=list)
+
+
+class ChangeOrderCommand(BaseModel):
+    """A change of a signed deal, and the price book snapshot it is priced from."""
+
+    model_config = ConfigDict(frozen=True)
+    request: ChangeOrderRequest
+    price_book: PriceBook
+    actor: Actor
 
 
 class DealOutcome(BaseModel):

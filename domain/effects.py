@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .approval import ApprovalStep
 from .billing import InvoiceDraft
+from .change_orders import ChangeOrder
 from .contract import Contract, Signature
 from .deal import DealInput, OpenedDeal
 from .invoices import Invoice
@@ -70,6 +71,22 @@ class ProposeQuote(_Effect):
     kind: Literal["quote_proposed"] = "quote_proposed"
     version: int
     valid_until: datetime
+
+
+class SaveChangeOrder(_Effect):
+    """A change order as it stands (requested, approved, signed or rejected)."""
+
+    kind: Literal["change_order"] = "change_order"
+    change_order: ChangeOrder
+    action: str  # the audit event: change_order.requested, .signed, ...
+
+
+class UpdateOrder(_Effect):
+    """The order under a signed change order."""
+
+    kind: Literal["order_changed"] = "order_changed"
+    order: Order
+    change_order: int
 
 
 class DraftContract(_Effect):
@@ -174,6 +191,8 @@ Effect = Annotated[
     | SaveQuote
     | SetQuoteStatus
     | ProposeQuote
+    | SaveChangeOrder
+    | UpdateOrder
     | DraftContract
     | SaveApprovalStep
     | AskApproval

@@ -96,6 +96,29 @@ def order_from_quote(
     )
 
 
+def reorder(order: Order, quote: Quote, at: datetime) -> Order:
+    """The order under a signed change: the changed quote's quantities, what was delivered
+    kept (never above them: the change was checked against it); fulfilled when nothing is
+    left to deliver."""
+    delivered = order.delivered
+    lines = [
+        OrderLine(
+            sku=line.sku,
+            name=line.name,
+            kind=line.kind,
+            quantity=line.quantity,
+            delivered=delivered.get(line.sku, Decimal(0)),
+        )
+        for line in quote.lines
+    ]
+    changed = order.model_copy(update={"lines": lines})
+    if changed.is_fully_delivered:
+        return changed.model_copy(
+            update={"status": OrderStatus.FULFILLED, "fulfilled_at": order.fulfilled_at or at}
+        )
+    return changed.model_copy(update={"status": OrderStatus.OPEN, "fulfilled_at": None})
+
+
 def check_delivery(order: Order, request: DeliveryRequest) -> None:
     """Refuse unknown SKUs, repeated SKUs and more than what is still to deliver."""
     remaining = {line.sku: line.quantity - line.delivered for line in order.lines}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .change_orders import ChangeOrderStatus
 from .deal import DealState
 from .errors import NotFound
 from .messages import PortalAction
@@ -20,7 +21,10 @@ def waiting_version(state: DealState, action: PortalAction) -> int | None:
         return open_quotes[-1] if open_quotes else None
     if state.stage == DealStage.AWAITING_SIGNATURE and state.contract is not None:
         return state.contract.version
-    return None
+    change = next(
+        (c for c in state.change_orders if c.status is ChangeOrderStatus.AWAITING_SIGNATURE), None
+    )
+    return change.contract_version if change is not None else None
 
 
 def portal_document(state: DealState, action: PortalAction, version: int) -> dict[str, Any]:
@@ -38,8 +42,12 @@ def portal_document(state: DealState, action: PortalAction, version: int) -> dic
         if quote is None:
             raise NotFound(LINK_INVALID)
         view["quote"] = quote.model_dump(mode="json")
-    else:
-        if state.contract is None or state.contract.version != version:
-            raise NotFound(LINK_INVALID)
+    elif state.contract is not None and state.contract.version == version:
         view["contract"] = state.contract.model_dump(mode="json")
+    else:  # a change order's new version
+        change = next((c for c in state.change_orders if c.contract_version == version), None)
+        if change is None:
+            raise NotFound(LINK_INVALID)
+        view["contract"] = change.contract.model_dump(mode="json")
+        view["change_order"] = change.model_dump(mode="json", exclude={"contract"})
     return view

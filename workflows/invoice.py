@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -77,6 +78,14 @@ class UndeliveredCredit(BaseModel):
 
     reason: str
     key: str  # one credit note per key; the answer to the deal names it
+
+
+class ChangeCredit(BaseModel):
+    """A signed change order takes back part of what this invoice billed."""
+
+    amount: Decimal
+    reason: str
+    key: str  # one credit note per key
 
 
 class CollectionUpdate(BaseModel):
@@ -216,6 +225,15 @@ class InvoiceWorkflow:
                 )
                 self._invoice = credited.invoice
         await self._tell_deal(answered=request.key)
+
+    @workflow.signal
+    async def credit_for_change(self, request: ChangeCredit) -> None:
+        """Credit what a signed change order no longer owes, up to the open balance (the
+        deal allotted it against this balance; a payment since may have lowered it)."""
+        async with self._lock:
+            amount = min(request.amount, self._invoice.balance)
+            if self._open and amount > 0:
+                await self.credit(amount, request.reason, Actor.system(), request.key)
 
     @workflow.update
     async def record_payment(self, cmd: PaymentCommand) -> Invoice:

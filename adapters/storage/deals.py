@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, cast, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from domain.approval import ApprovalStep
+from domain.change_orders import ChangeOrder
 from domain.contract import Contract, Signature
 from domain.customers import company_domain, company_key, contact_key, match_customer
 from domain.deal import CustomerRef, DealInput, OpenedDeal
@@ -27,6 +28,7 @@ from domain.stages import DealStage
 from .audit import append_event
 from .tables import (
     approval_steps,
+    change_orders,
     contacts,
     contracts,
     customers,
@@ -665,6 +667,77 @@ class DealStore:
         """The delivery, and the order as it stands after it."""
         with self.engine.begin() as conn:
             self.record_delivery_in(conn, deal_id, delivery, order, actor)
+
+    def save_change_order_in(
+        self,
+        conn: Connection,
+        deal_id: str,
+        change: ChangeOrder,
+        action: str,
+        at: datetime,
+        actor: str,
+    ) -> None:
+        """The change order as it stands (idempotent: one audit event per status)."""
+        stmt = insert(change_orders).values(
+            deal_id=deal_id,
+            number=change.number,
+            status=change.status,
+            document=_dump(change),
+            updated_at=at,
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[change_orders.c.deal_id, change_orders.c.number],
+                set_={
+                    "status": stmt.excluded.status,
+                    "document": stmt.excluded.document,
+                    "updated_at": stmt.excluded.updated_at,
+                },
+            )
+        )
+        append_event(
+            conn,
+            deal_id,
+            f"change_order:{change.number}:{change.status}",
+            at,
+            actor,
+            action,
+            {
+                "number": change.number,
+                "status": change.status,
+                "quote_version": change.quote_version,
+                "contract_version": change.contract_version,
+                "delta_total": str(change.delta_total),
+                "currency": change.currency,
+                "reason": change.reason,
+                "note": change.note,
+            },
+        )
+
+    def update_order_in(
+        self, conn: Connection, deal_id: str, order: Order, change: int, at: datetime
+    ) -> None:
+        """The order under a signed change order."""
+        conn.execute(
+            update(orders)
+            .where(orders.c.deal_id == deal_id)
+            .values(
+                lines=_dump(order)["lines"], status=order.status, fulfilled_at=order.fulfilled_at
+            )
+        )
+        append_event(
+            conn,
+            deal_id,
+            f"order:changed:{change}",
+            at,
+            "system",
+            "order.changed",
+            {
+                "change_order": change,
+                "lines": {line.sku: str(line.quantity) for line in order.lines},
+                "status": order.status,
+            },
+        )
 
     def record_delivery_in(
         self, conn: Connection, deal_id: str, delivery: Delivery, order: Order, actor: str

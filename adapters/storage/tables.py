@@ -197,6 +197,17 @@ approval_steps = Table(
     Index("ix_approval_steps_decided", "decided_at"),
 )
 
+change_orders = Table(
+    "change_orders",
+    metadata,
+    Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("document", JSONB, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    PrimaryKeyConstraint("deal_id", "number"),
+)
+
 orders = Table(
     "orders",
     metadata,

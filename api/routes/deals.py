@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from adapters.storage.views.deals import DealFilter, DealPage
 from domain.approval import ApprovalStep
 from domain.audit import AuditEvent
+from domain.change_orders import ChangeOrder, ChangeOrderRequest
 from domain.deal import (
     ApprovalDecision,
     CancelRequest,
@@ -24,7 +25,7 @@ from domain.quotes import Quote, QuoteRequest
 from domain.stages import DealStage
 from domain.tasks import PendingApproval
 
-from ..commands import approvals, deals, deliveries, quotes
+from ..commands import approvals, change_orders, deals, deliveries, quotes
 from ..commands.deals import ChainCheck
 from ..deps import CurrentUser, ServicesDep
 from ..idempotency import IdempotencyDep
@@ -80,6 +81,19 @@ def create_quote(
 ) -> JSONResponse:
     submit = quotes.submit_quote(services, user, deal_id, body)
     return idempotency.respond(body, 201, submit)
+
+
+@router.post("/deals/{deal_id}/change-orders", status_code=201, response_model=ChangeOrder)
+def create_change_order(
+    deal_id: str,
+    body: ChangeOrderRequest,
+    user: CurrentUser,
+    services: ServicesDep,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """The whole new set of lines of a signed deal; approved on its delta, then signed."""
+    send = change_orders.request_change(services, user, deal_id, body)
+    return idempotency.respond(body, 201, send)
 
 
 @router.post("/deals/{deal_id}/approvals")

@@ -83,7 +83,7 @@ def test_a_line_may_go_down_to_exactly_what_was_delivered():
 
 def test_a_thirty_percent_milestone_of_ten_units_counts_as_three_invoiced():
     q, issued = signed(THIRTY_SEVENTY, line("GW", "10"))
-    invoiced = invoiced_quantities(q, issued)
+    invoiced = invoiced_quantities(q, issued, {})
     assert invoiced == {"GW": D(3)}
     check_floor(ChangeOrderRequest(lines=[line("GW", "3")], reason="r"), {}, invoiced)
     with pytest.raises(QuoteInvalid):

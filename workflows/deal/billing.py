@@ -4,6 +4,7 @@ completion triggers and the installments as they fall due."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
@@ -15,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.invoices import Invoice
     from domain.orders import Delivery
     from domain.quotes import Quote
-    from domain.revenue import recognitions_for_delivery
+    from domain.revenue import Obligation, recognitions_for, recognitions_for_delivery
     from domain.stages import DealStage
 
     from ..ids import invoice_workflow_id, revenue_workflow_id
@@ -31,14 +32,21 @@ class Billing:
         self.issued: list[InvoiceDraft] = []
         self.collections: list[workflow.ChildWorkflowHandle[Any, Invoice]] = []
         self.schedules: list[workflow.ChildWorkflowHandle[Any, int]] = []
+        self.recognized: dict[str, Decimal] = {}  # per SKU, earned or scheduled to be
+        # After a signed change order: what is left to deliver and will earn, and what had
+        # been delivered when it was signed (revenue, prospectively: change_orders.py).
+        self.basis: tuple[list[Obligation], dict[str, Decimal]] | None = None
 
     def bill(self, quote: Quote, event: BillingEvent) -> None:
         """Issue what the billing plan calls for on `event`, with the command's effects;
         nothing once an invoice is written off."""
-        d = self.deal
-        if d.written_off is not None:
+        if self.deal.written_off is not None:
             return
-        drafts = invoices_for(quote, event, self.issued)
+        self.issue(invoices_for(quote, event, self.issued))
+
+    def issue(self, drafts: list[InvoiceDraft]) -> None:
+        """Issue these invoices with the command's effects; each gets a collector."""
+        d = self.deal
         for draft in drafts:
             d.add(
                 fx.IssueInvoice(
@@ -74,12 +82,22 @@ class Billing:
 
     def recognize(self, quote: Quote, delivery: Delivery) -> None:
         """Earn what a delivery delivered: goods and services now, subscriptions monthly."""
-        earned = recognitions_for_delivery(
-            quote,
-            delivery.reference,
-            {line.sku: line.quantity for line in delivery.lines},
-            delivery.delivered_before,
-        )
+        delivered = {line.sku: line.quantity for line in delivery.lines}
+        if self.basis is None:
+            earned = recognitions_for_delivery(
+                quote, delivery.reference, delivered, delivery.delivered_before
+            )
+        else:
+            remaining, at_change = self.basis
+            since = {
+                sku: qty - at_change.get(sku, Decimal(0))
+                for sku, qty in delivery.delivered_before.items()
+            }
+            earned = recognitions_for(
+                remaining, quote.currency, delivery.reference, delivered, since
+            )
+        for item in earned:
+            self.recognized[item.sku] = self.recognized.get(item.sku, Decimal(0)) + item.amount
         for item in (r for r in earned if r.month is None):
             self.deal.add(
                 fx.RecognizeRevenue(

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.invoices import InvoiceStatus
     from domain.messages import EmailRequest
     from domain.policy import DealPolicy
+    from domain.quotes import Quote
     from domain.stages import DealStage
     from domain.users import Actor
 
@@ -79,6 +80,7 @@ class DealEffects:
         # Deals started since `APPROVE_FIRST`: approval before the customer sees the quote,
         # and a rejection returns to QUOTING (set once, by `run`, for the deal's life).
         self.approve_first = False
+        self.terms: Quote | None = None  # the accepted quote, or the latest signed change's
         # The first invoice written off: from then on nothing more is delivered, billed or
         # earned, and the deal ends WRITTEN_OFF as soon as nothing is left to collect.
         self.written_off: str | None = None

@@ -39,9 +39,14 @@ class Fulfilment:
         d.state.order = order
         self.billing.bill(quote, BillingEvent(kind="signature"))
         self.billing.bill(quote, BillingEvent(kind="installment", index=0))
-        while not order.is_fully_delivered:
-            await d.until(lambda: bool(self.queue))
-            order = self.deliver(quote, order, self.queue.pop(0))
+        # A signed change order may change the order and the terms meanwhile (change_orders.py).
+        while not d.state.order.is_fully_delivered:
+            await d.until(lambda: bool(self.queue) or self._delivered_in_full())
+            if self.queue:
+                self.deliver(d.terms or quote, d.state.order, self.queue.pop(0))
+
+    def _delivered_in_full(self) -> bool:
+        return self.deal.state.order is not None and self.deal.state.order.is_fully_delivered
 
     def deliver(self, quote: Quote, order: Order, cmd: DeliveryCommand) -> Order:
         d = self.deal

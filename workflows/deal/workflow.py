@@ -15,9 +15,11 @@ with workflow.unsafe.imports_passed_through():
     from domain import effects as fx
     from domain.access import Action, can
     from domain.approval import ApprovalStep
+    from domain.change_orders import ChangeOrder, ChangeOrderStatus
     from domain.deal import (
         ApprovalCommand,
         CancelCommand,
+        ChangeOrderCommand,
         CloseLostCommand,
         DealInput,
         DealOutcome,
@@ -44,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
 from .approval import Approval
 from .billing import Billing
 from .cancellation import Cancellation
+from .change_orders import ChangeOrders
 from .collection import Collecting
 from .effects import DealEffects, DealEnded
 from .fulfilment import Fulfilment
@@ -68,6 +71,7 @@ class DealWorkflow:
         self.fulfilment = Fulfilment(self.deal, self.billing)
         self.collecting = Collecting(self.deal, self.billing)
         self.cancellation = Cancellation(self.deal)
+        self.change_orders = ChangeOrders(self.deal, self.billing)
         self._links_sent = 0
 
     @workflow.run
@@ -86,9 +90,10 @@ class DealWorkflow:
         try:
             await self.qualification.qualify()
             quote = await self.agree_terms()
+            self.deal.terms = quote
             signer = await self.signing.signed(quote)
             await self.fulfilment.fulfil(quote, signer)
-            await self.billing.invoice(quote)
+            await self.billing.invoice(self.deal.terms)
             outcome, reason = await self.collecting.collect()
             self.deal.enter(outcome, reason)
         except DealEnded as ended:
@@ -228,6 +233,8 @@ class DealWorkflow:
         with refusals_are_final():
             if self._deciding_cancellation():
                 return await self.cancellation.decide(cmd)
+            if self._deciding_change():
+                return await self.change_orders.decide(cmd)
             return await self.approval.decide(cmd)
 
     @decide_approval.validator
@@ -235,8 +242,13 @@ class DealWorkflow:
         with refusals_are_final():
             if self._deciding_cancellation():
                 self.cancellation.check(cmd)
+            elif self._deciding_change():
+                self.change_orders.check_decision(cmd)
             else:
                 self.approval.check(cmd)
+
+    def _deciding_change(self) -> bool:
+        return self.change_orders.awaiting(ChangeOrderStatus.AWAITING_APPROVAL)
 
     def _deciding_cancellation(self) -> bool:
         return (
@@ -246,6 +258,9 @@ class DealWorkflow:
 
     @workflow.update
     async def sign_contract(self, cmd: SignCommand) -> StageAnswer:
+        if self.change_orders.awaiting(ChangeOrderStatus.AWAITING_SIGNATURE):
+            with refusals_are_final():
+                return await self.change_orders.sign(cmd)
         self.signing.command = cmd
         await self.deal.settled(lambda: self.deal.state.stage is not DealStage.AWAITING_SIGNATURE)
         return self.deal.answer()
@@ -253,7 +268,21 @@ class DealWorkflow:
     @sign_contract.validator
     def _check_signature(self, cmd: SignCommand) -> None:
         with refusals_are_final():
-            self.signing.check(cmd)
+            if self.change_orders.awaiting(ChangeOrderStatus.AWAITING_SIGNATURE):
+                self.change_orders.check_signature(cmd)
+            else:
+                self.signing.check(cmd)
+
+    @workflow.update
+    async def change_order(self, cmd: ChangeOrderCommand) -> ChangeOrder:
+        """A signed deal's whole new set of lines: approved on its delta, then signed."""
+        with refusals_are_final():
+            return await self.change_orders.request(cmd)
+
+    @change_order.validator
+    def _check_change_order(self, cmd: ChangeOrderCommand) -> None:
+        with refusals_are_final():
+            self.change_orders.check(cmd)
 
     @workflow.update
     async def record_delivery(self, cmd: DeliveryCommand) -> Order:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, and_, or_, select, text
 
 from domain.audit import AuditEvent, AuditHead
+from domain.change_orders import ChangeOrder
 from domain.deal import CustomerRef, DealState, TimelineEntry
 from domain.invoices import Payment
 from domain.leads import LeadScore, ScoreReason
@@ -72,7 +73,8 @@ _DEAL_STATE = text(
                                      ORDER BY q.version), '[]')
               FROM quotes q WHERE q.deal_id = d.deal_id)::text AS quotes,
            (SELECT row_to_json(c) FROM contracts c WHERE c.deal_id = d.deal_id
-             ORDER BY c.version DESC LIMIT 1)::text AS contract,
+             ORDER BY c.signed_at IS NOT NULL DESC, c.version DESC  -- not a change's draft
+             LIMIT 1)::text AS contract,
            (SELECT coalesce(json_agg(s ORDER BY s.idx), '[]') FROM approval_steps s
              WHERE s.deal_id = d.deal_id
                AND s.contract_version = (SELECT max(c.version) FROM contracts c
@@ -85,7 +87,9 @@ _DEAL_STATE = text(
            (SELECT coalesce(json_agg(p ORDER BY p.received_at), '[]') FROM payments p
              WHERE p.deal_id = d.deal_id)::text AS payments,
            (SELECT coalesce(json_agg(t ORDER BY t.seq), '[]') FROM stage_changes t
-             WHERE t.deal_id = d.deal_id)::text AS timeline
+             WHERE t.deal_id = d.deal_id)::text AS timeline,
+           (SELECT coalesce(json_agg(k.document ORDER BY k.number), '[]') FROM change_orders k
+             WHERE k.deal_id = d.deal_id)::text AS change_orders
     FROM deals d
     JOIN customers cu ON cu.customer_id = d.customer_id
     JOIN contacts co ON co.contact_id = d.contact_id
@@ -121,6 +125,7 @@ def _state(row: Any) -> DealState:
         deliveries=[Delivery.model_validate(d) for d in from_json(row.deliveries)],
         invoices=[invoice_from_row(i) for i in from_json(row.invoices)],
         payments=[Payment.model_validate(p) for p in from_json(row.payments)],
+        change_orders=[ChangeOrder.model_validate(k) for k in from_json(row.change_orders)],
         timeline=[
             TimelineEntry(at=t["at"], stage=t["stage"], note=t["note"])
             for t in from_json(row.timeline)

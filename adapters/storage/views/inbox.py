@@ -40,7 +40,7 @@ class InboxViews:
                 approval_steps.c.status == StepStatus.PENDING,
                 or_(
                     deals.c.stage == DealStage.AWAITING_APPROVAL,
-                    approval_steps.c.subject == "cancellation",
+                    approval_steps.c.subject.in_(("cancellation", "change_order")),
                 ),
                 deals.c.owner != username,
                 ~_involved(username),

@@ -2,7 +2,7 @@
 days (issue 14 item 6). NULL: none set, a deal's policy limit applies.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 
 import sqlalchemy as sa
