@@ -117,3 +117,13 @@ def invoiced_by_plan(quote: Quote, issued: list[InvoiceDraft]) -> bool:
             billed[item.sku] = (net + item.net, tax + item.tax)
     zero = (Decimal(0), Decimal(0))
     return all(billed.get(line.sku, zero) == (line.net, line.tax) for line in quote.lines)
+
+
+def everything_invoiced(quote: Quote, issued: list[InvoiceDraft], periods: set[str]) -> bool:
+    """The plan has billed its lines in full and every subscription line all its periods."""
+    return invoiced_by_plan(billed_by_plan(quote), issued) and all(
+        period_key(line.sku, index) in periods
+        for line in quote.lines
+        if billed_by_period(line)
+        for index in range(1, period_count(line) + 1)
+    )

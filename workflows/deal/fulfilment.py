@@ -107,7 +107,8 @@ class Fulfilment:
             raise NotAllowed("ops or the deal owner record deliveries")
         if self.delivered(cmd.request.reference):
             return  # a repeated reference is a no-op
-        d.require_stage(DealStage.FULFILLING)
+        if not self.billing.takes_deliveries():
+            d.require_stage(DealStage.FULFILLING)
         if d.state.order is None:
             raise WrongStage("the order is not created yet")
         check_delivery(d.state.order, cmd.request)
