@@ -130,6 +130,9 @@ def test_a_yearly_subscription_billed_quarterly_is_four_invoices_and_goods_follo
     )
     assert billing == 4
     keep_history(deal_workflow_id(deal_id), "deal-subscription-billed-quarterly")
+    keep_history(
+        subscription_billing_workflow_id(deal_id, "SUPPORT-GOLD"), "subscription-billed-quarterly"
+    )
 
 
 def test_a_billing_period_on_a_good_is_refused(live, as_user):
