@@ -143,3 +143,27 @@ def test_a_billing_period_on_a_good_is_refused(live, as_user):
     refused = rep.post(f"/deals/{deal_id}/quotes", json=quote_body(lines=lines))
     assert refused.status_code == 422, refused.text
     assert "billing_period" in refused.text
+
+
+def test_a_cancelled_deal_stops_billing_its_subscription_and_credits_what_is_owed(live, as_user):
+    rep, ops, finance = as_user("rep1"), as_user("ops"), as_user("finance")
+    quote = quote_body(
+        lines=[{"sku": "SUPPORT-GOLD", "quantity": "1"}],
+        billing_plan={"kind": "on_delivery"},
+        valid_days=365,
+    )
+    deal_id = signed_deal(live, as_user, policy(0.05), quote)  # a month is 1.5 s
+    go_live = {"reference": "GO", "lines": [{"sku": "SUPPORT-GOLD", "quantity": "1"}]}
+    assert ops.post(f"/deals/{deal_id}/deliveries", json=go_live).status_code == 200
+    wait_for(lambda: rep.get(f"/deals/{deal_id}").json()["invoices"], 30, "the first month")
+    assert rep.post(f"/deals/{deal_id}/cancel", json={"reason": "gone"}).status_code == 200
+    decided = finance.post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
+    assert decided.status_code == 200, decided.text
+    assert outcome(live, deal_id).stage == "CANCELLED"
+    billing = live.client.get_workflow_handle(
+        subscription_billing_workflow_id(deal_id, "SUPPORT-GOLD")
+    )
+    wait_for(lambda: live.run(billing.describe()).status.name == "CANCELED", 30, "billing stopped")
+    invoices = finance.get("/invoices", params={"deal_id": deal_id}).json()
+    assert 1 <= len(invoices) < 12
+    assert all(i["status"] == "credited" for i in invoices), invoices
