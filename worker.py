@@ -37,9 +37,16 @@ from workflows.deal import DealWorkflow
 from workflows.invoice import InvoiceWorkflow
 from workflows.legacy.deal import DealWorkflow as LegacyDealWorkflow
 from workflows.revenue import RevenueWorkflow
+from workflows.subscription_billing import SubscriptionBillingWorkflow
 
 # LegacyDealWorkflow: deals started before the Step 9 reshape finish on the code they began on.
-WORKFLOWS = [DealWorkflow, LegacyDealWorkflow, InvoiceWorkflow, RevenueWorkflow]
+WORKFLOWS = [
+    DealWorkflow,
+    LegacyDealWorkflow,
+    InvoiceWorkflow,
+    RevenueWorkflow,
+    SubscriptionBillingWorkflow,
+]
 # Pure libraries our domain models use lazily (e-mail validation); safe to share.
 PASSTHROUGH = ("email_validator", "idna", "dns")
 # The sandbox imports a workflow's module afresh for every run (and compiles it, where

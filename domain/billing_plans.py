@@ -56,3 +56,8 @@ class Installments(BaseModel):
 BillingPlan = Annotated[
     OnDelivery | Upfront | Milestones | Installments, Field(discriminator="kind")
 ]
+
+
+# How often a subscription line is invoiced (shared/API.md: the quote line's billing_period).
+BillingPeriod = Literal["monthly", "quarterly", "annual"]
+PERIOD_MONTHS: dict[str, int] = {"monthly": 1, "quarterly": 3, "annual": 12}

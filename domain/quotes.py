@@ -15,8 +15,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .billing_plans import BillingPlan
-from .catalogue import Percent, PriceBook, ProductKind, Sku
+from .billing_plans import PERIOD_MONTHS, BillingPeriod, BillingPlan
+from .catalogue import Percent, PriceBook, PriceBookEntry, ProductKind, Sku
 from .errors import QuoteInvalid
 from .money import Currency, ExactDecimal, exact, round_money
 
@@ -29,6 +29,8 @@ class QuoteLineRequest(BaseModel):
     sku: Sku
     quantity: Quantity
     discount_pct: Percent = Decimal(0)
+    # Subscriptions only: how often the line is invoiced over its term (default monthly).
+    billing_period: BillingPeriod | None = None
 
 
 class QuoteRequest(BaseModel):
@@ -58,6 +60,7 @@ class QuoteLine(BaseModel):
     name: str
     kind: ProductKind
     term_months: int | None = None
+    billing_period: BillingPeriod | None = None  # subscriptions: invoiced once per period
     quantity: Decimal
     unit_price: Decimal
     discount_pct: Decimal
@@ -106,6 +109,7 @@ def price_line(request: QuoteLineRequest, book: PriceBook, currency: str, index:
         raise QuoteInvalid(reason, field=("lines", index, "sku"))
     if not entry.active:
         raise QuoteInvalid(f"{request.sku} is not sold any more", field=("lines", index, "sku"))
+    period = _billing_period(request, entry, index)
     with exact():
         gross = round_money(entry.unit_price * request.quantity, currency)
         discount = round_money(gross * request.discount_pct / 100, currency)
@@ -116,6 +120,7 @@ def price_line(request: QuoteLineRequest, book: PriceBook, currency: str, index:
         name=entry.name,
         kind=entry.kind,
         term_months=entry.term_months,
+        billing_period=period,
         quantity=request.quantity,
         unit_price=entry.unit_price,
         discount_pct=request.discount_pct,
@@ -126,6 +131,26 @@ def price_line(request: QuoteLineRequest, book: PriceBook, currency: str, index:
         tax=tax,
         total=net + tax,
     )
+
+
+def _billing_period(
+    request: QuoteLineRequest, entry: PriceBookEntry, index: int
+) -> BillingPeriod | None:
+    """A subscription is invoiced monthly unless the line says otherwise; the periods must
+    divide its term. Other lines are billed by the deal's plan and take no period."""
+    field = ("lines", index, "billing_period")
+    if entry.kind is not ProductKind.SUBSCRIPTION or entry.term_months is None:
+        if request.billing_period is not None:
+            raise QuoteInvalid(
+                f"{entry.sku} is not a subscription: it has no billing period", field=field
+            )
+        return None
+    period = request.billing_period or "monthly"
+    if entry.term_months % PERIOD_MONTHS[period]:
+        raise QuoteInvalid(
+            f"a {entry.term_months}-month term cannot be billed {period}", field=field
+        )
+    return period
 
 
 def price_quote(

@@ -13,3 +13,7 @@ def invoice_workflow_id(number: str) -> str:
 
 def revenue_workflow_id(deal_id: str, activation: str) -> str:
     return f"revenue-{deal_id}-{activation}"
+
+
+def subscription_billing_workflow_id(deal_id: str, sku: str) -> str:
+    return f"subscription-billing-{deal_id}-{sku}"

@@ -1,7 +1,8 @@
 """Recorded histories of real deals replay on today's workflow code (no nondeterminism):
 those of today's DealWorkflowV2; in accepted-first/ those of DealWorkflowV2 deals started
-before approval came first (the `approve-before-proposing` patch); and in legacy/ those of
-deals started before the Step 9 reshape, which still run on the frozen DealWorkflow."""
+before approval came first (the `approve-before-proposing` patch); in before-schedule/ those
+of deals started before billing on schedule (the `billing-on-schedule` patch); and in legacy/
+those of deals started before the Step 9 reshape, which still run on the frozen DealWorkflow."""
 
 from __future__ import annotations
 
@@ -29,7 +30,16 @@ ENDINGS = {
 @pytest.mark.parametrize(
     ("folder", "expected"),
     [
-        (HISTORIES, ENDINGS | {"invoice-paid"}),
+        (
+            HISTORIES,
+            ENDINGS
+            | {
+                "invoice-paid",
+                "deal-installments-on-schedule",
+                "deal-subscription-billed-quarterly",
+                "subscription-billed-quarterly",
+            },
+        ),
         (HISTORIES / "accepted-first", ENDINGS),
         (HISTORIES / "legacy", ENDINGS | {"invoice-paid"}),
     ],

@@ -36,7 +36,8 @@ class Collecting:
     async def collect(self) -> tuple[DealStage, str]:
         """Until every invoice is settled: won when paid (or credited), else written off."""
         d = self.deal
-        d.enter(DealStage.COLLECTING)
+        if d.state.stage is not DealStage.COLLECTING:  # on schedule, it may collect already
+            d.enter(DealStage.COLLECTING)
         await d.until(self.settled)
         lost = [i.number for i in d.state.invoices if i.status is InvoiceStatus.WRITTEN_OFF]
         if lost:

@@ -116,7 +116,8 @@ class Fulfilment:
         if self.delivered(cmd.request.reference):
             return  # a repeated reference is a no-op
         d.require_not_written_off()
-        d.require_stage(DealStage.FULFILLING)
+        if not self.billing.takes_deliveries():
+            d.require_stage(DealStage.FULFILLING)
         if d.state.order is None:
             raise WrongStage("the order is not created yet")
         check_delivery(d.state.order, cmd.request)

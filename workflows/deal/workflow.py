@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         StageAnswer,
     )
     from domain.errors import Conflict, NotAllowed, WrongStage
+    from domain.invoices import Invoice
     from domain.orders import Order
     from domain.quotes import Quote
     from domain.stages import NEGOTIATING, DealStage
@@ -44,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from ..search_attributes import DEAL_OWNER
 
 from .approval import Approval
-from .billing import Billing
+from .billing import ON_SCHEDULE, Billing
 from .cancellation import Cancellation
 from .change_orders import ChangeOrders
 from .collection import Collecting
@@ -77,6 +78,7 @@ class DealWorkflow:
     @workflow.run
     async def run(self, deal: DealInput) -> DealOutcome:
         self.deal.approve_first = workflow.patched(APPROVE_FIRST)
+        self.billing.on_schedule = workflow.patched(ON_SCHEDULE)
         if not await self.qualification.open():
             self.deal.ended = True
             await workflow.wait_condition(workflow.all_handlers_finished)
@@ -380,6 +382,11 @@ class DealWorkflow:
     @workflow.signal
     def invoice_updated(self, update: CollectionUpdate) -> None:
         self.collecting.invoice_updated(update)
+
+    @workflow.signal
+    async def subscription_invoiced(self, invoice: Invoice) -> None:
+        """From a subscription line's billing child: a period's invoice, to collect."""
+        await self.billing.period_invoiced(invoice)
 
     @workflow.update
     async def caught_up(self) -> StageAnswer:
