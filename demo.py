@@ -3,9 +3,9 @@ reminders, dunning and a write-off happen within a couple of minutes.
 
 Leads from several sources, hot ones qualified by score, cold ones disqualified, a quote
 rejected and the deal closed lost, a discount a manager approves before the customer sees it,
-a deal big enough for three approvers, partial
-deliveries, a subscription earning revenue month by month, late payments after dunning, a
-write-off, a cancellation that issues credit notes.
+a deal big enough for three approvers, partial deliveries, a subscription billed and earning
+revenue month by month, late payments after dunning, a write-off, a cancellation that issues
+credit notes.
 """
 
 from __future__ import annotations
@@ -218,15 +218,15 @@ class Demo:
     def discount_late_payment(self) -> None:
         deal = self.lead("Initech", "rep2", "trade_show", decision_maker=True)
         lines = [
-            {"sku": "L2C-SEAT", "quantity": "40", "discount_pct": "15"},
+            {"sku": "GW-100", "quantity": "40", "discount_pct": "15"},
             {"sku": "ONBOARD", "quantity": "2"},
         ]
         self.quote(deal, "rep2", lines, {"kind": "upfront"}, terms=5)
-        self.to_signed(deal, "rep2")
+        self.to_signed(deal, "rep2")  # 15 %: a manager approves before the customer sees it
         self.deliver(
             deal,
-            "ACT-1",
-            [{"sku": "L2C-SEAT", "quantity": "40"}, {"sku": "ONBOARD", "quantity": "2"}],
+            "DN-1",
+            [{"sku": "GW-100", "quantity": "40"}, {"sku": "ONBOARD", "quantity": "2"}],
         )
         self.pay(deal, Decimal("0.5"), "first")
         time.sleep(self.day_seconds * 9)  # the customer pays the rest after a reminder
@@ -246,8 +246,8 @@ class Demo:
             currency="EUR",
         )
         lines = [
-            {"sku": "L2C-SEAT", "quantity": "500", "discount_pct": "5"},
-            {"sku": "SUPPORT-GOLD", "quantity": "20"},
+            {"sku": "GW-100", "quantity": "800", "discount_pct": "5"},
+            {"sku": "ONBOARD", "quantity": "20"},
         ]
         self.quote(
             deal,
@@ -261,16 +261,32 @@ class Demo:
                 ],
             },
         )
-        self.to_signed(deal, "rep1")
+        self.to_signed(deal, "rep1")  # over 250,000: manager, finance and admin in turn
         self.pay(deal)
         self.deliver(
             deal,
-            "ACT-1",
-            [{"sku": "L2C-SEAT", "quantity": "500"}, {"sku": "SUPPORT-GOLD", "quantity": "20"}],
+            "DN-1",
+            [{"sku": "GW-100", "quantity": "800"}, {"sku": "ONBOARD", "quantity": "20"}],
         )
         self.wait(deal, {"COLLECTING"})
         self.pay(deal, tag="final")
         self.wait(deal, {"WON"})
+
+    def subscriber(self) -> None:
+        """Seats for a year, billed month by month from activation, each month paid as it
+        comes; revenue is earned month by month. It is still running when the demo ends."""
+        deal = self.lead("Wayne Enterprises", "rep1", "web", budget_confirmed=True, need="seats")
+        lines = [{"sku": "L2C-SEAT", "quantity": "25"}]
+        self.quote(deal, "rep1", lines, {"kind": "on_delivery"})
+        self.to_signed(deal, "rep1")
+        self.deliver(deal, "ACT-1", lines)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the first month's invoice, paid
+            if self.call("finance", "GET", "/invoices", params={"deal_id": deal}):
+                self.pay(deal, tag="month-1")
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"deal {deal}: no invoice for the first month of seats")
 
     def rejected_quote(self) -> None:
         deal = self.lead("Hooli", "rep2", "ad_campaign", need="analytics")
@@ -311,6 +327,7 @@ class Demo:
             lambda: self.won_on_delivery("Stark", "rep1", "trade_show"),
             self.discount_late_payment,
             self.big_deal,
+            self.subscriber,
             self.rejected_quote,
             self.write_off,
             self.cancelled,

@@ -14,8 +14,12 @@ def test_the_demo_ends_every_story_where_it_should(live, as_user):
     demo.run(progress=lambda line: None)
     stages: Counter[str] = Counter()
     for deal in as_user("admin").get("/deals", params={"limit": 200}).json()["items"]:
-        if demo.tag in deal["customer_name"]:
-            stages[deal["stage"]] += 1
+        if demo.tag not in deal["customer_name"]:
+            continue
+        if deal["customer_name"].startswith("Wayne"):  # the subscriber: a year still to run
+            assert deal["stage"] in ("INVOICING", "COLLECTING"), deal
+            continue
+        stages[deal["stage"]] += 1
     assert (
         stages
         == Counter(
