@@ -101,6 +101,18 @@ class Quote(BaseModel):
         return self.total - self.tax_total
 
 
+def line_amounts(
+    unit_price: Decimal, quantity: Decimal, discount_pct: Decimal, tax_rate: Decimal, currency: str
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """Gross, discount, net and tax of a line, by the pricing rule above."""
+    with exact():
+        gross = round_money(unit_price * quantity, currency)
+        discount = round_money(gross * discount_pct / 100, currency)
+        net = gross - discount
+        tax = round_money(net * tax_rate / 100, currency)
+    return gross, discount, net, tax
+
+
 def price_line(request: QuoteLineRequest, book: PriceBook, currency: str, index: int) -> QuoteLine:
     entry = book.find(request.sku, currency)
     if entry is None:
@@ -110,11 +122,9 @@ def price_line(request: QuoteLineRequest, book: PriceBook, currency: str, index:
     if not entry.active:
         raise QuoteInvalid(f"{request.sku} is not sold any more", field=("lines", index, "sku"))
     period = _billing_period(request, entry, index)
-    with exact():
-        gross = round_money(entry.unit_price * request.quantity, currency)
-        discount = round_money(gross * request.discount_pct / 100, currency)
-        net = gross - discount
-        tax = round_money(net * entry.tax_rate / 100, currency)
+    gross, discount, net, tax = line_amounts(
+        entry.unit_price, request.quantity, request.discount_pct, entry.tax_rate, currency
+    )
     return QuoteLine(
         sku=entry.sku,
         name=entry.name,
