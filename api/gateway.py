@@ -125,13 +125,15 @@ class TemporalGateway:
         update: UpdateMethodMultiParam[[InvoiceWorkflow, A], R],
         arg: A,
     ) -> R:
-        """Send the invoice's collection `update(arg)`."""
+        """Send the invoice's collection `update(arg)`. An invoice is written before its
+        collector starts (the commit, then the child workflow): a collector not there yet is
+        waited for, briefly."""
         handle = self.client.get_workflow_handle_for(
             InvoiceWorkflow.run, invoice_workflow_id(number)
         )
 
         async def send() -> R:
-            return await handle.execute_update(update, arg)
+            return await _while_not_started(lambda: handle.execute_update(update, arg))
 
         return self._call(send, closed=f"invoice {number} is settled")
 
@@ -156,6 +158,25 @@ class TemporalGateway:
 
 
 NOT_READY_FOR = 60.0  # seconds: a worker that died in a workflow task is replaced by then
+
+
+STARTS_WITHIN = 10.0  # seconds: a child workflow is started right after its row is written
+
+
+async def _while_not_started(call: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`call()`, again while its workflow is not found (not started yet; one that ended is
+    "already completed", and answered at once)."""
+    delay, waited = 0.05, 0.0
+    while True:
+        try:
+            return await call()
+        except RPCError as err:
+            starting = err.status == RPCStatusCode.NOT_FOUND and "completed" not in err.message
+            if not starting or waited >= STARTS_WITHIN:
+                raise
+        await asyncio.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 1.0)
 
 
 async def _while_not_ready(call: Callable[[], Coroutine[Any, Any, T]]) -> T:
