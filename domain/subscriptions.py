@@ -270,3 +270,102 @@ def _within_term(subscription: Subscription, change: SubscriptionChange) -> None
             f"day {change.on_day} is past the term's {subscription.term_days} days",
             field=("on_day",),
         )
+
+
+# --- a term billed period by period, changes and all ---
+
+
+class TermBilled(BaseModel):
+    """What one term has invoiced so far, in running totals (docs/contracts.md, "Billing a
+    term by periods"): the days invoiced, their cost day by day, and the net and tax billed.
+
+    `cost` is the exact sum over the invoiced days of the term net in force that day (a
+    numerator: divided by the term's days it is money); what the term should have billed
+    so far is round(cost / D), and its tax the tax of that, so rounding never adds up.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    through_day: int = 0
+    cost: ExactDecimal = ZERO
+    net: ExactDecimal = ZERO
+    tax: ExactDecimal = ZERO
+
+
+class Charge(BaseModel):
+    """What one invoice of a term bills: negative amounts are a credit, carried forward."""
+
+    model_config = ConfigDict(frozen=True)
+
+    net: Decimal
+    tax: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.net + self.tax
+
+
+def period_days(subscription: Subscription) -> int:
+    return PERIOD_MONTHS[subscription.billing_period] * DAYS_PER_MONTH
+
+
+def period_count(subscription: Subscription) -> int:
+    return subscription.term_months // PERIOD_MONTHS[subscription.billing_period]
+
+
+def bill_period(
+    subscription: Subscription, billed: TermBilled, index: int
+) -> tuple[Charge, TermBilled]:
+    """Period `index` (0-based), invoiced at its start: its days at the state in force now.
+
+    A credit carried from a downgrade lowers the charge; a charge below zero is not
+    invoiced (the credit carries on), so `billed` keeps the net and tax actually billed."""
+    through = min((index + 1) * period_days(subscription), subscription.term_days)
+    if through <= billed.through_day:
+        raise InvalidInput(f"period {index + 1} is invoiced already")
+    with exact():
+        cost = billed.cost + subscription.net * (through - billed.through_day)
+    return _settle(subscription, billed, through, cost)
+
+
+def bill_change(
+    before: Subscription, after: Subscription, billed: TermBilled, on_day: int
+) -> tuple[Charge, TermBilled]:
+    """A change on `on_day`: the days from it that are invoiced already, at the new state
+    instead of the old. Positive: charged at once; negative: a credit, carried forward."""
+    days = max(0, billed.through_day - on_day)
+    with exact():
+        cost = billed.cost + (after.net - before.net) * days
+    return _settle(after, billed, billed.through_day, cost)
+
+
+def leftover_credit(subscription: Subscription, billed: TermBilled) -> Charge:
+    """At the term's end: what was billed beyond the term's cost (a credit still carried),
+    to credit back; zero when none."""
+    target = _target(subscription, billed.cost)
+    return Charge(net=min(ZERO, target.net - billed.net), tax=min(ZERO, target.tax - billed.tax))
+
+
+def _target(subscription: Subscription, cost: Decimal) -> Charge:
+    with exact():
+        net = round_money(cost / subscription.term_days, subscription.currency)
+        tax = round_money(net * subscription.tax_rate / 100, subscription.currency)
+    return Charge(net=net, tax=tax)
+
+
+def _settle(
+    subscription: Subscription, billed: TermBilled, through: int, cost: Decimal
+) -> tuple[Charge, TermBilled]:
+    target = _target(subscription, cost)
+    charge = Charge(net=target.net - billed.net, tax=target.tax - billed.tax)
+    if charge.net <= 0:  # nothing to invoice: a credit stays carried in `cost`
+        return charge, billed.model_copy(update={"through_day": through, "cost": cost})
+    return charge, TermBilled(through_day=through, cost=cost, net=target.net, tax=target.tax)
+
+
+def renew_confirmed(subscription: Subscription, policy: DealPolicy) -> Subscription:
+    """The next term of a subscription the owner renewed by hand (it does not auto-renew:
+    the term after this one will ask again)."""
+    renewed = renew(subscription._with(auto_renew=True), policy)
+    assert renewed is not None
+    return renewed._with(auto_renew=False)

@@ -10,18 +10,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.billing_periods import split_evenly
 from domain.catalogue import PriceBookEntry, ProductKind
 from domain.errors import InvalidInput
 from domain.money import MINOR_UNITS, minor_unit, round_money
 from domain.policy import CompanyPolicy, DealPolicy
 from domain.quotes import QuoteLineRequest
 from domain.subscriptions import (
+    Charge,
     Subscription,
     SubscriptionChange,
+    TermBilled,
     activate,
     apply_change,
+    bill_change,
+    bill_period,
     cancel_at_term_end,
     day_of_term,
+    leftover_credit,
+    period_count,
+    period_days,
     prorate,
     renew,
     renewal_notice_at,
@@ -344,3 +352,88 @@ def test_the_tax_billed_for_a_term_is_the_tax_of_its_net(case):
     tax = sub.tax + sum(p.tax for p in prorations)
     assert tax == round_money(net * sub.tax_rate / 100, sub.currency)
     assert all(p.tax == 0 or (p.tax > 0) == (p.net > 0) for p in prorations)
+
+
+# --- a term billed period by period, changes and all ---
+
+
+def bill_term(
+    sub: Subscription, changes: dict[int, str]
+) -> tuple[list[Decimal], list[Decimal], TermBilled]:
+    """Each period at its start, each change (on day: new quantity) when it falls: the nets
+    invoiced by periods and by changes, and what the term billed in the end."""
+    billed, periods, charges = TermBilled(), [], []
+    for index in range(period_count(sub)):
+        start = index * period_days(sub)
+        for on_day in sorted(d for d in changes if start <= d < start + period_days(sub)):
+            if on_day == start:  # a change on a period's first day is in force for it
+                sub = apply_change(
+                    sub, SubscriptionChange(on_day=on_day, quantity=Decimal(changes[on_day])), DAY
+                )
+        charge, billed = bill_period(sub, billed, index)
+        periods.append(max(charge.net, Decimal(0)))  # a credit is carried, not invoiced
+        for on_day in sorted(d for d in changes if start < d < start + period_days(sub)):
+            after = apply_change(
+                sub, SubscriptionChange(on_day=on_day, quantity=Decimal(changes[on_day])), DAY
+            )
+            charge, billed = bill_change(sub, after, billed, on_day)
+            charges.append(charge.net)
+            sub = after
+    return periods, charges, billed
+
+
+def test_a_term_without_changes_bills_its_periods_as_equal_shares():
+    periods, charges, billed = bill_term(subscription(unit_price="100.00", quantity="1"), {})
+    assert periods == split_evenly(Decimal("100.00"), 12, "EUR")
+    assert charges == [] and billed.net == Decimal("100.00") and billed.tax == Decimal("20.00")
+
+
+def test_an_upgrade_in_month_four_charges_the_added_seats_for_the_days_invoiced_already():
+    # 10 seats at 360.00 for 360 days: a seat-day is 1.00; +5 seats on day 100 (month 4).
+    periods, charges, billed = bill_term(subscription(), {100: "15"})
+    assert periods == [Decimal("300.00")] * 4 + [Decimal("450.00")] * 8
+    assert charges == [Decimal("100.00")]  # 5 seats x days 100-119, invoiced already
+    assert billed.net == Decimal(10 * 100 + 15 * 260)  # the term's seat-days at 1.00
+    assert billed.tax == Decimal("980.00")
+
+
+def test_a_downgrade_credits_unused_days_against_the_next_invoices():
+    # 10 seats, down to 1 on day 10: the 9 seats' 20 days invoiced already are 180.00 of
+    # credit, more than the next month at 1 seat (30.00): carried over six months.
+    periods, charges, billed = bill_term(subscription(), {10: "1"})
+    assert charges == [Decimal("-180.00")]
+    assert periods == [Decimal("300.00")] + [Decimal(0)] * 6 + [Decimal("30.00")] * 5
+    assert billed.net == Decimal(10 * 10 + 1 * 350)
+    assert leftover_credit(subscription(quantity="1"), billed) == Charge(
+        net=Decimal(0), tax=Decimal(0)
+    )
+
+
+def test_a_credit_left_at_the_term_end_is_given_back():
+    sub = subscription()
+    billed = TermBilled()
+    for index in range(12):
+        _, billed = bill_period(sub, billed, index)
+    after = apply_change(sub, SubscriptionChange(on_day=359, quantity=Decimal(1)), DAY)
+    charge, billed = bill_change(sub, after, billed, 359)
+    assert charge.net == Decimal("-9.00")
+    assert leftover_credit(after, billed) == Charge(net=Decimal("-9.00"), tax=Decimal("-1.80"))
+
+
+@given(
+    unit_price=st.decimals(min_value=1, max_value=100000, places=2),
+    changes=st.dictionaries(st.integers(1, 359), st.integers(1, 50), max_size=5),
+)
+def test_a_term_bills_what_its_days_cost_rounded_once(unit_price, changes):
+    sub = subscription(unit_price=str(unit_price), quantity="3")
+    _, _, billed = bill_term(sub, {day: str(q) for day, q in changes.items()})
+    final = sub
+    cost = Fraction(0)
+    for day in range(360):
+        if day in changes:
+            final = final._with(quantity=Decimal(changes[day]))
+        cost += Fraction(final.net) / 360
+    carried = leftover_credit(final, billed)
+    assert billed.net + carried.net == round_money(
+        Decimal(cost.numerator) / Decimal(cost.denominator), "EUR"
+    )
