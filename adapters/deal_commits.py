@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine
 from adapters.email.outbox import Outbox
 from adapters.finance.invoices import InvoiceBook
 from adapters.storage.deals import DealStore
+from adapters.storage.subscriptions import SubscriptionStore
 from domain import effects as fx
 
 
@@ -33,6 +34,7 @@ class DealCommits:
     ) -> None:
         self.engine, self.deals, self.book, self.outbox = engine, deals, book, outbox
         self.refuse = refuse  # fault injection (adapters/chaos.py): refuse an effect once
+        self.subscriptions = SubscriptionStore(engine)
         self._apply: dict[type[Any], Callable[[Connection, str, datetime, Any], Any]] = {
             fx.EnterStage: lambda c, d, at, e: self.deals.change_stage_in(
                 c, d, e.seq, e.stage, at, e.actor, e.note
@@ -77,6 +79,9 @@ class DealCommits:
             ),
             fx.CancelOrder: lambda c, d, at, e: self.deals.cancel_order_in(c, d, at, e.actor),
             fx.IssueInvoice: lambda c, d, at, e: self.book.issue_in(c, d, e.draft, at, e.day),
+            fx.RecordSubscription: lambda c, d, at, e: self.subscriptions.record_in(
+                c, d, e.state, e.seq, at, e.actor, e.action, e.data
+            ),
             fx.RecognizeRevenue: lambda c, d, at, e: self.book.recognize_in(
                 c, d, e.key, e.memo, e.amount, e.currency, at
             ),

@@ -29,6 +29,7 @@ from .routes import (
     policy,
     portal,
     reports,
+    subscriptions,
     ui,
     ui_deals,
     ui_mail,
@@ -70,7 +71,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)
     app.add_middleware(BodyLimit)
-    for module in (auth, health, leads, deals, people, portal, catalogue, finance, reports, policy):
+    for module in (
+        auth,
+        health,
+        leads,
+        deals,
+        people,
+        portal,
+        catalogue,
+        finance,
+        reports,
+        policy,
+        subscriptions,
+    ):
         app.include_router(module.router)
     for page in (ui, ui_deals, ui_reports, ui_mail):
         app.include_router(page.router)

@@ -28,6 +28,7 @@ from workflows.deal import DealWorkflow
 from workflows.ids import deal_workflow_id, invoice_workflow_id
 from workflows.invoice import InvoiceWorkflow
 from workflows.search_attributes import DEAL_OWNER, DEAL_STAGE
+from workflows.subscription_billing import SubscriptionBillingWorkflow
 
 from .errors import from_temporal
 
@@ -136,6 +137,22 @@ class TemporalGateway:
             return await _while_not_started(lambda: handle.execute_update(update, arg))
 
         return self._call(send, closed=f"invoice {number} is settled")
+
+    def update_subscription(
+        self,
+        subscription_id: str,
+        update: UpdateMethodMultiParam[[SubscriptionBillingWorkflow, A], R],
+        arg: A,
+    ) -> R:
+        """Send the subscription `update(arg)` (its id is its workflow's)."""
+        handle = self.client.get_workflow_handle_for(
+            SubscriptionBillingWorkflow.run, subscription_id
+        )
+
+        async def send() -> R:
+            return await handle.execute_update(update, arg)
+
+        return self._call(send, closed="the subscription has ended")
 
     def healthy(self) -> bool:
         async def check() -> bool:

@@ -21,6 +21,7 @@ from .messages import Attachment, EmailRequest
 from .orders import Delivery, Order
 from .quotes import Quote, QuoteStatus
 from .stages import DealStage
+from .subscriptions import Subscription
 
 
 class _Effect(BaseModel):
@@ -163,6 +164,17 @@ class IssueInvoice(_Effect):
         )
 
 
+class RecordSubscription(_Effect):
+    """A subscription's new state (activated, changed, cancelled at term end, renewed),
+    with its audit event `action`."""
+
+    kind: Literal["subscription"] = "subscription"
+    state: Subscription
+    seq: int  # the state's place in the subscription's history, from 1
+    action: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
 class RecognizeRevenue(_Effect):
     kind: Literal["revenue"] = "revenue"
     key: str
@@ -203,6 +215,7 @@ Effect = Annotated[
     | SetBlocked
     | CancelOrder
     | IssueInvoice
+    | RecordSubscription
     | RecognizeRevenue
     | CloseCancelled
     | CloseWrittenOff,

@@ -31,6 +31,9 @@ class QuoteLineRequest(BaseModel):
     discount_pct: Percent = Decimal(0)
     # Subscriptions only: how often the line is invoiced over its term (default monthly).
     billing_period: BillingPeriod | None = None
+    # Subscriptions only: renew at each term's end unless cancelled (else the owner gets a
+    # renewal quote before it ends).
+    auto_renew: bool = False
 
 
 class QuoteRequest(BaseModel):
@@ -61,6 +64,7 @@ class QuoteLine(BaseModel):
     kind: ProductKind
     term_months: int | None = None
     billing_period: BillingPeriod | None = None  # subscriptions: invoiced once per period
+    auto_renew: bool = False  # subscriptions: renewed at each term's end unless cancelled
     quantity: Decimal
     unit_price: Decimal
     discount_pct: Decimal
@@ -131,6 +135,7 @@ def price_line(request: QuoteLineRequest, book: PriceBook, currency: str, index:
         kind=entry.kind,
         term_months=entry.term_months,
         billing_period=period,
+        auto_renew=request.auto_renew,
         quantity=request.quantity,
         unit_price=entry.unit_price,
         discount_pct=request.discount_pct,
@@ -153,6 +158,11 @@ def _billing_period(
         if request.billing_period is not None:
             raise QuoteInvalid(
                 f"{entry.sku} is not a subscription: it has no billing period", field=field
+            )
+        if request.auto_renew:
+            raise QuoteInvalid(
+                f"{entry.sku} is not a subscription: it does not renew",
+                field=("lines", index, "auto_renew"),
             )
         return None
     period = request.billing_period or "monthly"

@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy import Engine, text
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, select, text
 
+from domain import saas_kpis
 from domain.kpis import (
     FUNNEL,
     FUNNEL_STEP,
@@ -18,7 +19,9 @@ from domain.kpis import (
     rate,
 )
 from domain.stages import DealStage
+from domain.subscriptions import Subscription
 
+from .tables import subscription_states
 from .views.invoices import ar_aging
 
 
@@ -60,6 +63,12 @@ class KpiReport(BaseModel):
     approval_turnaround_hours: Decimal | None
     by_owner: list[Segment]
     by_source: list[Segment]
+    # Subscriptions (domain/saas_kpis.py, docs/contracts.md), per currency: MRR and ARR at
+    # the period's end; retention and churn from its start to its end.
+    mrr: dict[str, Decimal] = Field(default_factory=dict)
+    arr: dict[str, Decimal] = Field(default_factory=dict)
+    net_revenue_retention: dict[str, Decimal | None] = Field(default_factory=dict)
+    gross_churn_rate: dict[str, Decimal | None] = Field(default_factory=dict)
 
 
 def _one(conn: Any, sql: str, **params: Any) -> Any:
@@ -195,7 +204,28 @@ def kpis(engine: Engine, start: date, end: date) -> KpiReport:
             period_to=end,
             **_selling(conn, p),
             **_money(conn, p, end, days),
+            **_recurring(conn, p["s"], p["e"] - timedelta(microseconds=1)),
         )
+
+
+def _recurring(conn: Any, start: datetime, end: datetime) -> dict[str, Any]:
+    """MRR, ARR, net revenue retention and gross churn over the subscription histories
+    whose terms run at some instant of the period."""
+    rows = conn.execute(
+        select(subscription_states.c.state)
+        .where(
+            subscription_states.c.term_end > start,
+            subscription_states.c.effective_from <= end,
+        )
+        .order_by(subscription_states.c.subscription_id, subscription_states.c.seq)
+    )
+    history = [Subscription.model_validate(row.state) for row in rows]
+    return {
+        "mrr": saas_kpis.mrr(history, end),
+        "arr": saas_kpis.arr(history, end),
+        "net_revenue_retention": saas_kpis.net_revenue_retention(history, start, end),
+        "gross_churn_rate": saas_kpis.gross_churn_rate(history, start, end),
+    }
 
 
 def _pipeline(rows: list[Any]) -> dict[str, StageLoad]:

@@ -208,6 +208,23 @@ change_orders = Table(
     PrimaryKeyConstraint("deal_id", "number"),
 )
 
+subscription_states = Table(
+    "subscription_states",
+    metadata,
+    Column("subscription_id", String(120), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("deal_id", String(40), ForeignKey("deals.deal_id"), nullable=False),
+    Column("customer_id", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("effective_from", TS, nullable=False),
+    Column("term_end", TS, nullable=False),
+    Column("state", JSONB, nullable=False),
+    Column("recorded_at", TS, nullable=False),
+    PrimaryKeyConstraint("subscription_id", "seq"),
+    Index("ix_subscription_states_deal", "deal_id"),
+    Index("ix_subscription_states_customer", "customer_id"),
+)
+
 orders = Table(
     "orders",
     metadata,

@@ -27,23 +27,27 @@ with workflow.unsafe.imports_passed_through():
         billed_by_plan,
         everything_invoiced,
         period_count,
+        period_key,
     )
     from domain.invoices import Invoice
     from domain.orders import Delivery
-    from domain.quotes import Quote
+    from domain.quotes import Quote, QuoteLine
     from domain.revenue import Obligation, recognitions_for, recognitions_for_delivery
     from domain.stages import DealStage
 
     from ..ids import invoice_workflow_id, revenue_workflow_id, subscription_billing_workflow_id
     from ..invoice import Collection, InvoiceWorkflow
     from ..revenue import RevenueSchedule, RevenueWorkflow
-    from ..subscription_billing import SubscriptionBilling, SubscriptionBillingWorkflow
+    from ..subscription_billing import Contact, SubscriptionBilling, SubscriptionBillingWorkflow
 
 from .effects import DealEffects
 
 # Installments on their dates, subscriptions per period by a child (issue 14): deals started
 # since. Earlier deals bill everything by their plan, installments once delivered.
 ON_SCHEDULE = "billing-on-schedule"
+# A subscription line lives on as a subscription (changes, renewal, cancellation at term end:
+# workflows/subscription_billing.py) and outlives its won deal; before, it billed one term.
+SUBSCRIPTION_LIFECYCLE = "subscription-lifecycle"
 
 
 class Billing:
@@ -253,13 +257,18 @@ class Billing:
             email=d.email("invoice_issued", "invoice", to=[d.deal.lead.email]),
         )
 
+        close = ParentClosePolicy.REQUEST_CANCEL
+        if workflow.patched(SUBSCRIPTION_LIFECYCLE):
+            billing = self.lives_on(billing, line)
+            close = ParentClosePolicy.ABANDON  # cancelled with the deal, outlives it won
+
         async def start(_: fx.Committed) -> None:
             self.schedules.append(
                 await workflow.start_child_workflow(
                     SubscriptionBillingWorkflow.run,
                     billing,
                     id=subscription_billing_workflow_id(billing.deal_id, sku),
-                    parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+                    parent_close_policy=close,
                 )
             )
 
@@ -271,6 +280,39 @@ class Billing:
             )
         )
         d.after_commit(start)
+
+    def lives_on(self, billing: SubscriptionBilling, line: QuoteLine) -> SubscriptionBilling:
+        """The line as a subscription: who it bills and tells, and the deal's policy."""
+        d = self.deal
+        customer = d.state.customer
+        return billing.model_copy(
+            update={
+                "lifecycle": True,
+                "subscription_id": subscription_billing_workflow_id(billing.deal_id, line.sku),
+                "customer_id": customer.customer_id if customer else d.deal.deal_id,
+                "auto_renew": line.auto_renew,
+                "policy": d.policy,
+                "contact": Contact(
+                    email=d.deal.lead.email,
+                    name=d.deal.lead.contact_name,
+                    company=d.customer_name,
+                    owner=d.state.owner,
+                ),
+            }
+        )
+
+    async def term_billed(self, sku: str) -> None:
+        """A subscription has invoiced its first term (some periods may have carried a
+        credit instead): the deal has nothing more of it to wait for."""
+        quote = self.quote
+        if quote is None:
+            return
+        line = next((line for line in quote.lines if line.sku == sku), None)
+        if line is None:
+            return
+        self.periods |= {period_key(sku, index) for index in range(1, period_count(line) + 1)}
+        if self.collect_if_invoiced(quote):
+            await self.deal.commit()
 
     async def period_invoiced(self, invoice: Invoice) -> None:
         """A subscription period's invoice, issued by its billing child: collect it."""

@@ -388,6 +388,11 @@ class DealWorkflow:
         """From a subscription line's billing child: a period's invoice, to collect."""
         await self.billing.period_invoiced(invoice)
 
+    @workflow.signal
+    async def subscription_term_billed(self, sku: str) -> None:
+        """From a subscription: its first term is invoiced; the deal may close."""
+        await self.billing.term_billed(sku)
+
     @workflow.update
     async def caught_up(self) -> StageAnswer:
         """Answers once the deal has applied what it was told before (an invoice settled by

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from ..subscriptions import SubscriptionStore
 from .customers import CustomerViews
 from .deals import DealViews
 from .inbox import InboxViews
@@ -20,6 +21,7 @@ class Views:
         self.inbox = InboxViews(engine)
         self.invoices = InvoiceViews(engine)
         self.customers = CustomerViews(engine, self.deals)
+        self.subscriptions = SubscriptionStore(engine)
 
 
 __all__ = ["CustomerViews", "DealViews", "InboxViews", "InvoiceViews", "Views"]
