@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import effects as fx
     from domain.billing import InvoiceDraft, InvoiceLine
     from domain.billing_periods import period_invoices, period_key
+    from domain.errors import Conflict, DomainError, WrongStage
     from domain.invoices import Invoice, InvoiceStatus
     from domain.messages import EmailRequest
     from domain.policy import DealPolicy
@@ -136,6 +137,12 @@ class SubscriptionView(BaseModel):
     renewal_confirmed: bool
     next_renewal_price: Decimal | None
     charged: Charge | None = None
+
+
+def _refusal(err: DomainError) -> ApplicationError:
+    """A refusal that ends the update only (a handler checks again once it holds the lock),
+    typed as the API maps it."""
+    return ApplicationError(err.message, err.details(), type=type(err).__name__, non_retryable=True)
 
 
 @workflow.defn
@@ -387,7 +394,7 @@ class SubscriptionBillingWorkflow:
     def _check_change(self, change: QuantityChange) -> None:
         self._check_live()
         if change.quantity == self.state.subscription.quantity:
-            raise ValueError(f"the subscription has {change.quantity} already")
+            raise Conflict(f"the subscription has {change.quantity} already")
 
     @workflow.update
     async def cancel_at_term_end(self, cmd: SubscriptionCommand) -> SubscriptionView:
@@ -410,7 +417,7 @@ class SubscriptionBillingWorkflow:
         self._check_live()
         r = self.state
         if not r.subscription.auto_renew and not r.renewal_confirmed:
-            raise ValueError("the subscription already ends at its term's end")
+            raise Conflict("the subscription already ends at its term's end")
 
     @workflow.update
     async def confirm_renewal(self, cmd: SubscriptionCommand) -> SubscriptionView:
@@ -441,7 +448,7 @@ class SubscriptionBillingWorkflow:
         self._check_live()
         r = self.state
         if r.subscription.auto_renew or r.renewal_confirmed:
-            raise ValueError("the subscription renews already")
+            raise Conflict("the subscription renews already")
 
     @workflow.query
     def subscription(self) -> SubscriptionView:
@@ -457,11 +464,9 @@ class SubscriptionBillingWorkflow:
     def _check_live(self) -> None:
         r = self.r
         if r is None:
-            raise ApplicationError(
-                "this subscription was started before it could be changed", non_retryable=True
-            )
+            raise _refusal(WrongStage("this subscription was started before it could change"))
         if r.ended or workflow.now() >= r.subscription.term_end:
-            raise ApplicationError("the subscription's term is over", non_retryable=True)
+            raise _refusal(WrongStage("the subscription's term is over"))
 
     def view(self, charge: Charge | None = None) -> SubscriptionView:
         r = self.state

@@ -52,7 +52,7 @@ def activated(timeskip: Any, live: Any, sku: str, quantity: str, quote: dict[str
         deal_id, DealWorkflow.record_delivery, DeliveryCommand(request=delivery, actor=OPS)
     )
     wait_for(lambda: len(invoices(live, deal_id)) == 1, 30, "the first period invoiced")
-    return deal_id
+    return str(deal_id)
 
 
 def forward(timeskip: Any, subscription_id: str, days: int) -> None:
@@ -65,9 +65,7 @@ def forward(timeskip: Any, subscription_id: str, days: int) -> None:
         left -= step
 
 
-def test_a_yearly_subscription_upgraded_in_month_four_renews_itself_at_the_uplift(
-    live, timeskip
-):
+def test_a_yearly_subscription_upgraded_in_month_four_renews_itself_at_the_uplift(live, timeskip):
     # 10 seats of gold support, 2400.00 a seat a year (a seat-day is 6.6667), 20 % VAT.
     line = {"sku": "SUPPORT-GOLD", "quantity": "10", "auto_renew": True}
     quote = quote_body(lines=[line], billing_plan={"kind": "upfront"})
@@ -111,8 +109,12 @@ def test_a_yearly_subscription_upgraded_in_month_four_renews_itself_at_the_uplif
     notices = live.mail_to(str(contact), "subscription renews on")
     assert len(notices) == 1 and "2472.00" in notices[0].get_content()
     actions = audit_actions(live, deal_id)
-    for action in ("subscription.activated", "subscription.changed", "subscription.renewal_notice",
-                   "subscription.renewed"):
+    for action in (
+        "subscription.activated",
+        "subscription.changed",
+        "subscription.renewal_notice",
+        "subscription.renewed",
+    ):
         assert action in actions
 
 
@@ -122,3 +124,48 @@ def audit_actions(live: Any, deal_id: str) -> list[str]:
             text("SELECT action FROM audit_events WHERE deal_id = :d ORDER BY seq"), {"d": deal_id}
         )
         return [action for (action,) in rows]
+
+
+def test_a_five_year_subscription_upgraded_in_month_four_bills_sixty_months_and_ends(
+    live, timeskip
+):
+    # 6000.00 a seat for 60 months: 100.00 a seat-month, a seat-day 3.3333; no auto-renewal.
+    Catalogue(live.engine).save(
+        PriceBookEntry(
+            sku="PLATFORM-5Y",
+            name="Platform licence (5 years)",
+            kind=ProductKind.SUBSCRIPTION,
+            unit_price=D("6000.00"),
+            currency="EUR",
+            tax_rate=D("20"),
+            term_months=60,
+        )
+    )
+    quote = quote_body(
+        lines=[{"sku": "PLATFORM-5Y", "quantity": "1"}], billing_plan={"kind": "upfront"}
+    )
+    deal_id = activated(timeskip, live, "PLATFORM-5Y", "1", quote)
+    sid = subscription_billing_workflow_id(deal_id, "PLATFORM-5Y")
+    handle = timeskip.env.client.get_workflow_handle(sid)
+
+    forward(timeskip, sid, 100)
+    change = QuantityChange(quantity=D(2), actor=REP)
+    view = timeskip.run(handle.execute_update(SubscriptionBillingWorkflow.change_quantity, change))
+    assert view.charged is not None and view.charged.net == D("66.67")  # 1 seat, days 100-119
+
+    forward(timeskip, sid, 1700)  # to day 1800: the term's end
+    assert timeskip.run(handle.result()) == 60  # sixty months invoiced, then it ended
+    issued = invoices(live, deal_id)
+    assert len(issued) == 61
+    assert sum(net for _, net, _ in issued) == D("11666.67")  # (1 x 100 + 2 x 1700) seat-days
+    assert sum(tax for _, _, tax in issued) == D("2333.33")
+    # A renewal quote went to the owner 30 days before the end; nobody renewed it.
+    quotes = live.mail_to("rep1@", "Renewal quote")
+    assert any("6180.00" in m.get_content() and deal_id in m.get_content() for m in quotes)
+    actions = audit_actions(live, deal_id)
+    assert "subscription.renewal_quoted" in actions and "subscription.ended" in actions
+    assert "subscription.renewed" not in actions
+    # Its own history stayed short: it continued as new every twelve periods (sixty periods
+    # in one run would be some 600 events).
+    description = timeskip.run(handle.describe())
+    assert description.raw_description.workflow_execution_info.history_length < 200

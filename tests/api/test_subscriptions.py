@@ -1,0 +1,63 @@
+"""Subscriptions over HTTP: the owner (or a manager) upgrades, downgrades, cancels at term
+end and renews; everyone who may see the deal reads its history; refusals name the field
+and change nothing."""
+
+from __future__ import annotations
+
+from tests.conftest import wait_for
+from tests.flows import quote_body
+from tests.workflow.test_billing_schedule import policy
+from tests.workflow.test_collection import signed_deal
+
+
+def test_the_owner_changes_cancels_and_renews_a_subscription(live, as_user):
+    rep, other, ops, manager = as_user("rep1"), as_user("rep2"), as_user("ops"), as_user("manager")
+    lines = [{"sku": "SUPPORT-GOLD", "quantity": "2", "auto_renew": True}]
+    deal_id = signed_deal(
+        live, as_user, policy(0.1), quote_body(lines=lines, billing_plan={"kind": "upfront"})
+    )
+    go_live = {"reference": "GO-LIVE", "lines": [{"sku": "SUPPORT-GOLD", "quantity": "2"}]}
+    assert ops.post(f"/deals/{deal_id}/deliveries", json=go_live).status_code == 200
+
+    found = wait_for(
+        lambda: rep.get("/subscriptions", params={"deal_id": deal_id}).json(), 30, "activated"
+    )
+    (subscription,) = found
+    sid = subscription["subscription_id"]
+    assert subscription["monthly_value"] == "400.00"  # 2 x 2400.00 a year
+    assert subscription["current"]["auto_renew"] is True
+
+    # Only the owner's side may change it; others do not even see it.
+    assert other.get(f"/subscriptions/{sid}").status_code == 404
+    assert other.post(f"/subscriptions/{sid}/changes", json={"quantity": "3"}).status_code == 404
+    assert ops.post(f"/subscriptions/{sid}/changes", json={"quantity": "3"}).status_code == 403
+    refused = rep.post(f"/subscriptions/{sid}/changes", json={"quantity": "0"})
+    assert refused.status_code == 422 and "quantity" in refused.text
+    assert rep.post(f"/subscriptions/{sid}/changes", json={"quantity": "2"}).status_code == 409
+    assert rep.post(f"/subscriptions/{sid}/renew", json={}).status_code == 409  # renews anyway
+
+    upgraded = rep.post(f"/subscriptions/{sid}/changes", json={"quantity": "3"})
+    assert upgraded.status_code == 200, upgraded.text
+    assert upgraded.json()["subscription"]["quantity"] == "3"
+    charged = upgraded.json()["charged"]
+    assert charged is not None and float(charged["net"]) >= 0
+
+    cancelled = manager.post(f"/subscriptions/{sid}/cancel", json={"reason": "budget cut"})
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["subscription"]["auto_renew"] is False
+    assert cancelled.json()["next_renewal_price"] is None
+    assert rep.post(f"/subscriptions/{sid}/cancel", json={}).status_code == 409
+    renewed = rep.post(f"/subscriptions/{sid}/renew", json={"reason": "they stay after all"})
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["renewal_confirmed"] is True
+    assert renewed.json()["next_renewal_price"] == "2472.00"  # the policy's 3 % uplift
+
+    history = rep.get(f"/subscriptions/{sid}").json()["history"]
+    assert [(s["quantity"], s["auto_renew"]) for s in history] == [
+        ("2", True),
+        ("3", True),
+        ("3", False),
+    ]
+    events = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
+    assert "subscription.changed" in events and "subscription.renewal_confirmed" in events
+    assert "mrr" in manager.get("/kpis").json()
