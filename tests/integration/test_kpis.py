@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
+from typing import Any
 
 from sqlalchemy import Engine
 
 from adapters.storage.kpis import kpis
+from adapters.storage.subscriptions import SubscriptionStore
 from adapters.storage.tables import (
     approval_steps,
     contacts,
@@ -20,6 +22,7 @@ from adapters.storage.tables import (
     payments,
     stage_changes,
 )
+from domain.subscriptions import Subscription
 
 PATH = [
     "QUALIFYING",
@@ -280,3 +283,56 @@ def test_kpis_are_for_managers_finance_and_admins(as_user):
         as_user("admin").get("/kpis", params={"from": "2026-05-01", "to": "2026-04-01"}).status_code
         == 422
     )
+
+
+def subscription(sid: str, customer: str, net: str, start: datetime, **fields: Any) -> Subscription:
+    """A 12-month term (360 days), one unit at `net` for the term: `net`/12 a month."""
+    values: dict[str, Any] = {
+        "subscription_id": sid,
+        "customer_id": customer,
+        "sku": "SEAT",
+        "currency": "EUR",
+        "quantity": D(1),
+        "unit_price": D(net),
+        "term_months": 12,
+        "term_start": start,
+        "term_end": start + timedelta(days=360),
+        "effective_from": start,
+    }
+    return Subscription.model_validate({**values, **fields})
+
+
+def test_mrr_arr_retention_and_churn_match_the_hand_computed_values(fresh_engine):
+    load(fresh_engine)
+    s2 = subscription("S2", "C2", "2400.00", at(1, 1))
+    # deal: states of its subscriptions, in order
+    histories = {
+        "D1": [
+            subscription("S1", "C1", "1200.00", at(1, 1)),  # 100 a month throughout
+            subscription("S4", "C1", "1200.00", at(3, 10)),  # C1 expands on 10 March
+        ],
+        "D2": [
+            s2,  # 200 a month, down to 100 on 15 March
+            s2.model_copy(update={"unit_price": D("1200.00"), "effective_from": at(3, 15)}),
+            subscription("S5", "C2", "1200.00", at(3, 5), currency="USD"),  # new, in USD
+        ],
+        # 50 a month, its term ends on 15 March and is not renewed: churned.
+        "D5": [subscription("S3", "C3", "600.00", at(3, 15) - timedelta(days=360))],
+    }
+    store = SubscriptionStore(fresh_engine)
+    with fresh_engine.begin() as conn:
+        for deal_id, states in histories.items():
+            seqs: dict[str, int] = {}
+            for state in states:
+                seqs[state.subscription_id] = seqs.get(state.subscription_id, 0) + 1
+                seq = seqs[state.subscription_id]
+                store.record_in(conn, deal_id, state, seq, at(3, 1), "system", "x", {})
+
+    report = kpis(fresh_engine, date(2026, 3, 1), date(2026, 3, 31))
+    # At the start: S1 100 + S2 200 + S3 50; at the end: S1 100 + S2 100 + S4 100 (+ 100 USD).
+    assert report.mrr == {"EUR": D("300.00"), "USD": D("100.00")}
+    assert report.arr == {"EUR": D("3600.00"), "USD": D("1200.00")}
+    # C1, C2, C3 had MRR at the start (350): they have 200 + 100 + 0 at the end.
+    assert report.net_revenue_retention == {"EUR": D("0.8571"), "USD": None}
+    # Lost: S2's downgrade 100 and S3's end 50, of 350; S4's expansion is not netted.
+    assert report.gross_churn_rate == {"EUR": D("0.4286"), "USD": None}
