@@ -3,8 +3,8 @@
 Pure rules, defined in docs/contracts.md ("Subscriptions: terms, renewals, proration, SaaS
 KPIs"); the KPIs over a subscription's history are in domain/saas_kpis.py. Time is passed
 in; a subscription month is DAYS_PER_MONTH policy days; money is exact Decimal, rounded half
-away from zero to the currency's minor unit, on running totals. Nothing in the workflows or
-the API uses these rules yet.
+away from zero to the currency's minor unit, on running totals. A subscription runs in
+workflows/subscription_billing.py.
 """
 
 from __future__ import annotations
