@@ -20,6 +20,7 @@ from .errors import database_error_handler, domain_error_handler
 from .limits import BodyLimit
 from .routes import (
     auth,
+    bank,
     catalogue,
     deals,
     finance,
@@ -70,7 +71,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)
     app.add_middleware(BodyLimit)
-    for module in (auth, health, leads, deals, people, portal, catalogue, finance, reports, policy):
+    for module in (
+        auth,
+        health,
+        leads,
+        deals,
+        people,
+        portal,
+        catalogue,
+        finance,
+        bank,
+        reports,
+        policy,
+    ):
         app.include_router(module.router)
     for page in (ui, ui_deals, ui_reports, ui_mail):
         app.include_router(page.router)

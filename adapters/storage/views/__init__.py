@@ -1,10 +1,11 @@
 """What people read, one module per subject: deals, inbox (approvals, tasks), invoices,
-customers. Views read Postgres only; the rules they feed live in domain/."""
+customers, bank statements. Views read Postgres only; the rules they feed live in domain/."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from .bank_statements import BankStatementViews
 from .customers import CustomerViews
 from .deals import DealViews
 from .inbox import InboxViews
@@ -20,6 +21,14 @@ class Views:
         self.inbox = InboxViews(engine)
         self.invoices = InvoiceViews(engine)
         self.customers = CustomerViews(engine, self.deals)
+        self.bank_statements = BankStatementViews(engine)
 
 
-__all__ = ["CustomerViews", "DealViews", "InboxViews", "InvoiceViews", "Views"]
+__all__ = [
+    "BankStatementViews",
+    "CustomerViews",
+    "DealViews",
+    "InboxViews",
+    "InvoiceViews",
+    "Views",
+]
