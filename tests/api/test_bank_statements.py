@@ -128,10 +128,10 @@ def test_a_statement_pays_invoices_holds_credit_queues_the_rest_and_books_it_all
     assert "repeats line 1" in page["lines"][4]["reason"]
 
     exact, partial, over = (invoice(finance, c[k]["number"]) for k in ("exact", "partial", "over"))
-    assert (exact["status"], balance(exact)) == ("paid", 0)  # settled by the gross
+    assert (exact["status"], balance(exact)) == ("paid", Decimal(0))  # settled by the gross
     assert partial["status"] == "open"
     assert balance(partial) == Decimal(c["partial"]["total"]) - 100
-    assert (over["status"], balance(over)) == ("paid", 0)
+    assert (over["status"], balance(over)) == ("paid", Decimal(0))
     assert credit_of(finance, c["customer_id"]) == [{"amount": "50.00", "currency": "EUR"}]
 
     deal = finance.get(f"/deals/{c['exact']['deal_id']}").json()
