@@ -127,8 +127,8 @@ def receive_in(
 def apply_in(conn: Connection, invoice: Invoice, customer_id: str, at: datetime) -> Invoice:
     """A newly issued invoice takes what the customer holds in its currency, up to its
     balance: recorded as a payment `credit:<number>`, so the invoice shows it as paid."""
-    if invoice.status is not InvoiceStatus.OPEN:
-        return invoice
+    if invoice.status is not InvoiceStatus.OPEN or held(conn, customer_id, invoice.currency) <= 0:
+        return invoice  # most customers hold nothing: no lock for them
     _lock_customer(conn, customer_id)
     amount = credit_to_apply(held(conn, customer_id, invoice.currency), invoice.balance)
     if amount <= 0:
