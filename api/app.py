@@ -20,6 +20,7 @@ from .errors import database_error_handler, domain_error_handler
 from .limits import BodyLimit
 from .routes import (
     auth,
+    bank,
     catalogue,
     deals,
     finance,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         portal,
         catalogue,
         finance,
+        bank,
         reports,
         policy,
         subscriptions,

@@ -7,8 +7,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY = 1024 * 1024  # 1 MiB: far above any JSON this API takes
-MAX_UPLOAD = 11 * 1024 * 1024  # CSV imports (the importer itself allows 10 MiB)
-UPLOAD_PATHS = ("/leads/import",)
+MAX_UPLOAD = 11 * 1024 * 1024  # CSV imports, statements (the readers allow 10 and 5 MiB)
+UPLOAD_PATHS = ("/leads/import", "/bank-statements")
 
 
 class TooLarge(BaseException):  # noqa: N818

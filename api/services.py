@@ -8,6 +8,8 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from adapters.documents import Documents
+from adapters.finance.bank_statements import BankStatements
+from adapters.finance.customer_credit import CreditBalances
 from adapters.portal_tokens import PortalTokens, portal_tokens
 from adapters.storage.assignment import AssignmentRules
 from adapters.storage.catalogue import Catalogue
@@ -33,6 +35,8 @@ class Services:
     logins: LoginAttempts
     catalogue: Catalogue
     credit: CustomerCredit
+    credit_balances: CreditBalances
+    bank: BankStatements
     policies: PolicyVersions
     assignment: AssignmentRules
     idempotency: IdempotencyStore
@@ -52,6 +56,8 @@ def make_services(settings: Settings, engine: Engine, client: Client) -> Service
         logins=LoginAttempts(engine),
         catalogue=Catalogue(engine),
         credit=CustomerCredit(engine),
+        credit_balances=CreditBalances(engine),
+        bank=BankStatements(engine),
         policies=PolicyVersions(engine),
         assignment=AssignmentRules(engine),
         idempotency=IdempotencyStore(engine),

@@ -29,6 +29,7 @@ class Action(StrEnum):
     SET_CREDIT_TERMS = "set_credit_terms"
     VIEW_POLICY = "view_policy"
     CHANGE_POLICY = "change_policy"
+    REFUND_CREDIT = "refund_credit"
 
 
 _ALL = frozenset(Role)
@@ -66,6 +67,7 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.SET_CREDIT_TERMS: (frozenset({Role.FINANCE, Role.ADMIN}), frozenset()),
     Action.VIEW_POLICY: (frozenset({Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN}), frozenset()),
     Action.CHANGE_POLICY: (frozenset({Role.ADMIN}), frozenset()),
+    Action.REFUND_CREDIT: (frozenset({Role.FINANCE}), frozenset()),
 }
 
 

@@ -18,8 +18,10 @@ class Account(StrEnum):
     TAX_PAYABLE = "tax_payable"
     REVENUE = "revenue"
     SALES_ALLOWANCES = "sales_allowances"  # contra revenue: credit notes on recognized sales
-    CUSTOMER_CREDIT = "customer_credit"  # owed back to customers of cancelled deals
+    CUSTOMER_CREDIT = "customer_credit"  # owed to customers: cancelled deals, overpayments
     BAD_DEBT = "bad_debt_expense"
+    BANK_FEES = "bank_fees"  # expense: what banks keep of the payments they pass on
+    UNAPPLIED_CASH = "unapplied_cash"  # received, not yet known whose (unmatched bank lines)
 
 
 class Posting(BaseModel):
@@ -175,6 +177,91 @@ def refund_entry(
             Posting(account=Account.DEFERRED_REVENUE, debit=amount),
             Posting(account=Account.CUSTOMER_CREDIT, credit=amount),
         ],
+    )
+
+
+def _transfer(
+    key: str, memo: str, currency: str, debit: Account, credit: Account, amount: Decimal
+) -> JournalEntry:
+    return JournalEntry(
+        key=key,
+        memo=memo,
+        currency=currency,
+        postings=[Posting(account=debit, debit=amount), Posting(account=credit, credit=amount)],
+    )
+
+
+def bank_fee_entry(bank_ref: str, fee: Decimal, currency: str) -> JournalEntry:
+    """The bank kept part of a payment: the invoice is settled by the gross, the fee is ours."""
+    return _transfer(
+        f"bank-fee:{bank_ref}",
+        f"Bank fee on {bank_ref}",
+        currency,
+        Account.BANK_FEES,
+        Account.CASH,
+        fee,
+    )
+
+
+def unapplied_cash_entry(bank_ref: str, amount: Decimal, currency: str) -> JournalEntry:
+    """Money in that no invoice was found for yet: in the bank, owed to someone."""
+    return _transfer(
+        f"bank-unapplied:{bank_ref}",
+        f"Unmatched bank line {bank_ref}",
+        currency,
+        Account.CASH,
+        Account.UNAPPLIED_CASH,
+        amount,
+    )
+
+
+def unapplied_cleared_entry(bank_ref: str, amount: Decimal, currency: str) -> JournalEntry:
+    """Matched by hand: out of unapplied cash again, to be booked as the payment it is."""
+    return _transfer(
+        f"bank-unapplied-cleared:{bank_ref}",
+        f"Bank line {bank_ref} matched",
+        currency,
+        Account.UNAPPLIED_CASH,
+        Account.CASH,
+        amount,
+    )
+
+
+def overpayment_entry(
+    bank_ref: str, amount: Decimal, currency: str, customer_id: str
+) -> JournalEntry:
+    """Received beyond what the invoices asked: held for the customer."""
+    return _transfer(
+        f"bank-credit:{bank_ref}",
+        f"Overpayment {bank_ref}: credit of {customer_id}",
+        currency,
+        Account.CASH,
+        Account.CUSTOMER_CREDIT,
+        amount,
+    )
+
+
+def credit_applied_entry(number: str, amount: Decimal, currency: str) -> JournalEntry:
+    """A new invoice takes the customer's credit: the receivable paid from what we held."""
+    return _transfer(
+        f"credit-applied:{number}",
+        f"Customer credit applied to {number}",
+        currency,
+        Account.CUSTOMER_CREDIT,
+        Account.ACCOUNTS_RECEIVABLE,
+        amount,
+    )
+
+
+def credit_refund_entry(reference: str, amount: Decimal, currency: str) -> JournalEntry:
+    """Credit paid back to the customer."""
+    return _transfer(
+        f"credit-refund:{reference}",
+        f"Refund {reference} of customer credit",
+        currency,
+        Account.CUSTOMER_CREDIT,
+        Account.CASH,
+        amount,
     )
 
 

@@ -10,12 +10,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from .approval import ApprovalStep
+from .cash_application import StatementLine
 from .invoices import Invoice
 from .policy import DealPolicy
 from .stages import DealStage
 from .users import Actor, Role
 
-TaskKind = Literal["qualify_lead", "write_quote", "approve", "deliver", "chase_payment"]
+TaskKind = Literal[
+    "qualify_lead", "write_quote", "approve", "deliver", "chase_payment", "match_payment"
+]
 
 # The stages where a deal waits for its owner (or ops) rather than for someone else.
 STAGES_WITH_WORK = (DealStage.QUALIFYING, DealStage.QUOTING, DealStage.FULFILLING)
@@ -28,10 +31,12 @@ class Task(BaseModel):
     """Something a user should do now."""
 
     kind: TaskKind
-    deal_id: str
+    deal_id: str | None  # None: a task of no deal (a bank line to match)
     title: str
     since: datetime
     due: datetime | None = None
+    statement_id: str | None = None  # match_payment: the line `POST .../lines/{line}/match`
+    line: int | None = None
 
 
 class DealAtWork(BaseModel):
@@ -130,19 +135,43 @@ def chase_task(invoice: Invoice) -> Task:
     )
 
 
+class UnmatchedLine(BaseModel):
+    """A bank statement line no invoice was found for (domain/cash_application.py)."""
+
+    statement_id: str
+    n: int
+    line: StatementLine
+    since: datetime
+
+
+def match_task(unmatched: UnmatchedLine) -> Task:
+    line = unmatched.line
+    return Task(
+        kind="match_payment",
+        deal_id=None,
+        title=f"Match {line.gross} {line.currency} from {line.counterparty or 'an unknown payer'}"
+        f" ({line.reference or line.bank_ref})",
+        since=unmatched.since,
+        statement_id=unmatched.statement_id,
+        line=unmatched.n,
+    )
+
+
 def tasks_for(
     user: Actor,
     deals: list[DealAtWork],
     approvals: list[PendingApproval],
     overdue: list[Invoice],
     now: datetime,
+    unmatched: list[UnmatchedLine] | None = None,
 ) -> list[Task]:
     """The user's tasks from the deals at work, their pending approvals and (for finance)
-    the overdue invoices, in the order given."""
+    the overdue invoices and the bank lines to match, in the order given."""
     tasks = [task for deal in deals if (task := deal_task(user, deal)) is not None]
     tasks += [approval_task(pending, now) for pending in approvals]
     if chases_payments(user):
         tasks += [chase_task(invoice) for invoice in overdue if invoice.due_date < now]
+        tasks += [match_task(line) for line in unmatched or []]
     return tasks
 
 

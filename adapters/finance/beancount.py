@@ -20,6 +20,8 @@ ACCOUNTS = {
     Account.REVENUE: "Income:Revenue",
     Account.SALES_ALLOWANCES: "Income:SalesAllowances",
     Account.BAD_DEBT: "Expenses:BadDebt",
+    Account.BANK_FEES: "Expenses:BankFees",
+    Account.UNAPPLIED_CASH: "Liabilities:UnappliedCash",
 }
 
 

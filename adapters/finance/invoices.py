@@ -44,6 +44,7 @@ from domain.ledger import (
 from domain.messages import EmailRequest
 from domain.stages import DealStage
 
+from .customer_credit import apply_in as apply_customer_credit
 from .ledger import post_entry
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ class InvoiceBook:
         issued_at: datetime,
         day: timedelta,
     ) -> Invoice:
+        """The invoice, posted and audited; credit its customer holds pays it at once."""
         existing = conn.execute(
             select(invoices).where(
                 invoices.c.deal_id == deal_id,
@@ -145,7 +147,7 @@ class InvoiceBook:
                 "due_date": invoice.due_date.isoformat(),
             },
         )
-        return invoice
+        return apply_customer_credit(conn, invoice, customer_id, issued_at)
 
     def get(self, number: str) -> Invoice | None:
         with self.engine.connect() as conn:

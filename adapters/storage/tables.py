@@ -436,3 +436,58 @@ product_prices = Table(
     Column("unit_price", AMOUNT, nullable=False),
     PrimaryKeyConstraint("sku", "currency"),
 )
+
+# Bank statements (docs/cash.md): one row per statement file, keyed by its identity, so the
+# same statement imported twice is one.
+bank_statements = Table(
+    "bank_statements",
+    metadata,
+    Column("statement_id", String(40), primary_key=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("format", String(16), nullable=False),
+    Column("account", String(64)),
+    Column("imported_at", TS, nullable=False),
+    Column("imported_by", String(64), nullable=False),
+)
+
+# Each line as booked by the bank, and what cash application decided for it. A bank
+# reference is booked once: a repeat is `ignored` with `repeats` naming the first.
+bank_statement_lines = Table(
+    "bank_statement_lines",
+    metadata,
+    Column("statement_id", String(40), ForeignKey("bank_statements.statement_id"), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("line", JSONB, nullable=False),  # domain.cash_application.StatementLine
+    Column("bank_ref", String(100), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", AMOUNT, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("repeats", Boolean, nullable=False, server_default="false"),
+    Column("customer_id", String(40), ForeignKey("customers.customer_id")),
+    Column("invoice_number", String(40), ForeignKey("invoices.number")),
+    Column("allocations", JSONB, nullable=False, server_default="[]"),
+    Column("credit", AMOUNT, nullable=False, server_default="0"),
+    Column("decided_at", TS, nullable=False),
+    Column("decided_by", String(64), nullable=False),
+    Column("settled_at", TS),  # a matched line: its payments, credit and fee all booked
+    PrimaryKeyConstraint("statement_id", "n"),
+    Index("uq_bank_lines_ref", "bank_ref", unique=True, postgresql_where=text("NOT repeats")),
+    Index("ix_bank_lines_unmatched", "status", postgresql_where=text("status = 'unmatched'")),
+)
+
+# Money held for a customer (domain/customer_credit.py), one row per move: received (+),
+# applied to an invoice (-), refunded (-). Its balance per currency is the sum.
+customer_credit_moves = Table(
+    "customer_credit_moves",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("customer_id", String(40), ForeignKey("customers.customer_id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", AMOUNT, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("source", String(100), nullable=False),  # bank ref, invoice number, refund reference
+    Column("at", TS, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Index("ix_customer_credit_moves_customer", "customer_id", "currency"),
+)

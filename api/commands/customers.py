@@ -1,6 +1,7 @@
 """Customers with their lifetime value and credit standing; a rep sees only the customers
 (and contacts) of their own deals, and only their own deals of a customer: a customer they
-have no deal with is a 404 to them. Finance (and admins) set a customer's credit terms."""
+have no deal with is a 404 to them. Finance (and admins) set a customer's credit terms;
+finance pays back the credit a customer holds."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from adapters.storage.views.customers import CustomerPage, CustomerSummary
 from domain.access import Action
 from domain.credit import CreditStanding, CreditTermsIn
+from domain.customer_credit import Refund, RefundIn
 from domain.errors import NotFound
 from domain.users import Actor
 
@@ -27,7 +29,15 @@ def customer(services: Services, user: Actor, customer_id: str) -> CustomerPage:
     if page is None:
         raise NotFound(CUSTOMER_NOT_FOUND)
     standing = services.credit.standing(customer_id, datetime.now(UTC))
-    return page.model_copy(update={"credit_standing": standing})
+    credit = services.credit_balances.balances(customer_id)
+    return page.model_copy(update={"credit_standing": standing, "credit": credit})
+
+
+def refund_credit(services: Services, user: Actor, customer_id: str, body: RefundIn) -> Refund:
+    """Pay back credit the customer holds (docs/cash.md); the same reference again answers
+    as the first time."""
+    authorize(user, Action.REFUND_CREDIT)
+    return services.credit_balances.refund(customer_id, body, datetime.now(UTC), user.username)
 
 
 def set_credit_terms(

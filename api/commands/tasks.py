@@ -24,6 +24,7 @@ def my_tasks(
         pending(services, user),
         inbox.overdue_invoices(now) if chases_payments(user) else [],
         now,
+        services.views.bank_statements.unmatched() if chases_payments(user) else [],
     )
     if deal_id is not None:
         tasks = [t for t in tasks if t.deal_id == deal_id]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.storage.views.customers import CustomerPage, CustomerSummary
 from domain.credit import CreditStanding, CreditTermsIn
+from domain.customer_credit import Refund, RefundIn
 from domain.tasks import Task
 
 from ..commands import customers, leads, tasks
@@ -71,3 +72,12 @@ def set_credit_terms(
 ) -> CreditStanding:
     """Finance (and admins) set the customer's credit limit and payment terms."""
     return customers.set_credit_terms(services, user, customer_id, body)
+
+
+@router.post("/customers/{customer_id}/refunds", status_code=201)
+def refund_credit(
+    customer_id: str, body: RefundIn, user: CurrentUser, services: ServicesDep
+) -> Refund:
+    """Finance pays back credit the customer holds; refused beyond it (idempotent by
+    `reference`)."""
+    return customers.refund_credit(services, user, customer_id, body)

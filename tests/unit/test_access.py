@@ -42,6 +42,7 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.SET_CREDIT_TERMS: {REP: NO, MANAGER: NO, FINANCE: ANY, OPS: NO, ADMIN: ANY},
     Action.VIEW_POLICY: {REP: NO, MANAGER: ANY, FINANCE: ANY, OPS: NO, ADMIN: ANY},
     Action.CHANGE_POLICY: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
+    Action.REFUND_CREDIT: {REP: NO, MANAGER: NO, FINANCE: ANY, OPS: NO, ADMIN: NO},
 }
 
 CASES = [(action, role) for action in Action for role in Role]

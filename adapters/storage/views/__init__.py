@@ -1,11 +1,12 @@
 """What people read, one module per subject: deals, inbox (approvals, tasks), invoices,
-customers. Views read Postgres only; the rules they feed live in domain/."""
+customers, bank statements. Views read Postgres only; the rules they feed live in domain/."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine
 
 from ..subscriptions import SubscriptionStore
+from .bank_statements import BankStatementViews
 from .customers import CustomerViews
 from .deals import DealViews
 from .inbox import InboxViews
@@ -22,6 +23,14 @@ class Views:
         self.invoices = InvoiceViews(engine)
         self.customers = CustomerViews(engine, self.deals)
         self.subscriptions = SubscriptionStore(engine)
+        self.bank_statements = BankStatementViews(engine)
 
 
-__all__ = ["CustomerViews", "DealViews", "InboxViews", "InvoiceViews", "Views"]
+__all__ = [
+    "BankStatementViews",
+    "CustomerViews",
+    "DealViews",
+    "InboxViews",
+    "InvoiceViews",
+    "Views",
+]

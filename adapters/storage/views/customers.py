@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, select, text
 
 from domain.credit import CreditStanding
+from domain.customer_credit import CreditBalance
 
 from ..tables import contacts
 from .deals import DealFilter, DealSummary, DealViews
@@ -31,6 +32,7 @@ class CustomerPage(CustomerSummary):
     contacts: list[dict[str, Any]]
     deals: list[DealSummary]
     credit_standing: CreditStanding | None = None  # judged at the moment of reading
+    credit: list[CreditBalance] = []  # money held for the customer (docs/cash.md)
 
 
 CUSTOMER_DEALS_SHOWN = 200

@@ -3,7 +3,7 @@ upgrade or downgrade, cancellation at term end, renewal) from the instant it tak
 the SaaS KPIs (MRR, ARR, NRR, gross churn) are read from them.
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0018
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0020"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
