@@ -13,9 +13,9 @@ from tests.workflow.test_collection import signed_deal
 def test_the_owner_changes_cancels_and_renews_a_subscription(live, as_user):
     rep, other, ops, manager = as_user("rep1"), as_user("rep2"), as_user("ops"), as_user("manager")
     lines = [{"sku": "SUPPORT-GOLD", "quantity": "2", "auto_renew": True}]
-    deal_id = signed_deal(
-        live, as_user, policy(0.1), quote_body(lines=lines, billing_plan={"kind": "upfront"})
-    )
+    # Policy days of half a second: the term (360 days) outlasts the test on a busy machine.
+    quote = quote_body(lines=lines, billing_plan={"kind": "upfront"}, valid_days=365)
+    deal_id = signed_deal(live, as_user, policy(0.5), quote)
     go_live = {"reference": "GO-LIVE", "lines": [{"sku": "SUPPORT-GOLD", "quantity": "2"}]}
     assert ops.post(f"/deals/{deal_id}/deliveries", json=go_live).status_code == 200
 
