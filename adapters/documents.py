@@ -1,7 +1,9 @@
 """Documents as PDF: the quote the customer receives and the invoices we send.
 
 Rendered from the stored records with a fixed creation date, so the same record always
-gives the same file (a resent e-mail carries the same attachment).
+gives the same page. An invoice's PDF is Factur-X: its EN 16931 XML embedded (PDF/A-3),
+the same XML that `GET /invoices/{number}.xml` serves; the Factur-X wrapper stamps the
+time it was made in the file's metadata.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from datetime import datetime
 
 from fpdf import FPDF
 
+from adapters.einvoice import einvoice_of, facturx_pdf
 from adapters.storage.views import Views
+from adapters.storage.views.invoices import InvoiceCustomer
+from domain.einvoice import Seller, cii_xml
 from domain.invoices import Invoice
 from domain.messages import Attachment
 from domain.quotes import Quote
@@ -128,7 +133,7 @@ def invoice_pdf(invoice: Invoice, customer: str, seller: str) -> bytes:
 class Documents:
     """Finds a stored quote or invoice and renders it, for e-mails and downloads."""
 
-    def __init__(self, views: Views, seller: str) -> None:
+    def __init__(self, views: Views, seller: Seller) -> None:
         self.views = views
         self.seller = seller
 
@@ -140,14 +145,33 @@ class Documents:
         if quote is None or state.customer is None:
             return None
         return quote_pdf(
-            quote, deal_id, state.customer.name, str(state.contact.get("name")), self.seller
+            quote,
+            deal_id,
+            state.customer.name,
+            str(state.contact.get("name")),
+            self.seller.party.name,
         )
 
     def invoice(self, number: str) -> bytes | None:
+        """The invoice's PDF, Factur-X: the page with its e-invoice embedded."""
+        found = self._einvoice(number)
+        if found is None:
+            return None
+        invoice, customer, xml = found
+        seller = self.seller.party.name
+        return facturx_pdf(invoice_pdf(invoice, customer.name, seller), xml, seller, number)
+
+    def invoice_xml(self, number: str) -> bytes | None:
+        """The invoice as EN 16931 CII XML (Factur-X profile EN16931)."""
+        found = self._einvoice(number)
+        return None if found is None else found[2]
+
+    def _einvoice(self, number: str) -> tuple[Invoice, InvoiceCustomer, bytes] | None:
         found = self.views.invoices.get(number)
         if found is None:
             return None
-        return invoice_pdf(found.invoice, self.views.invoices.customer_name(number), self.seller)
+        customer = self.views.invoices.customer(number)
+        return found.invoice, customer, cii_xml(einvoice_of(found.invoice, customer, self.seller))
 
     def attachment(self, ref: Attachment) -> tuple[str, bytes]:
         """The file an e-mail carries; a missing record is a bug, not a retry."""
