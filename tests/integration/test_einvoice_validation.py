@@ -7,6 +7,7 @@ import io
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import cast
 
 import pytest
 from facturx import get_facturx_xml_from_pdf, get_level
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject
 
 from adapters.documents import invoice_pdf
 from adapters.einvoice import einvoice_of, facturx_pdf
@@ -120,6 +122,22 @@ def test_the_invoice_pdf_carries_its_xml_as_factur_x():
     assert xmp.findtext(".//fx:DocumentFileName", namespaces=XMP) == "factur-x.xml"
     assert "/AF" in reader.root_object  # the XML is the document's associated file
     assert "Invoice INV-2026-000001" in reader.pages[0].extract_text()
+
+
+def test_the_invoice_pdf_is_pdf_a_fonts_embedded_and_colours_defined():
+    """What PDF/A-3 asks beyond the Factur-X metadata: every font in the file (DejaVu Sans,
+    with text beyond Latin-1), and an sRGB output intent."""
+    page = invoice_pdf(_stored(), "Kunde AG, Zürich – Łódź", SELLER.party.name)
+    reader = PdfReader(io.BytesIO(facturx_pdf(page, cii_xml(domestic()), "l2c", "INV-1")))
+    intents = cast(ArrayObject, reader.root_object["/OutputIntents"].get_object())
+    assert [intent.get_object()["/S"] for intent in intents] == ["/GTS_PDFA1"]
+    resources = cast(DictionaryObject, reader.pages[0]["/Resources"].get_object())
+    fonts = cast(DictionaryObject, resources["/Font"].get_object())
+    assert fonts
+    for font in fonts.values():
+        (descendant,) = cast(ArrayObject, font.get_object()["/DescendantFonts"])
+        assert "/FontFile2" in descendant.get_object()["/FontDescriptor"]
+    assert "Zürich – Łódź" in reader.pages[0].extract_text()
 
 
 TAXES = [Decimal("189.47"), Decimal("285.00")]
