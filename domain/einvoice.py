@@ -4,7 +4,7 @@
 VAT category, the VAT breakdown, terms, bank account); `cii_xml` writes it with drafthorse.
 The model refuses a document whose sums disagree (the BR-CO rules), so a served XML is
 consistent by construction; the official XSD and Schematron check it in the tests
-(tests/unit/test_einvoice.py). Pure: no clock, no files, no network.
+(tests/integration/test_einvoice_validation.py). Pure: no clock, no files, no network.
 """
 
 from __future__ import annotations
@@ -49,8 +49,10 @@ class TaxCategory(StrEnum):
 
 
 # What a zero-rate category must say about itself (BR-AE-10, BR-IC-10, BR-G-10, BR-O-10,
-# BR-E-10): the VATEX code, and the standard text when the breakdown gives none.
-EXEMPTIONS: dict[TaxCategory, tuple[str, str]] = {
+# BR-E-10): the VATEX code, and the standard text when the breakdown gives none. Exemptions
+# have one code per legal ground, so an exempt row gives its ground in its note.
+EXEMPTIONS: dict[TaxCategory, tuple[str | None, str]] = {
+    TaxCategory.EXEMPT: (None, "Exempt from VAT"),
     TaxCategory.REVERSE_CHARGE: ("VATEX-EU-AE", "Reverse charge"),
     TaxCategory.INTRA_COMMUNITY: ("VATEX-EU-IC", "Intra-Community supply"),
     TaxCategory.EXPORT: ("VATEX-EU-G", "Export outside the EU"),
@@ -115,8 +117,8 @@ class TaxSubtotal(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
     @property
-    def exemption(self) -> tuple[str, str] | None:
-        """(VATEX code, reason text) for a zero-rate category that needs one."""
+    def exemption(self) -> tuple[str | None, str] | None:
+        """(VATEX code if any, reason text) for a category that must give a reason."""
         found = EXEMPTIONS.get(self.category)
         if found is None:
             return None
@@ -314,7 +316,7 @@ def _tax(row: TaxSubtotal, currency: str) -> ApplicableTradeTax:
         tax.exemption_reason = exemption[1]
     tax.basis_amount = _money(row.base, currency)
     tax.category_code = row.category.value
-    if exemption is not None:
+    if exemption is not None and exemption[0] is not None:
         tax.exemption_reason_code = exemption[0]
     tax.rate_applicable_percent = _plain(row.rate)
     return tax
