@@ -24,6 +24,9 @@ ENV PATH=/opt/l2c/bin:$PATH \
     L2C_API_PORT=8000
 
 COPY --from=build /opt/l2c /opt/l2c
+# DejaVu Sans: embedded in the PDFs l2c writes, which PDF/A (Factur-X invoices) requires.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 --user-group l2c
 USER l2c
 # A home of its own: no .env is read from here and nothing writes next to the code.

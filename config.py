@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.einvoice import Party, Seller
+
 DEV_SECRET = "l2c-dev-secret-change-me-in-production-0123456789"
 
 
@@ -60,6 +62,14 @@ class Settings(BaseSettings):
     # How long a stopping worker lets its running activities finish (SIGINT, SIGTERM).
     worker_grace_seconds: float = Field(default=30, ge=0)
     seller_name: str = "l2c Demo GmbH"
+    # The rest of the seller as invoices name it (EN 16931: BG-4 seller, BG-17 bank account).
+    seller_address: str = "Musterstrasse 1"
+    seller_postcode: str = "10115"
+    seller_city: str = "Berlin"
+    seller_country: str = "DE"
+    seller_vat_id: str = "DE123456789"
+    seller_iban: str | None = "DE02120300000000202051"
+    seller_bic: str | None = "BYLADEM1001"
 
     def check_secret(self) -> None:
         """Refuse to run with the built-in or a short secret. `l2c dev` itself hands `l2c api`
@@ -103,6 +113,19 @@ class Settings(BaseSettings):
         """Requests the API handles at once (its routes block on Temporal or Postgres in a
         thread): 20 per core, between 20 and 80; its pool keeps up to 20 connections open."""
         return self.api_threads or max(20, min(80, 20 * _cores()))
+
+    @property
+    def seller(self) -> Seller:
+        """The seller's name, address, VAT id and bank account, checked as invoices need."""
+        party = Party(
+            name=self.seller_name,
+            address=self.seller_address,
+            postcode=self.seller_postcode,
+            city=self.seller_city,
+            country=self.seller_country,
+            vat_id=self.seller_vat_id,
+        )
+        return Seller(party=party, iban=self.seller_iban, bic=self.seller_bic)
 
     @property
     def base_url(self) -> str:

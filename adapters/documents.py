@@ -1,52 +1,76 @@
 """Documents as PDF: the quote the customer receives and the invoices we send.
 
 Rendered from the stored records with a fixed creation date, so the same record always
-gives the same file (a resent e-mail carries the same attachment).
+gives the same page. An invoice's PDF is Factur-X: its EN 16931 XML embedded (PDF/A-3),
+the same XML that `GET /invoices/{number}.xml` serves; the Factur-X wrapper stamps the
+time it was made in the file's metadata.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 
 from fpdf import FPDF
 
+from adapters.einvoice import einvoice_of, facturx_pdf
 from adapters.storage.views import Views
+from adapters.storage.views.invoices import InvoiceCustomer
+from domain.einvoice import Seller, cii_xml
 from domain.invoices import Invoice
 from domain.messages import Attachment
 from domain.quotes import Quote
 
+# DejaVu Sans (Debian's fonts-dejavu-core), embedded: PDF/A wants every font in the file,
+# and the PDF core fonts are not. Where it is missing, the core fonts (Latin-1 only) and a
+# plain PDF.
+FONTS = Path("/usr/share/fonts/truetype/dejavu")
+CORE_FONT = "Helvetica"
 
-def _text(value: object) -> str:
-    # The PDF core fonts speak Latin-1; anything else prints as '?' rather than failing.
-    return str(value).encode("latin-1", "replace").decode("latin-1")
+
+def _embeddable_fonts() -> tuple[Path, Path] | None:
+    regular, bold = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
+    return (regular, bold) if regular.is_file() and bold.is_file() else None
 
 
 class _Document(FPDF):
     def __init__(self, title: str, created: datetime, seller: str) -> None:
-        super().__init__(format="A4")
+        fonts = _embeddable_fonts()
+        super().__init__(format="A4", enforce_compliance="PDF/A-3B" if fonts else None)
+        self.face = CORE_FONT
+        if fonts is not None:
+            self.add_font("DejaVu", "", fonts[0])
+            self.add_font("DejaVu", "B", fonts[1])
+            self.face = "DejaVu"
         self.set_creation_date(created)
-        self.set_title(_text(title))
-        self.set_author(_text(seller))
+        self.set_title(self.printable(title))
+        self.set_author(self.printable(seller))
         self.set_auto_page_break(True, margin=15)
         self.add_page()
-        self.set_font("Helvetica", "B", 16)
-        self.cell(0, 10, _text(title), new_x="LMARGIN", new_y="NEXT")
-        self.set_font("Helvetica", size=10)
+        self.set_font(self.face, "B", 16)
+        self.cell(0, 10, self.printable(title), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(self.face, size=10)
+
+    def printable(self, value: object) -> str:
+        # The core fonts speak Latin-1; anything else prints as '?' rather than failing.
+        if self.face != CORE_FONT:
+            return str(value)
+        return str(value).encode("latin-1", "replace").decode("latin-1")
 
     def line_of(self, text: str) -> None:
-        self.cell(0, 6, _text(text), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 6, self.printable(text), new_x="LMARGIN", new_y="NEXT")
 
     def rows(
         self, header: tuple[str, ...], rows: Iterable[tuple[object, ...]], widths: tuple[int, ...]
     ) -> None:
-        self.set_font("Helvetica", size=8)
+        self.set_font(self.face, size=8)
         align = ("LEFT", "LEFT", *["RIGHT"] * (len(header) - 2))
         with self.table(col_widths=widths, text_align=align) as table:
-            table.row([_text(h) for h in header])
+            table.row([self.printable(h) for h in header])
             for row in rows:
-                table.row([_text(cell) for cell in row])
-        self.set_font("Helvetica", size=10)
+                table.row([self.printable(cell) for cell in row])
+        self.set_font(self.face, size=10)
 
 
 def quote_pdf(quote: Quote, deal_id: str, customer: str, contact: str, seller: str) -> bytes:
@@ -128,7 +152,7 @@ def invoice_pdf(invoice: Invoice, customer: str, seller: str) -> bytes:
 class Documents:
     """Finds a stored quote or invoice and renders it, for e-mails and downloads."""
 
-    def __init__(self, views: Views, seller: str) -> None:
+    def __init__(self, views: Views, seller: Seller) -> None:
         self.views = views
         self.seller = seller
 
@@ -140,14 +164,33 @@ class Documents:
         if quote is None or state.customer is None:
             return None
         return quote_pdf(
-            quote, deal_id, state.customer.name, str(state.contact.get("name")), self.seller
+            quote,
+            deal_id,
+            state.customer.name,
+            str(state.contact.get("name")),
+            self.seller.party.name,
         )
 
     def invoice(self, number: str) -> bytes | None:
+        """The invoice's PDF, Factur-X: the page with its e-invoice embedded."""
+        found = self._einvoice(number)
+        if found is None:
+            return None
+        invoice, customer, xml = found
+        seller = self.seller.party.name
+        return facturx_pdf(invoice_pdf(invoice, customer.name, seller), xml, seller, number)
+
+    def invoice_xml(self, number: str) -> bytes | None:
+        """The invoice as EN 16931 CII XML (Factur-X profile EN16931)."""
+        found = self._einvoice(number)
+        return None if found is None else found[2]
+
+    def _einvoice(self, number: str) -> tuple[Invoice, InvoiceCustomer, bytes] | None:
         found = self.views.invoices.get(number)
         if found is None:
             return None
-        return invoice_pdf(found.invoice, self.views.invoices.customer_name(number), self.seller)
+        customer = self.views.invoices.customer(number)
+        return found.invoice, customer, cii_xml(einvoice_of(found.invoice, customer, self.seller))
 
     def attachment(self, ref: Attachment) -> tuple[str, bytes]:
         """The file an e-mail carries; a missing record is a bug, not a retry."""

@@ -62,6 +62,6 @@ def make_services(settings: Settings, engine: Engine, client: Client) -> Service
         assignment=AssignmentRules(engine),
         idempotency=IdempotencyStore(engine),
         portal=portal_tokens(settings.secret_key, settings.portal_token_days),
-        documents=Documents(views, settings.seller_name),
+        documents=Documents(views, settings.seller),
         temporal=TemporalGateway(client, settings.task_queue),
     )

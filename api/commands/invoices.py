@@ -40,6 +40,15 @@ def invoice_pdf(services: Services, user: Actor, number: str) -> bytes:
     return content
 
 
+def invoice_xml(services: Services, user: Actor, number: str) -> bytes:
+    """The EN 16931 e-invoice, for whoever may read the invoice."""
+    invoice(services, user, number)
+    content = services.documents.invoice_xml(number)
+    if content is None:
+        raise NotFound(INVOICE_NOT_FOUND)
+    return content
+
+
 def ar_aging(services: Services, user: Actor, on: date) -> dict[str, dict[str, Decimal]] | None:
     """Open receivables by days past due, for those who read KPIs (None for others)."""
     if not can(user, Action.VIEW_KPIS):

@@ -48,6 +48,16 @@ def get_invoice_pdf(number: str, user: CurrentUser, services: ServicesDep) -> Re
     return pdf(invoices.invoice_pdf(services, user, number), number)
 
 
+@router.get("/invoices/{number}.xml", response_model=None)
+def get_invoice_xml(number: str, user: CurrentUser, services: ServicesDep) -> Response:
+    """The EN 16931 invoice: UN/CEFACT CII XML, Factur-X profile EN16931."""
+    return Response(
+        invoices.invoice_xml(services, user, number),
+        media_type="application/xml",
+        headers={"Content-Disposition": f'inline; filename="{number}.xml"'},
+    )
+
+
 @router.get("/invoices/{number}")
 def get_invoice(number: str, user: CurrentUser, services: ServicesDep) -> Invoice:
     return invoices.invoice(services, user, number)

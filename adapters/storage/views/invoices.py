@@ -24,6 +24,13 @@ class OwnedInvoice(NamedTuple):
     owner: str
 
 
+class InvoiceCustomer(NamedTuple):
+    """Whom an invoice bills, as the customers table knows them."""
+
+    name: str
+    country: str | None
+
+
 class InvoiceFilter(BaseModel):
     """Which invoices a list shows; None matches any."""
 
@@ -91,15 +98,14 @@ class InvoiceViews:
             ).first()
         return None if row is None else OwnedInvoice(invoice_from_row(row), row.owner)
 
-    def customer_name(self, number: str) -> str:
+    def customer(self, number: str) -> InvoiceCustomer:
         with self.engine.connect() as conn:
-            return str(
-                conn.execute(
-                    select(customers.c.name)
-                    .join(invoices, invoices.c.customer_id == customers.c.customer_id)
-                    .where(invoices.c.number == number)
-                ).scalar_one()
-            )
+            row = conn.execute(
+                select(customers.c.name, customers.c.country)
+                .join(invoices, invoices.c.customer_id == customers.c.customer_id)
+                .where(invoices.c.number == number)
+            ).one()
+        return InvoiceCustomer(row.name, row.country)
 
     def payment(self, reference: str) -> Payment | None:
         with self.engine.connect() as conn:
