@@ -31,9 +31,15 @@ def change(rep, deal_id: str, lines: list[dict[str, str]], reason: str = "more s
 
 
 def sign_change(live, rep, deal_id: str, version: int) -> None:
-    token = portal_token(live, lead_email(rep, deal_id), "ready to sign")
-    shown = rep.http.get(f"/portal/{token}", headers={"Accept": "application/json"})
-    assert shown.json()["version"] == version, shown.text
+    """Sign contract `version` through the link of its e-mail (the newest such e-mail may
+    still be the earlier version's until the new one arrives)."""
+
+    def link_to_version() -> str | None:
+        token = portal_token(live, lead_email(rep, deal_id), "ready to sign")
+        shown = rep.http.get(f"/portal/{token}", headers={"Accept": "application/json"})
+        return token if shown.json().get("version") == version else None
+
+    token = wait_for(link_to_version, 30, f"the e-mail of contract v{version}")
     signed = rep.http.post(f"/portal/{token}/sign", json={"name": "Ada Lovelace"})
     assert signed.status_code == 200, signed.text
 
