@@ -6,6 +6,8 @@ own engine, so only these calls are counted)."""
 
 from __future__ import annotations
 
+import threading
+
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -29,17 +31,24 @@ OPS = Actor(username="ops", role=Role.OPS)
 
 
 class Statements:
-    """Counts the SQL statements sent through one engine."""
+    """Counts the SQL statements one read sends through the engine: those of its own thread
+    (the session's workers and outbox relays share the engine and poll it meanwhile)."""
 
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.reader: int | None = None
 
     def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.sent.append(statement)
+        if threading.get_ident() == self.reader:
+            self.sent.append(statement)
 
     def of(self, read: Callable[[], object]) -> int:
         self.sent.clear()
-        read()
+        self.reader = threading.get_ident()
+        try:
+            read()
+        finally:
+            self.reader = None
         return len(self.sent)
 
 

@@ -160,8 +160,15 @@ def test_a_five_year_subscription_upgraded_in_month_four_bills_sixty_months_and_
     assert sum(net for _, net, _ in issued) == D("11666.67")  # (1 x 100 + 2 x 1700) seat-days
     assert sum(tax for _, _, tax in issued) == D("2333.33")
     # A renewal quote went to the owner 30 days before the end; nobody renewed it.
-    quotes = live.mail_to("rep1@", "Renewal quote")
-    assert any("6180.00" in m.get_content() and deal_id in m.get_content() for m in quotes)
+    wait_for(
+        lambda: [
+            m
+            for m in live.mail_to("rep1@", "Renewal quote")
+            if "6180.00" in m.get_content() and deal_id in m.get_content()
+        ],
+        30,
+        "the renewal quote to the owner",
+    )
     actions = audit_actions(live, deal_id)
     assert "subscription.renewal_quoted" in actions and "subscription.ended" in actions
     assert "subscription.renewed" not in actions
