@@ -7,7 +7,6 @@ own engine, so only these calls are counted)."""
 from __future__ import annotations
 
 import threading
-
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
