@@ -71,6 +71,11 @@ class ChangeOrder(BaseModel):
     decided_at: datetime | None = None
     note: str | None = None  # why it was rejected
 
+    @property
+    def net_total(self) -> Decimal:
+        """The contract's net value under the change: the deal's amount once signed."""
+        return sum((line.net for line in self.lines), ZERO)
+
 
 def as_quote_request(current: Quote, change: ChangeOrderRequest) -> QuoteRequest:
     """The change priced like a quote, on the deal's terms: currency, plan, payment terms."""
