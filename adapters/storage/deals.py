@@ -262,8 +262,8 @@ class DealStore:
         values: dict[str, Any] = {"stage": stage, "updated_at": at}
         if stage.is_closed:
             values |= {"closed_at": at, "close_reason": note}
-        if stage is DealStage.FULFILLING:
-            values["signed_at"] = at
+        if stage is DealStage.FULFILLING:  # signed; a change order re-opening it is not
+            values["signed_at"] = func.coalesce(deals.c.signed_at, at)
         conn.execute(update(deals).where(deals.c.deal_id == deal_id).values(**values))
         append_event(
             conn,

@@ -5,6 +5,7 @@ applied from then on: the order, billing (a rise invoiced, a fall credited) and 
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -37,9 +38,17 @@ with workflow.unsafe.imports_passed_through():
 
     from ..ids import invoice_workflow_id
     from ..invoice import ChangeCredit, InvoiceWorkflow
+    from ..search_attributes import DEAL_AMOUNT
 
+from .asking import Asking, FollowUps
 from .billing import Billing
 from .effects import DealEffects
+
+# Deals started since: a change may add units after delivery (INVOICING, COLLECTING), which
+# re-opens the order and takes the deal back to FULFILLING; its approvers are reminded and
+# escalated as a quote's are; the deal's amount changes once it is signed. Earlier deals
+# keep to additions while FULFILLING, with no follow-ups of their change approvals.
+AFTER_DELIVERY = "change-orders-after-delivery"
 
 CHANGING = (DealStage.FULFILLING, DealStage.INVOICING, DealStage.COLLECTING)
 OPEN = (ChangeOrderStatus.AWAITING_APPROVAL, ChangeOrderStatus.AWAITING_SIGNATURE)
@@ -50,6 +59,8 @@ class ChangeOrders:
         self.deal, self.billing = deal, billing
         self.quote: Quote | None = None  # the open change, priced
         self.steps: list[ApprovalStep] = []  # its approval steps
+        self.after_delivery = False  # set once, by `run`, for the deal's life
+        self.follow_ups: asyncio.Task[None] | None = None  # reminders of its approvers
 
     def open(self) -> ChangeOrder | None:
         changes = self.deal.state.change_orders
@@ -82,7 +93,7 @@ class ChangeOrders:
         invoiced = invoiced_quantities(current, self.billing.issued, delivered)
         check_floor(cmd.request, delivered, invoiced)
         self._check_subscriptions(current, changed, delivered)
-        if d.state.stage is not DealStage.FULFILLING:
+        if d.state.stage is not DealStage.FULFILLING and not self.after_delivery:
             added = [ln.sku for ln in changed.lines if ln.quantity > delivered.get(ln.sku, 0)]
             if added:
                 raise WrongStage(
@@ -149,7 +160,7 @@ class ChangeOrders:
         d.state.change_orders.append(change)
         self.quote, self.steps = changed, steps
         d.add(
-            fx.SaveQuote(quote=changed, actor=cmd.actor.username),
+            fx.SaveQuote(quote=changed, actor=cmd.actor.username, pipeline=False),
             fx.DraftContract(contract=contract, steps=steps),
             fx.SaveChangeOrder(
                 change_order=change, action="change_order.requested", actor=cmd.actor.username
@@ -170,23 +181,39 @@ class ChangeOrders:
     # --- approval ---
 
     def _ask(self, change: ChangeOrder, group: int) -> None:
-        d, asked = self.deal, workflow.now()
-        for step in [s for s in self.steps if s.group == group]:
-            self._save(
-                change,
-                step.model_copy(update={"status": StepStatus.PENDING, "requested_at": asked}),
-                "approval.requested",
-            )
-            d.notify(
-                "approval_requested",
-                f"change:{change.number}:approval:{step.index}",
-                to_role=step.role,
-                exclude_user=d.deal.owner,
-                role=step.role,
-                total=str(change.delta_total),
-                currency=change.currency,
-                max_discount=str(max(ln.discount_pct for ln in change.lines)),
-            )
+        """Ask the group's approvers as a quote's are asked; since `AFTER_DELIVERY`, remind
+        and escalate them too, until the group is decided."""
+        asking = self._asking(change)
+        max_discount = max(ln.discount_pct for ln in change.lines)
+        follow_ups = asking.ask(group, change.delta_total, change.currency, max_discount)
+        if self.after_delivery:
+            self.follow_ups = asyncio.create_task(self._follow_up(change, group, follow_ups))
+
+    def _asking(self, change: ChangeOrder) -> Asking:
+        return Asking(
+            self.deal,
+            f"change:{change.number}:approval",
+            lambda: self.steps,
+            lambda step, action: self._save(change, step, action),
+        )
+
+    async def _follow_up(self, change: ChangeOrder, group: int, follow_ups: FollowUps) -> None:
+        """On its own timers (the deal's run waits elsewhere): each follow-up as it falls
+        due, while the group is still asked; it stops when the group is decided."""
+        d, asking = self.deal, self._asking(change)
+
+        def decided() -> bool:
+            still = self.awaiting(ChangeOrderStatus.AWAITING_APPROVAL)
+            asked = still and bool(asking.of(group, StepStatus.PENDING))
+            return not asked or d.ended or d.cancel is not None
+
+        for due, kind in follow_ups:
+            try:
+                await workflow.wait_condition(decided, timeout=due - workflow.now())
+                return
+            except TimeoutError:
+                asking.follow_up(group, kind)
+                await d.commit()
 
     def _save(
         self, change: ChangeOrder, step: ApprovalStep, action: str, actor: str = "system"
@@ -311,17 +338,15 @@ class ChangeOrders:
         )
         d.state.contract = change.contract.model_copy(update={"signature": signature})
         d.state.approvals = self.steps
-        await self.apply(change, current, changed)
+        await self.apply(change, changed, f"customer:{cmd.name}")
         return d.answer()
 
-    async def apply(self, change: ChangeOrder, current: Quote, changed: Quote) -> None:
+    async def apply(self, change: ChangeOrder, changed: Quote, signer: str) -> None:
         """From now on: the order, billing and revenue under the changed lines."""
         d, billing = self.deal, self.billing
         assert d.state.order is not None
         delivered = d.state.order.delivered
-        order = reorder(d.state.order, changed, workflow.now())
-        d.add(fx.UpdateOrder(order=order, change_order=change.number))
-        d.state.order = order
+        self.reorder(change, changed, signer)
         key, label = f"change:{change.number}", f"change order {change.number}"
         rebilled = rebill(changed, billing.issued, delivered, key, label)
         if rebilled.invoice is not None:
@@ -345,8 +370,25 @@ class ChangeOrders:
                 billing.recognized.get("change", Decimal(0)) + revenue.catch_up
             )
         d.terms = changed
+        if self.after_delivery:
+            billing.quote = changed  # what the schedules bill from now on
+            d.search(DEAL_AMOUNT.value_set(float(changed.net_total)))
         await d.commit()
         await self.credit(change, rebilled.credit_total)
+
+    def reorder(self, change: ChangeOrder, changed: Quote, signer: str) -> None:
+        """The order takes the new quantities. Units added to an order delivered in full
+        re-open it: the deal goes back to FULFILLING for them (its run delivers, invoices
+        and collects again: workflow.py)."""
+        d = self.deal
+        assert d.state.order is not None
+        was_delivered = d.state.order.is_fully_delivered
+        order = reorder(d.state.order, changed, workflow.now())
+        d.add(fx.UpdateOrder(order=order, change_order=change.number))
+        d.state.order = order
+        if was_delivered and not order.is_fully_delivered:
+            note = f"change order {change.number} re-opened the order: {change.reason}"
+            d.enter(DealStage.FULFILLING, note, signer)
 
     async def credit(self, change: ChangeOrder, amount: Decimal) -> None:
         """Take back what the change no longer owes, newest open invoice first."""
