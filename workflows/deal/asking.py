@@ -80,5 +80,18 @@ class Asking:
                 since=str(step.requested_at),
             )
 
+    async def follow_up_until(
+        self, group: int, follow_ups: FollowUps, decided: Callable[[], bool]
+    ) -> None:
+        """On timers of its own, for steps asked outside the deal's run (a change order's):
+        each follow-up as it falls due, committed, until `decided`."""
+        for due, kind in follow_ups:
+            try:
+                await workflow.wait_condition(decided, timeout=due - workflow.now())
+                return
+            except TimeoutError:
+                self.follow_up(group, kind)
+                await self.deal.commit()
+
     def of(self, group: int, status: StepStatus) -> list[ApprovalStep]:
         return [s for s in self.steps() if s.group == group and s.status is status]

@@ -16,20 +16,20 @@ with workflow.unsafe.imports_passed_through():
     from domain import effects as fx
     from domain.access import Action
     from domain.approval import ApprovalStep, StepStatus, check_approver
-    from domain.catalogue import ProductKind
     from domain.change_orders import (
         ChangeOrder,
         ChangeOrderStatus,
         allocate_credit,
         as_quote_request,
         check_floor,
+        check_subscriptions,
         invoiced_quantities,
         reallocate,
         rebill,
     )
     from domain.contract import Signature, draft_contract
     from domain.deal import ApprovalCommand, ChangeOrderCommand, SignCommand, StageAnswer
-    from domain.errors import Conflict, QuoteInvalid, WrongStage
+    from domain.errors import Conflict, WrongStage
     from domain.invoices import InvoiceStatus
     from domain.messages import PortalLink
     from domain.orders import reorder
@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from ..invoice import ChangeCredit, InvoiceWorkflow
     from ..search_attributes import DEAL_AMOUNT
 
-from .asking import Asking, FollowUps
+from .asking import Asking
 from .billing import Billing
 from .effects import DealEffects
 
@@ -92,7 +92,7 @@ class ChangeOrders:
         delivered = order.delivered
         invoiced = invoiced_quantities(current, self.billing.issued, delivered)
         check_floor(cmd.request, delivered, invoiced)
-        self._check_subscriptions(current, changed, delivered)
+        check_subscriptions(current, changed, delivered)
         if d.state.stage is not DealStage.FULFILLING and not self.after_delivery:
             added = [ln.sku for ln in changed.lines if ln.quantity > delivered.get(ln.sku, 0)]
             if added:
@@ -103,23 +103,6 @@ class ChangeOrders:
         if [ln.model_dump() for ln in changed.lines] == [ln.model_dump() for ln in current.lines]:
             raise Conflict("the change order changes nothing")
         return changed
-
-    @staticmethod
-    def _check_subscriptions(current: Quote, changed: Quote, delivered: dict[str, Any]) -> None:
-        before = {ln.sku: ln for ln in current.lines}
-        for index, line in enumerate(changed.lines):
-            was = before.get(line.sku)
-            active = was is not None and delivered.get(line.sku, 0) > 0
-            same = was is not None and (was.quantity, was.discount_pct) == (
-                line.quantity,
-                line.discount_pct,
-            )
-            if active and line.kind is ProductKind.SUBSCRIPTION and not same:
-                raise QuoteInvalid(
-                    f"{line.sku} is an active subscription: it changes at renewal or by "
-                    "an upgrade, not by a change order",
-                    field=("lines", index),
-                )
 
     async def request(self, cmd: ChangeOrderCommand) -> ChangeOrder:
         d = self.deal
@@ -186,8 +169,17 @@ class ChangeOrders:
         asking = self._asking(change)
         max_discount = max(ln.discount_pct for ln in change.lines)
         follow_ups = asking.ask(group, change.delta_total, change.currency, max_discount)
-        if self.after_delivery:
-            self.follow_ups = asyncio.create_task(self._follow_up(change, group, follow_ups))
+        if not self.after_delivery:
+            return
+        d = self.deal
+
+        def decided() -> bool:
+            asked = self.awaiting(ChangeOrderStatus.AWAITING_APPROVAL) and bool(
+                asking.of(group, StepStatus.PENDING)
+            )
+            return not asked or d.ended or d.cancel is not None
+
+        self.follow_ups = asyncio.create_task(asking.follow_up_until(group, follow_ups, decided))
 
     def _asking(self, change: ChangeOrder) -> Asking:
         return Asking(
@@ -196,24 +188,6 @@ class ChangeOrders:
             lambda: self.steps,
             lambda step, action: self._save(change, step, action),
         )
-
-    async def _follow_up(self, change: ChangeOrder, group: int, follow_ups: FollowUps) -> None:
-        """On its own timers (the deal's run waits elsewhere): each follow-up as it falls
-        due, while the group is still asked; it stops when the group is decided."""
-        d, asking = self.deal, self._asking(change)
-
-        def decided() -> bool:
-            still = self.awaiting(ChangeOrderStatus.AWAITING_APPROVAL)
-            asked = still and bool(asking.of(group, StepStatus.PENDING))
-            return not asked or d.ended or d.cancel is not None
-
-        for due, kind in follow_ups:
-            try:
-                await workflow.wait_condition(decided, timeout=due - workflow.now())
-                return
-            except TimeoutError:
-                asking.follow_up(group, kind)
-                await d.commit()
 
     def _save(
         self, change: ChangeOrder, step: ApprovalStep, action: str, actor: str = "system"
