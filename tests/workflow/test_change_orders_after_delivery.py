@@ -94,8 +94,8 @@ def audited(live, deal_id: str) -> list[Any]:
 
 def test_units_added_while_invoicing_reopen_the_order_and_bill_by_the_schedule(live, as_user):
     rep, ops, finance = as_user("rep1"), as_user("ops"), as_user("finance")
-    # Two installments, the second 250 policy days (25 s) after signature: INVOICING between.
-    deal_id = signed_deal(live, as_user, policy(0.1), installments(every_days=250))
+    # Two installments, the second 300 policy days (30 s) after signature: INVOICING between.
+    deal_id = signed_deal(live, as_user, policy(0.1), installments(every_days=300))
     deliver(ops, deal_id, "D1", GW_100="3", ONBOARD="1")
     assert stage_of(rep, deal_id) == "INVOICING"
     below = change(rep, deal_id, TWO_GATEWAYS, "one site less")
