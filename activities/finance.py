@@ -41,6 +41,9 @@ class IssueCreditNote(BaseModel):
     at: datetime
     actor: str
     request_key: str
+    # What a signed change order takes back was never earned: the deal's revenue was
+    # reallocated to the changed contract, so it all comes out of deferred revenue.
+    unearned: bool = False
 
 
 class CreditNoteIssued(BaseModel):
@@ -120,7 +123,7 @@ class FinanceActivities:
     @activity.defn(name="issue_credit_note")
     def issue_credit_note(self, cmd: IssueCreditNote) -> CreditNoteIssued:
         note, invoice = self.invoices.credit_note(
-            cmd.number, cmd.amount, cmd.reason, cmd.at, cmd.actor, cmd.request_key
+            cmd.number, cmd.amount, cmd.reason, cmd.at, cmd.actor, cmd.request_key, cmd.unearned
         )
         return CreditNoteIssued(note=note, invoice=invoice)
 

@@ -42,7 +42,9 @@ class DealCommits:
             fx.RecordEvent: lambda c, d, at, e: self.deals.record_event_in(
                 c, d, e.key, at, e.actor, e.action, e.data
             ),
-            fx.SaveQuote: lambda c, d, at, e: self.deals.save_quote_in(c, d, e.quote, e.actor),
+            fx.SaveQuote: lambda c, d, at, e: self.deals.save_quote_in(
+                c, d, e.quote, e.actor, e.pipeline
+            ),
             fx.SetQuoteStatus: lambda c, d, at, e: self.deals.set_quote_status_in(
                 c, d, e.version, e.status, at, e.actor, e.reason, e.link_sent_to
             ),

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .billing import InvoiceDraft, InvoiceLine
 from .billing_plans import Installments, Milestones, OnDelivery, Upfront
+from .catalogue import ProductKind
 from .contract import Contract
 from .errors import QuoteInvalid
 from .money import exact, round_money
@@ -70,6 +71,11 @@ class ChangeOrder(BaseModel):
     requested_at: datetime
     decided_at: datetime | None = None
     note: str | None = None  # why it was rejected
+
+    @property
+    def net_total(self) -> Decimal:
+        """The contract's net value under the change: the deal's amount once signed."""
+        return sum((line.net for line in self.lines), ZERO)
 
 
 def as_quote_request(current: Quote, change: ChangeOrderRequest) -> QuoteRequest:
@@ -126,6 +132,25 @@ def check_floor(
                 f"{sku}: {quantity.normalize():f} is below the {least.normalize():f} "
                 "already delivered or invoiced",
                 field=("lines", index, "quantity"),
+            )
+
+
+def check_subscriptions(current: Quote, changed: Quote, delivered: dict[str, Decimal]) -> None:
+    """An active subscription line (delivered: its service started) keeps its quantity and
+    discount: it changes at renewal or by an upgrade, prorated by the day, not by a change."""
+    before = {line.sku: line for line in current.lines}
+    for index, line in enumerate(changed.lines):
+        was = before.get(line.sku)
+        active = was is not None and delivered.get(line.sku, ZERO) > 0
+        same = was is not None and (was.quantity, was.discount_pct) == (
+            line.quantity,
+            line.discount_pct,
+        )
+        if active and line.kind is ProductKind.SUBSCRIPTION and not same:
+            raise QuoteInvalid(
+                f"{line.sku} is an active subscription: it changes at renewal or by "
+                "an upgrade, not by a change order",
+                field=("lines", index),
             )
 
 

@@ -56,6 +56,9 @@ class RecordEvent(_Effect):
 class SaveQuote(_Effect):
     kind: Literal["quote"] = "quote"
     quote: Quote
+    # The deal's amount (its pipeline value) becomes the quote's; a change order's quote
+    # counts only once the change is signed (SaveChangeOrder).
+    pipeline: bool = True
 
 
 class SetQuoteStatus(_Effect):

@@ -177,7 +177,9 @@ class InvoiceWorkflow:
         )
         await self._tell_deal()
 
-    async def credit(self, amount: Any, reason: str, actor: Actor, key: str) -> CreditNote:
+    async def credit(
+        self, amount: Any, reason: str, actor: Actor, key: str, unearned: bool = False
+    ) -> CreditNote:
         issued = await workflow.execute_activity_method(
             FinanceActivities.issue_credit_note,
             IssueCreditNote(
@@ -187,6 +189,7 @@ class InvoiceWorkflow:
                 at=workflow.now(),
                 actor=actor.username,
                 request_key=key,
+                unearned=unearned,
             ),
             **FINANCE,
         )
@@ -233,7 +236,9 @@ class InvoiceWorkflow:
         async with self._lock:
             amount = min(request.amount, self._invoice.balance)
             if self._open and amount > 0:
-                await self.credit(amount, request.reason, Actor.system(), request.key)
+                await self.credit(
+                    amount, request.reason, Actor.system(), request.key, unearned=True
+                )
 
     @workflow.update
     async def record_payment(self, cmd: PaymentCommand) -> Invoice:

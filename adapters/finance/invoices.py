@@ -296,15 +296,26 @@ class InvoiceBook:
         )
 
     def credit_note(
-        self, number: str, amount: Decimal, reason: str, at: datetime, actor: str, request_key: str
+        self,
+        number: str,
+        amount: Decimal,
+        reason: str,
+        at: datetime,
+        actor: str,
+        request_key: str,
+        unearned: bool = False,
     ) -> tuple[CreditNote, Invoice]:
-        """Issue a credit note (once per `request_key`) and reduce what the invoice asks."""
+        """Issue a credit note (once per `request_key`) and reduce what the invoice asks;
+        `unearned`: its net comes out of deferred revenue whatever the balance (a change
+        order's, whose revenue was reallocated), not from revenue already recognized."""
         with self.engine.begin() as conn:
             invoice = _locked_invoice(conn, number)
             earlier = _earlier_note(conn, request_key)
             if earlier is not None:
                 return earlier, invoice
-            return self._credit_note_in(conn, invoice, amount, reason, at, actor, request_key)
+            return self._credit_note_in(
+                conn, invoice, amount, reason, at, actor, request_key, unearned
+            )
 
     def credit_undelivered(
         self, number: str, reason: str, at: datetime, actor: str, request_key: str
@@ -333,6 +344,7 @@ class InvoiceBook:
         at: datetime,
         actor: str,
         request_key: str,
+        unearned: bool = False,
     ) -> tuple[CreditNote, Invoice]:
         number = invoice.number
         net, tax = split_credit(invoice, amount)
@@ -355,7 +367,7 @@ class InvoiceBook:
             .where(invoices.c.number == number)
             .values(credited=credited, status=settled_status(invoice.total, invoice.paid, credited))
         )
-        unrecognized = self._deferred(conn, invoice.deal_id, invoice.currency)
+        unrecognized = net if unearned else self._deferred(conn, invoice.deal_id, invoice.currency)
         post_entry(
             conn,
             credit_note_entry(note.number, number, net, tax, unrecognized, invoice.currency),

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, cast, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from domain.approval import ApprovalStep
-from domain.change_orders import ChangeOrder
+from domain.change_orders import ChangeOrder, ChangeOrderStatus
 from domain.contract import Contract, Signature
 from domain.customers import company_domain, company_key, contact_key, match_customer
 from domain.deal import CustomerRef, DealInput, OpenedDeal
@@ -262,8 +262,8 @@ class DealStore:
         values: dict[str, Any] = {"stage": stage, "updated_at": at}
         if stage.is_closed:
             values |= {"closed_at": at, "close_reason": note}
-        if stage is DealStage.FULFILLING:
-            values["signed_at"] = at
+        if stage is DealStage.FULFILLING:  # signed; a change order re-opening it is not
+            values["signed_at"] = func.coalesce(deals.c.signed_at, at)
         conn.execute(update(deals).where(deals.c.deal_id == deal_id).values(**values))
         append_event(
             conn,
@@ -299,7 +299,9 @@ class DealStore:
         with self.engine.begin() as conn:
             self.save_quote_in(conn, deal_id, quote, actor)
 
-    def save_quote_in(self, conn: Connection, deal_id: str, quote: Quote, actor: str) -> None:
+    def save_quote_in(
+        self, conn: Connection, deal_id: str, quote: Quote, actor: str, pipeline: bool = True
+    ) -> None:
         inserted = conn.execute(
             insert(quotes)
             .values(
@@ -326,11 +328,8 @@ class DealStore:
             )
             .values(status=QuoteStatus.SUPERSEDED)
         )
-        conn.execute(
-            update(deals)
-            .where(deals.c.deal_id == deal_id)
-            .values(amount=quote.net_total, currency=quote.currency, updated_at=quote.issued_at)
-        )
+        if pipeline:
+            self._set_amount(conn, deal_id, quote.net_total, quote.currency, quote.issued_at)
         append_event(
             conn,
             deal_id,
@@ -339,6 +338,17 @@ class DealStore:
             actor,
             "quote.created",
             {"version": quote.version, "total": quote.total, "currency": quote.currency},
+        )
+
+    @staticmethod
+    def _set_amount(
+        conn: Connection, deal_id: str, amount: Decimal, currency: str, at: datetime
+    ) -> None:
+        """The deal's pipeline value: its quote's net, or its signed change order's."""
+        conn.execute(
+            update(deals)
+            .where(deals.c.deal_id == deal_id)
+            .values(amount=amount, currency=currency, updated_at=at)
         )
 
     def set_quote_status(
@@ -677,7 +687,8 @@ class DealStore:
         at: datetime,
         actor: str,
     ) -> None:
-        """The change order as it stands (idempotent: one audit event per status)."""
+        """The change order as it stands (idempotent: one audit event per status); signed,
+        its net total becomes the deal's amount."""
         stmt = insert(change_orders).values(
             deal_id=deal_id,
             number=change.number,
@@ -695,6 +706,8 @@ class DealStore:
                 },
             )
         )
+        if change.status is ChangeOrderStatus.SIGNED:
+            self._set_amount(conn, deal_id, change.net_total, change.currency, at)
         append_event(
             conn,
             deal_id,

@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 from domain.approval import ApprovalPolicy
 from domain.billing import BillingEvent, InvoiceDraft, invoices_for
 from domain.billing_plans import Milestone, Milestones, OnDelivery, Upfront
-from domain.catalogue import PriceBook
+from domain.catalogue import PriceBook, ProductKind
 from domain.change_orders import (
     ChangeOrderRequest,
     allocate_credit,
     as_quote_request,
     check_floor,
+    check_subscriptions,
     invoiced_quantities,
     reallocate,
     rebill,
@@ -234,3 +235,25 @@ def test_revenue_after_a_change_adds_up_to_the_new_contract_to_the_cent(delivere
         for sku, qty in batch.items():
             since[sku] = since.get(sku, D(0)) + qty
     assert total == new.net_total
+
+
+SEATS = entry("SEAT", "600.00").model_copy(
+    update={"kind": ProductKind.SUBSCRIPTION, "term_months": 12}
+)
+
+
+def test_an_active_subscription_keeps_its_seats_while_the_other_lines_change():
+    book = [entry("GW", "349.90"), SEATS]
+    current = quote(book, [line("GW", "3"), line("SEAT", "10")])
+
+    def to(*lines) -> Quote:
+        request = as_quote_request(current, ChangeOrderRequest(lines=list(lines), reason="r"))
+        return price_quote(request, PriceBook(entries=book), 2, ISSUED_AT)
+
+    delivered = {"GW": D(3), "SEAT": D(10)}
+    check_subscriptions(current, to(line("GW", "5"), line("SEAT", "10")), delivered)
+    with pytest.raises(QuoteInvalid) as refused:
+        check_subscriptions(current, to(line("GW", "3"), line("SEAT", "12")), delivered)
+    assert refused.value.field == ("lines", 1)
+    # Not yet activated (nothing delivered): still a line like any other.
+    check_subscriptions(current, to(line("GW", "3"), line("SEAT", "12")), {"GW": D(3)})

@@ -9,6 +9,7 @@ from typing import Any
 from tests.conftest import wait_for
 from tests.flows import lead_email, portal_token, quote_body, stage_of, to_fulfilment
 from tests.workflow.test_collection import ledger
+from workflows.ids import deal_workflow_id
 
 D = Decimal
 MILESTONES = {
@@ -64,7 +65,7 @@ def pay_everything(finance, deal_id: str) -> None:
             assert paid.status_code == 201, paid.text
 
 
-def test_a_change_that_adds_quantity_after_a_partial_delivery(live, as_user):
+def test_a_change_that_adds_quantity_after_a_partial_delivery(live, as_user, keep_history):
     rep, manager, ops, finance = (as_user(u) for u in ("rep1", "manager", "ops", "finance"))
     deal_id = to_fulfilment(live, rep, manager)["deal_id"]  # 3 GW-100 at 5 %, 1 ONBOARD
     deliver(ops, deal_id, "D1", GW_100="1")
@@ -106,9 +107,10 @@ def test_a_change_that_adds_quantity_after_a_partial_delivery(live, as_user):
     history = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
     for action in ("change_order.requested", "change_order.signed", "order.changed"):
         assert action in history, action
+    keep_history(deal_workflow_id(deal_id), "deal-change-order-adds-while-fulfilling")
 
 
-def test_a_change_that_removes_quantity_after_a_partial_delivery(live, as_user):
+def test_a_change_that_removes_quantity_after_a_partial_delivery(live, as_user, keep_history):
     rep, manager, ops, finance = (as_user(u) for u in ("rep1", "manager", "ops", "finance"))
     deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan=MILESTONES))["deal_id"]
     (first,) = invoices(finance, deal_id)  # 30 % at signature
@@ -145,6 +147,7 @@ def test_a_change_that_removes_quantity_after_a_partial_delivery(live, as_user):
     assert books.get("deferred_revenue", 0) == 0
     pay_everything(finance, deal_id)
     wait_for(lambda: stage_of(rep, deal_id) == "WON", 30, "WON")
+    keep_history(deal_workflow_id(deal_id), "deal-change-order-removes-while-fulfilling")
 
 
 def test_a_change_below_what_was_delivered_is_refused_naming_the_line(live, as_user):
@@ -159,7 +162,9 @@ def test_a_change_below_what_was_delivered_is_refused_naming_the_line(live, as_u
     assert rep.get(f"/deals/{deal_id}").json()["change_orders"] == []
 
 
-def test_a_deep_discount_needs_the_manager_and_a_rejection_keeps_the_contract(live, as_user):
+def test_a_deep_discount_needs_the_manager_and_a_rejection_keeps_the_contract(
+    live, as_user, keep_history
+):
     rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
     deal_id = to_fulfilment(live, rep, manager)["deal_id"]
     lines = [
@@ -186,3 +191,4 @@ def test_a_deep_discount_needs_the_manager_and_a_rejection_keeps_the_contract(li
         (2, "rejected"),
     ]
     wait_for(lambda: live.mail_to("rep1@", "Change order 1"), 30, "the owner told")
+    keep_history(deal_workflow_id(deal_id), "deal-change-order-rejected-while-fulfilling")

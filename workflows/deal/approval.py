@@ -5,25 +5,18 @@ nothing needs asking."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import effects as fx
-    from domain.approval import (
-        ESCALATES_TO,
-        ApprovalStep,
-        StepStatus,
-        carry_over,
-        check_approver,
-    )
+    from domain.approval import ApprovalStep, StepStatus, carry_over, check_approver
     from domain.contract import draft_contract
     from domain.deal import ApprovalCommand
     from domain.errors import Conflict, DomainError
     from domain.quotes import Quote
     from domain.stages import DealStage
 
+from .asking import Asking
 from .credit import credit_checked
 from .effects import DealEffects
 
@@ -81,39 +74,26 @@ class Approval:
 
     async def approve_group(self, version: int, group: int, quote: Quote) -> bool:
         """Ask every undecided step of the group at once; wait, remind, escalate."""
-        d = self.deal
-        asked_at = workflow.now()
-        for step in self._steps(group, StepStatus.WAITING):
-            self.save(
-                version,
-                step.model_copy(update={"status": StepStatus.PENDING, "requested_at": asked_at}),
-                "approval.requested",
-            )
-            d.notify(
-                "approval_requested",
-                f"approval:{version}:{step.index}",
-                to_role=step.role,
-                exclude_user=d.deal.owner,
-                role=step.role,
-                total=str(quote.total),
-                currency=quote.currency,
-                max_discount=str(quote.max_discount_pct),
-            )
-        policy = d.policy.approval
-        follow_ups: list[tuple[datetime, str]] = [
-            (asked_at + d.policy.days(policy.remind_after_days), "remind"),
-            (asked_at + d.policy.days(policy.escalate_after_days), "escalate"),
-        ]
+        asking = self.asking(version)
+        follow_ups = asking.ask(group, quote.total, quote.currency, quote.max_discount_pct)
 
         async def follow_up(kind: str) -> None:
             follow_ups.pop(0)
-            self.follow_up_approvers(version, group, kind)
+            asking.follow_up(group, kind)
 
-        while self._steps(group, StepStatus.PENDING):
-            await d.follow_up(lambda: bool(self.decisions), list(follow_ups), follow_up)
+        while asking.of(group, StepStatus.PENDING):
+            await self.deal.follow_up(lambda: bool(self.decisions), list(follow_ups), follow_up)
             if not self.apply_decision(version):
                 return False
         return True
+
+    def asking(self, version: int) -> Asking:
+        return Asking(
+            self.deal,
+            f"approval:{version}",
+            lambda: self.deal.state.approvals,
+            lambda step, action: self.save(version, step, action),
+        )
 
     def apply_decision(self, version: int) -> bool:
         """Record the next decision; False if it rejects the contract."""
@@ -152,32 +132,6 @@ class Approval:
             )
         return approved
 
-    def follow_up_approvers(self, version: int, group: int, kind: str) -> None:
-        """Remind the approvers who have not decided, or escalate to the role above them."""
-        d = self.deal
-        for step in self._steps(group, StepStatus.PENDING):
-            up = ESCALATES_TO.get(step.role)
-            if kind == "remind" or up is None:
-                d.notify(
-                    "approval_reminder",
-                    f"approval:{version}:{step.index}:{kind}",
-                    to_role=step.role,
-                    exclude_user=d.deal.owner,
-                    role=step.role,
-                    since=str(step.requested_at),
-                )
-                continue
-            self.save(version, step.model_copy(update={"escalated_to": up}), "approval.escalated")
-            d.notify(
-                "approval_escalated",
-                f"approval:{version}:{step.index}:escalated",
-                to_role=up,
-                exclude_user=d.deal.owner,
-                role=step.role,
-                escalated_to=up,
-                since=str(step.requested_at),
-            )
-
     def withdraw_if_open(self) -> None:
         """The deal ended while its approval was asked: the asked steps are withdrawn."""
         contract = self.deal.state.contract
@@ -203,9 +157,6 @@ class Approval:
         self.deal.state.approvals = [
             step if s.index == step.index else s for s in self.deal.state.approvals
         ]
-
-    def _steps(self, group: int, status: StepStatus) -> list[ApprovalStep]:
-        return [s for s in self.deal.state.approvals if s.group == group and s.status is status]
 
     # --- the update ---
 

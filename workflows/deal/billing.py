@@ -77,7 +77,9 @@ class Billing:
             quote = billed_by_plan(quote)
             if not quote.lines:
                 return
-        self.issue([draft for draft in invoices_for(quote, event, self.issued) if draft.lines])
+        keys = {draft.billing_key for draft in self.issued}  # billed once, even if re-opened
+        drafts = invoices_for(quote, event, self.issued)
+        self.issue([draft for draft in drafts if draft.lines and draft.billing_key not in keys])
 
     def issue(self, drafts: list[InvoiceDraft]) -> None:
         """Issue these invoices with the command's effects; each gets a collector."""
@@ -173,8 +175,9 @@ class Billing:
 
         self.deal.after_commit(start)
 
-    async def invoice(self, quote: Quote) -> None:
-        """INVOICING: bill what completion triggers, and the installments as they fall due."""
+    async def invoice(self, quote: Quote) -> bool:
+        """INVOICING: bill what completion triggers, and the installments as they fall due;
+        False if a signed change order re-opened the order meanwhile."""
         if self.on_schedule:
             return await self.invoice_on_schedule(quote)
         d = self.deal
@@ -186,20 +189,27 @@ class Billing:
             due = signed.signed_at + d.policy.days(days)
             await d.until(lambda: False, due - workflow.now())
             self.bill(quote, BillingEvent(kind="installment", index=index))
+        return True
 
     # --- billing on schedule ---
 
-    async def invoice_on_schedule(self, quote: Quote) -> None:
+    async def invoice_on_schedule(self, quote: Quote) -> bool:
         """Delivered in full: bill what completion triggers, then wait until the schedules
         have invoiced the rest (INVOICING), unless they have already (COLLECTING)."""
         d = self.deal
         if d.state.stage is DealStage.FULFILLING:
             d.enter(DealStage.INVOICING)
         self.bill(quote, BillingEvent(kind="delivery_complete"))
-        await d.until(lambda: self.invoiced(quote))
+        await d.until(lambda: self.invoiced(self.quote or quote) or self.reopened())
+        return not self.reopened()
 
     def invoiced(self, quote: Quote) -> bool:
         return everything_invoiced(quote, self.issued, self.periods)
+
+    def reopened(self) -> bool:
+        """A signed change order added units to the order delivered in full."""
+        order = self.deal.state.order
+        return order is not None and not order.is_fully_delivered
 
     def schedule(self, quote: Quote, event: BillingEvent) -> None:
         """What starts a schedule: signature the installments, a delivery the subscriptions
@@ -227,8 +237,9 @@ class Billing:
         for index, days in enumerate(installment_days(billed_by_plan(quote))[1:], start=1):
             if not await self.reached(signed + d.policy.days(days)):
                 return
-            self.bill(quote, BillingEvent(kind="installment", index=index))
-            self.collect_if_invoiced(quote)
+            terms = self.quote or quote  # the terms as they stand (a signed change order)
+            self.bill(terms, BillingEvent(kind="installment", index=index))
+            self.collect_if_invoiced(terms)
             await d.commit()
 
     async def reached(self, due: datetime) -> bool:

@@ -5,6 +5,7 @@ applied from then on: the order, billing (a rise invoiced, a fall credited) and 
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -15,20 +16,20 @@ with workflow.unsafe.imports_passed_through():
     from domain import effects as fx
     from domain.access import Action
     from domain.approval import ApprovalStep, StepStatus, check_approver
-    from domain.catalogue import ProductKind
     from domain.change_orders import (
         ChangeOrder,
         ChangeOrderStatus,
         allocate_credit,
         as_quote_request,
         check_floor,
+        check_subscriptions,
         invoiced_quantities,
         reallocate,
         rebill,
     )
     from domain.contract import Signature, draft_contract
     from domain.deal import ApprovalCommand, ChangeOrderCommand, SignCommand, StageAnswer
-    from domain.errors import Conflict, QuoteInvalid, WrongStage
+    from domain.errors import Conflict, WrongStage
     from domain.invoices import InvoiceStatus
     from domain.messages import PortalLink
     from domain.orders import reorder
@@ -37,9 +38,17 @@ with workflow.unsafe.imports_passed_through():
 
     from ..ids import invoice_workflow_id
     from ..invoice import ChangeCredit, InvoiceWorkflow
+    from ..search_attributes import DEAL_AMOUNT
 
+from .asking import Asking
 from .billing import Billing
 from .effects import DealEffects
+
+# Deals started since: a change may add units after delivery (INVOICING, COLLECTING), which
+# re-opens the order and takes the deal back to FULFILLING; its approvers are reminded and
+# escalated as a quote's are; the deal's amount changes once it is signed. Earlier deals
+# keep to additions while FULFILLING, with no follow-ups of their change approvals.
+AFTER_DELIVERY = "change-orders-after-delivery"
 
 CHANGING = (DealStage.FULFILLING, DealStage.INVOICING, DealStage.COLLECTING)
 OPEN = (ChangeOrderStatus.AWAITING_APPROVAL, ChangeOrderStatus.AWAITING_SIGNATURE)
@@ -50,6 +59,8 @@ class ChangeOrders:
         self.deal, self.billing = deal, billing
         self.quote: Quote | None = None  # the open change, priced
         self.steps: list[ApprovalStep] = []  # its approval steps
+        self.after_delivery = False  # set once, by `run`, for the deal's life
+        self.follow_ups: asyncio.Task[None] | None = None  # reminders of its approvers
 
     def open(self) -> ChangeOrder | None:
         changes = self.deal.state.change_orders
@@ -81,8 +92,8 @@ class ChangeOrders:
         delivered = order.delivered
         invoiced = invoiced_quantities(current, self.billing.issued, delivered)
         check_floor(cmd.request, delivered, invoiced)
-        self._check_subscriptions(current, changed, delivered)
-        if d.state.stage is not DealStage.FULFILLING:
+        check_subscriptions(current, changed, delivered)
+        if d.state.stage is not DealStage.FULFILLING and not self.after_delivery:
             added = [ln.sku for ln in changed.lines if ln.quantity > delivered.get(ln.sku, 0)]
             if added:
                 raise WrongStage(
@@ -92,23 +103,6 @@ class ChangeOrders:
         if [ln.model_dump() for ln in changed.lines] == [ln.model_dump() for ln in current.lines]:
             raise Conflict("the change order changes nothing")
         return changed
-
-    @staticmethod
-    def _check_subscriptions(current: Quote, changed: Quote, delivered: dict[str, Any]) -> None:
-        before = {ln.sku: ln for ln in current.lines}
-        for index, line in enumerate(changed.lines):
-            was = before.get(line.sku)
-            active = was is not None and delivered.get(line.sku, 0) > 0
-            same = was is not None and (was.quantity, was.discount_pct) == (
-                line.quantity,
-                line.discount_pct,
-            )
-            if active and line.kind is ProductKind.SUBSCRIPTION and not same:
-                raise QuoteInvalid(
-                    f"{line.sku} is an active subscription: it changes at renewal or by "
-                    "an upgrade, not by a change order",
-                    field=("lines", index),
-                )
 
     async def request(self, cmd: ChangeOrderCommand) -> ChangeOrder:
         d = self.deal
@@ -149,7 +143,7 @@ class ChangeOrders:
         d.state.change_orders.append(change)
         self.quote, self.steps = changed, steps
         d.add(
-            fx.SaveQuote(quote=changed, actor=cmd.actor.username),
+            fx.SaveQuote(quote=changed, actor=cmd.actor.username, pipeline=False),
             fx.DraftContract(contract=contract, steps=steps),
             fx.SaveChangeOrder(
                 change_order=change, action="change_order.requested", actor=cmd.actor.username
@@ -170,23 +164,30 @@ class ChangeOrders:
     # --- approval ---
 
     def _ask(self, change: ChangeOrder, group: int) -> None:
-        d, asked = self.deal, workflow.now()
-        for step in [s for s in self.steps if s.group == group]:
-            self._save(
-                change,
-                step.model_copy(update={"status": StepStatus.PENDING, "requested_at": asked}),
-                "approval.requested",
+        """Ask the group's approvers as a quote's are asked; since `AFTER_DELIVERY`, remind
+        and escalate them too, until the group is decided."""
+        asking = self._asking(change)
+        max_discount = max(ln.discount_pct for ln in change.lines)
+        follow_ups = asking.ask(group, change.delta_total, change.currency, max_discount)
+        if not self.after_delivery:
+            return
+        d = self.deal
+
+        def decided() -> bool:
+            asked = self.awaiting(ChangeOrderStatus.AWAITING_APPROVAL) and bool(
+                asking.of(group, StepStatus.PENDING)
             )
-            d.notify(
-                "approval_requested",
-                f"change:{change.number}:approval:{step.index}",
-                to_role=step.role,
-                exclude_user=d.deal.owner,
-                role=step.role,
-                total=str(change.delta_total),
-                currency=change.currency,
-                max_discount=str(max(ln.discount_pct for ln in change.lines)),
-            )
+            return not asked or d.ended or d.cancel is not None
+
+        self.follow_ups = asyncio.create_task(asking.follow_up_until(group, follow_ups, decided))
+
+    def _asking(self, change: ChangeOrder) -> Asking:
+        return Asking(
+            self.deal,
+            f"change:{change.number}:approval",
+            lambda: self.steps,
+            lambda step, action: self._save(change, step, action),
+        )
 
     def _save(
         self, change: ChangeOrder, step: ApprovalStep, action: str, actor: str = "system"
@@ -311,17 +312,15 @@ class ChangeOrders:
         )
         d.state.contract = change.contract.model_copy(update={"signature": signature})
         d.state.approvals = self.steps
-        await self.apply(change, current, changed)
+        await self.apply(change, changed, f"customer:{cmd.name}")
         return d.answer()
 
-    async def apply(self, change: ChangeOrder, current: Quote, changed: Quote) -> None:
+    async def apply(self, change: ChangeOrder, changed: Quote, signer: str) -> None:
         """From now on: the order, billing and revenue under the changed lines."""
         d, billing = self.deal, self.billing
         assert d.state.order is not None
         delivered = d.state.order.delivered
-        order = reorder(d.state.order, changed, workflow.now())
-        d.add(fx.UpdateOrder(order=order, change_order=change.number))
-        d.state.order = order
+        self.reorder(change, changed, signer)
         key, label = f"change:{change.number}", f"change order {change.number}"
         rebilled = rebill(changed, billing.issued, delivered, key, label)
         if rebilled.invoice is not None:
@@ -345,8 +344,25 @@ class ChangeOrders:
                 billing.recognized.get("change", Decimal(0)) + revenue.catch_up
             )
         d.terms = changed
+        if self.after_delivery:
+            billing.quote = changed  # what the schedules bill from now on
+            d.search(DEAL_AMOUNT.value_set(float(changed.net_total)))
         await d.commit()
         await self.credit(change, rebilled.credit_total)
+
+    def reorder(self, change: ChangeOrder, changed: Quote, signer: str) -> None:
+        """The order takes the new quantities. Units added to an order delivered in full
+        re-open it: the deal goes back to FULFILLING for them (its run delivers, invoices
+        and collects again: workflow.py)."""
+        d = self.deal
+        assert d.state.order is not None
+        was_delivered = d.state.order.is_fully_delivered
+        order = reorder(d.state.order, changed, workflow.now())
+        d.add(fx.UpdateOrder(order=order, change_order=change.number))
+        d.state.order = order
+        if was_delivered and not order.is_fully_delivered:
+            note = f"change order {change.number} re-opened the order: {change.reason}"
+            d.enter(DealStage.FULFILLING, note, signer)
 
     async def credit(self, change: ChangeOrder, amount: Decimal) -> None:
         """Take back what the change no longer owes, newest open invoice first."""

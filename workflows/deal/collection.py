@@ -33,12 +33,15 @@ class Collecting:
         self.deal, self.billing = deal, billing
         self.answered: set[str] = set()  # the keys of requests the invoices have answered
 
-    async def collect(self) -> tuple[DealStage, str]:
-        """Until every invoice is settled: won when paid (or credited), else written off."""
+    async def collect(self) -> tuple[DealStage, str] | None:
+        """Until every invoice is settled: won when paid (or credited), else written off;
+        None if a signed change order re-opened the order meanwhile (more to deliver)."""
         d = self.deal
         if d.state.stage is not DealStage.COLLECTING:  # on schedule, it may collect already
             d.enter(DealStage.COLLECTING)
-        await d.until(self.settled)
+        await d.until(lambda: self.settled() or self.billing.reopened())
+        if self.billing.reopened():
+            return None
         lost = [i.number for i in d.state.invoices if i.status is InvoiceStatus.WRITTEN_OFF]
         if lost:
             return DealStage.WRITTEN_OFF, f"written off: {', '.join(lost)}"

@@ -39,11 +39,18 @@ class Fulfilment:
         d.state.order = order
         self.billing.bill(quote, BillingEvent(kind="signature"))
         self.billing.bill(quote, BillingEvent(kind="installment", index=0))
-        # A signed change order may change the order and the terms meanwhile (change_orders.py).
+        await self.deliveries()
+
+    async def deliveries(self) -> None:
+        """Take deliveries until the order is delivered in full. A signed change order may
+        change the order and the terms meanwhile, or re-open an order delivered in full
+        (change_orders.py): then the deal takes deliveries here again."""
+        d = self.deal
+        assert d.state.order is not None and d.terms is not None
         while not d.state.order.is_fully_delivered:
             await d.until(lambda: bool(self.queue) or self._delivered_in_full())
             if self.queue:
-                self.deliver(d.terms or quote, d.state.order, self.queue.pop(0))
+                self.deliver(d.terms, d.state.order, self.queue.pop(0))
 
     def _delivered_in_full(self) -> bool:
         return self.deal.state.order is not None and self.deal.state.order.is_fully_delivered

@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
 from .approval import Approval
 from .billing import ON_SCHEDULE, Billing
 from .cancellation import Cancellation
-from .change_orders import ChangeOrders
+from .change_orders import AFTER_DELIVERY, ChangeOrders
 from .collection import Collecting
 from .effects import DealEffects, DealEnded
 from .fulfilment import Fulfilment
@@ -79,6 +79,7 @@ class DealWorkflow:
     async def run(self, deal: DealInput) -> DealOutcome:
         self.deal.approve_first = workflow.patched(APPROVE_FIRST)
         self.billing.on_schedule = workflow.patched(ON_SCHEDULE)
+        self.change_orders.after_delivery = workflow.patched(AFTER_DELIVERY)
         if not await self.qualification.open():
             self.deal.ended = True
             await workflow.wait_condition(workflow.all_handlers_finished)
@@ -95,8 +96,7 @@ class DealWorkflow:
             self.deal.terms = quote
             signer = await self.signing.signed(quote)
             await self.fulfilment.fulfil(quote, signer)
-            await self.billing.invoice(self.deal.terms)
-            outcome, reason = await self.collecting.collect()
+            outcome, reason = await self.invoice_and_collect()
             self.deal.enter(outcome, reason)
         except DealEnded as ended:
             if self.deal.approve_first and self.deal.state.stage is DealStage.AWAITING_APPROVAL:
@@ -127,6 +127,18 @@ class DealWorkflow:
             accepted = await self.quoting.proposed(quote)
             if accepted is not None:
                 return accepted
+
+    async def invoice_and_collect(self) -> tuple[DealStage, str]:
+        """INVOICING, then COLLECTING until won or written off; when a signed change order
+        adds units to the order delivered in full (`AFTER_DELIVERY`), back to FULFILLING
+        for them, then on again."""
+        while True:
+            assert self.deal.terms is not None
+            if await self.billing.invoice(self.deal.terms):
+                ended = await self.collecting.collect()
+                if ended is not None:
+                    return ended
+            await self.fulfilment.deliveries()
 
     async def agree_terms_accepted_first(self) -> Quote:
         """Before `APPROVE_FIRST`: the customer accepted, then the approvers decided."""
