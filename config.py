@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.tax import SellerProfile
+
 DEV_SECRET = "l2c-dev-secret-change-me-in-production-0123456789"
 
 
@@ -59,7 +61,14 @@ class Settings(BaseSettings):
     maildir: Path | None = None
     # How long a stopping worker lets its running activities finish (SIGINT, SIGTERM).
     worker_grace_seconds: float = Field(default=30, ge=0)
+    # Who sells (L2C_SELLER_*): on every invoice, and the country tax is determined from
+    # (domain/tax.py). The defaults are a demo company's; set them all in production.
     seller_name: str = "l2c Demo GmbH"
+    seller_address: str = "Musterstrasse 1, 10115 Berlin, Germany"
+    seller_country: str = "DE"
+    seller_vat_id: str = "DE136695976"
+    seller_iban: str = "DE89370400440532013000"
+    seller_bic: str | None = None  # unset: the IBAN's bank's, where schwifty knows it
 
     def check_secret(self) -> None:
         """Refuse to run with the built-in or a short secret. `l2c dev` itself hands `l2c api`
@@ -82,6 +91,19 @@ class Settings(BaseSettings):
         if self.audit_key:
             return self.audit_key.encode()
         return hmac.new(self.secret_key.encode(), b"l2c-audit-chain", hashlib.sha256).digest()
+
+    @property
+    def seller(self) -> SellerProfile:
+        """The seller's profile, checked (an EU country, its VAT id's format and check digits,
+        the IBAN's and BIC's): a mistake stops the process that reads it."""
+        return SellerProfile(
+            name=self.seller_name,
+            address=self.seller_address,
+            country=self.seller_country,
+            vat_id=self.seller_vat_id,
+            iban=self.seller_iban,
+            bic=self.seller_bic,
+        )
 
     @property
     def day(self) -> timedelta:

@@ -90,11 +90,11 @@ class Effects:
             base_url=settings.base_url,
             tokens=portal_tokens(settings.secret_key, settings.portal_token_days),
             users=UserDirectory(engine),
-            documents=Documents(Views(engine), settings.seller_name),
+            documents=Documents(Views(engine), settings.seller),
         )
         outbox = Outbox(mailer)
         self.relay = OutboxRelay(engine, mailer, outbox.wake)
-        deals, book = DealStore(engine), InvoiceBook(engine)
+        deals, book = DealStore(engine), InvoiceBook(engine, settings.seller)
         commits = DealCommitActivities(
             DealCommits(engine, deals, book, outbox, refuse=chaos_refusal(settings))
         )

@@ -12,6 +12,7 @@ from adapters.portal_tokens import PortalTokens, portal_tokens
 from adapters.storage.assignment import AssignmentRules
 from adapters.storage.catalogue import Catalogue
 from adapters.storage.credit import CustomerCredit
+from adapters.storage.customer_details import CustomerDirectory
 from adapters.storage.idempotency import IdempotencyStore
 from adapters.storage.login_attempts import LoginAttempts
 from adapters.storage.policies import PolicyVersions
@@ -33,6 +34,7 @@ class Services:
     logins: LoginAttempts
     catalogue: Catalogue
     credit: CustomerCredit
+    customers: CustomerDirectory
     policies: PolicyVersions
     assignment: AssignmentRules
     idempotency: IdempotencyStore
@@ -52,10 +54,11 @@ def make_services(settings: Settings, engine: Engine, client: Client) -> Service
         logins=LoginAttempts(engine),
         catalogue=Catalogue(engine),
         credit=CustomerCredit(engine),
+        customers=CustomerDirectory(engine),
         policies=PolicyVersions(engine),
         assignment=AssignmentRules(engine),
         idempotency=IdempotencyStore(engine),
         portal=portal_tokens(settings.secret_key, settings.portal_token_days),
-        documents=Documents(views, settings.seller_name),
+        documents=Documents(views, settings.seller),
         temporal=TemporalGateway(client, settings.task_queue),
     )

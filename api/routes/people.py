@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.storage.views.customers import CustomerPage, CustomerSummary
 from domain.credit import CreditStanding, CreditTermsIn
+from domain.customers import CustomerDetailsIn
 from domain.tasks import Task
 
 from ..commands import customers, leads, tasks
@@ -71,3 +72,11 @@ def set_credit_terms(
 ) -> CreditStanding:
     """Finance (and admins) set the customer's credit limit and payment terms."""
     return customers.set_credit_terms(services, user, customer_id, body)
+
+
+@router.patch("/customers/{customer_id}")
+def update_customer(
+    customer_id: str, body: CustomerDetailsIn, user: CurrentUser, services: ServicesDep
+) -> CustomerPage:
+    """Address, country, VAT id, business or consumer: what invoices show and tax follows."""
+    return customers.update_details(services, user, customer_id, body)
