@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from fpdf import FPDF
+from schwifty import IBAN
 
 from adapters.storage.views import Views
 from domain.invoices import Invoice
@@ -169,7 +170,7 @@ def invoice_pdf(invoice: Invoice, customer: str, seller: SellerProfile) -> bytes
         + f"Please pay by {invoice.due_date:%Y-%m-%d} quoting {invoice.number}."
     )
     iban, bic = invoice.iban or seller.iban, invoice.bic or seller.bic
-    doc.line_of(f"Bank: IBAN {iban}" + (f", BIC {bic}" if bic else ""))
+    doc.line_of(f"Bank: IBAN {IBAN(iban).formatted}" + (f", BIC {bic}" if bic else ""))
     return bytes(doc.output())
 
 
