@@ -196,6 +196,7 @@ class DealStore:
                 name_key=key,
                 email_domain=domain,
                 country=deal.lead.country,
+                vat_id=deal.lead.vat_id,
                 created_at=at,
             )
             .on_conflict_do_nothing()

@@ -14,7 +14,15 @@ from sqlalchemy import text
 
 from adapters.storage.audit import deal_events
 from adapters.storage.credit import customer_chain
-from tests.flows import accept_quote, lead_email, portal_token, quote_body, submit_quote, to_quoting
+from tests.flows import (
+    accept_quote,
+    lead_body,
+    lead_email,
+    portal_token,
+    quote_body,
+    submit_quote,
+    to_quoting,
+)
 
 FR_VAT = "FR40303265045"
 LINES = [{"sku": "GW-100", "quantity": "2"}, {"sku": "ONBOARD", "quantity": "1"}]
@@ -195,3 +203,19 @@ def test_ops_may_not_set_a_customers_details_and_a_rep_only_their_own(live, as_u
     assert as_user("ops").http.patch(f"/customers/{customer_id}", json=body).status_code == 403
     assert as_user("rep2").http.patch(f"/customers/{customer_id}", json=body).status_code == 404
     assert as_user("rep1").http.patch(f"/customers/{customer_id}", json=body).status_code == 200
+
+
+def test_a_lead_may_bring_its_vat_id_and_its_quote_is_reverse_charged(live, as_user):
+    rep = as_user("rep1")
+    deal = to_quoting(rep, country="FR", vat_id="FR 403 032 650 45")
+    page = rep.get(f"/customers/{deal['customer']['customer_id']}").json()
+    assert (page["country"], page["vat_id"]) == ("FR", FR_VAT)
+    quote = submit_quote(rep, deal["deal_id"], quote_body(lines=LINES))
+    assert {line["tax_category"] for line in quote["lines"]} == {"AE"}
+    assert Decimal(quote["tax_total"]) == 0
+
+
+def test_a_lead_whose_vat_id_is_not_its_countrys_is_422_naming_it(live, as_user):
+    answer = as_user("rep1").post("/leads", json=lead_body(country="DE", vat_id=FR_VAT))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"][-1] == "vat_id"
