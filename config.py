@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.einvoice import Party, Seller
+from domain.tax import SellerProfile
 
 DEV_SECRET = "l2c-dev-secret-change-me-in-production-0123456789"
 
@@ -61,15 +61,14 @@ class Settings(BaseSettings):
     maildir: Path | None = None
     # How long a stopping worker lets its running activities finish (SIGINT, SIGTERM).
     worker_grace_seconds: float = Field(default=30, ge=0)
+    # Who sells (L2C_SELLER_*): on every invoice, and the country tax is determined from
+    # (domain/tax.py). The defaults are a demo company's; set them all in production.
     seller_name: str = "l2c Demo GmbH"
-    # The rest of the seller as invoices name it (EN 16931: BG-4 seller, BG-17 bank account).
-    seller_address: str = "Musterstrasse 1"
-    seller_postcode: str = "10115"
-    seller_city: str = "Berlin"
+    seller_address: str = "Musterstrasse 1, 10115 Berlin, Germany"
     seller_country: str = "DE"
-    seller_vat_id: str = "DE123456789"
-    seller_iban: str | None = "DE02120300000000202051"
-    seller_bic: str | None = "BYLADEM1001"
+    seller_vat_id: str = "DE136695976"
+    seller_iban: str = "DE89370400440532013000"
+    seller_bic: str | None = None  # unset: the IBAN's bank's, where schwifty knows it
 
     def check_secret(self) -> None:
         """Refuse to run with the built-in or a short secret. `l2c dev` itself hands `l2c api`
@@ -94,6 +93,19 @@ class Settings(BaseSettings):
         return hmac.new(self.secret_key.encode(), b"l2c-audit-chain", hashlib.sha256).digest()
 
     @property
+    def seller(self) -> SellerProfile:
+        """The seller's profile, checked (an EU country, its VAT id's format and check digits,
+        the IBAN's and BIC's): a mistake stops the process that reads it."""
+        return SellerProfile(
+            name=self.seller_name,
+            address=self.seller_address,
+            country=self.seller_country,
+            vat_id=self.seller_vat_id,
+            iban=self.seller_iban,
+            bic=self.seller_bic,
+        )
+
+    @property
     def day(self) -> timedelta:
         return timedelta(seconds=self.day_seconds)
 
@@ -113,19 +125,6 @@ class Settings(BaseSettings):
         """Requests the API handles at once (its routes block on Temporal or Postgres in a
         thread): 20 per core, between 20 and 80; its pool keeps up to 20 connections open."""
         return self.api_threads or max(20, min(80, 20 * _cores()))
-
-    @property
-    def seller(self) -> Seller:
-        """The seller's name, address, VAT id and bank account, checked as invoices need."""
-        party = Party(
-            name=self.seller_name,
-            address=self.seller_address,
-            postcode=self.seller_postcode,
-            city=self.seller_city,
-            country=self.seller_country,
-            vat_id=self.seller_vat_id,
-        )
-        return Seller(party=party, iban=self.seller_iban, bic=self.seller_bic)
 
     @property
     def base_url(self) -> str:

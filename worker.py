@@ -94,7 +94,7 @@ class Effects:
         )
         outbox = Outbox(mailer)
         self.relay = OutboxRelay(engine, mailer, outbox.wake)
-        deals, book = DealStore(engine), InvoiceBook(engine)
+        deals, book = DealStore(engine), InvoiceBook(engine, settings.seller)
         commits = DealCommitActivities(
             DealCommits(engine, deals, book, outbox, refuse=chaos_refusal(settings))
         )

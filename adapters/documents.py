@@ -13,14 +13,16 @@ from datetime import datetime
 from pathlib import Path
 
 from fpdf import FPDF
+from schwifty import IBAN
 
 from adapters.einvoice import einvoice_of, facturx_pdf
 from adapters.storage.views import Views
 from adapters.storage.views.invoices import InvoiceCustomer
-from domain.einvoice import Seller, cii_xml
+from domain.einvoice import cii_xml
 from domain.invoices import Invoice
 from domain.messages import Attachment
 from domain.quotes import Quote
+from domain.tax import Party, SellerProfile
 
 # DejaVu Sans (Debian's fonts-dejavu-core), embedded: PDF/A wants every font in the file,
 # and the PDF core fonts are not. Where it is missing, the core fonts (Latin-1 only) and a
@@ -73,9 +75,13 @@ class _Document(FPDF):
         self.set_font(self.face, size=10)
 
 
-def quote_pdf(quote: Quote, deal_id: str, customer: str, contact: str, seller: str) -> bytes:
-    doc = _Document(f"Quote {deal_id}/v{quote.version}", quote.issued_at, seller)
-    doc.line_of(f"From: {seller}")
+def quote_pdf(
+    quote: Quote, deal_id: str, customer: str, contact: str, seller: SellerProfile
+) -> bytes:
+    doc = _Document(
+        f"Quote {quote.number or f'{deal_id}/v{quote.version}'}", quote.issued_at, seller.name
+    )
+    doc.line_of(f"From: {seller.name}, {seller.address}, VAT id {seller.vat_id}")
     doc.line_of(f"To: {customer}, attn. {contact}")
     doc.line_of(f"Issued: {quote.issued_at:%Y-%m-%d}   Valid until: {quote.valid_until:%Y-%m-%d}")
     doc.ln(4)
@@ -89,7 +95,7 @@ def quote_pdf(quote: Quote, deal_id: str, customer: str, contact: str, seller: s
                 line.unit_price,
                 f"{line.discount} ({line.discount_pct} %)",
                 line.net,
-                f"{line.tax} ({line.tax_rate} %)",
+                f"{line.tax} ({line.tax_category} {line.tax_rate} %)",
                 line.total,
             )
             for line in quote.lines
@@ -104,6 +110,8 @@ def quote_pdf(quote: Quote, deal_id: str, customer: str, contact: str, seller: s
         ("Total", quote.total),
     ):
         doc.line_of(f"{label}: {amount} {quote.currency}")
+    for note in dict.fromkeys(line.tax_note for line in quote.lines if line.tax_note):
+        doc.multi_cell(0, 5, doc.printable(note), new_x="LMARGIN", new_y="NEXT")
     doc.ln(2)
     doc.line_of(
         f"Billing: {quote.billing_plan.kind.replace('_', ' ')}; "
@@ -112,15 +120,37 @@ def quote_pdf(quote: Quote, deal_id: str, customer: str, contact: str, seller: s
     return bytes(doc.output())
 
 
-def invoice_pdf(invoice: Invoice, customer: str, seller: str) -> bytes:
-    doc = _Document(f"Invoice {invoice.number}", invoice.issued_at, seller)
-    doc.line_of(f"From: {seller}")
-    doc.line_of(f"To: {customer}")
-    doc.line_of(f"Issued: {invoice.issued_at:%Y-%m-%d}   Due: {invoice.due_date:%Y-%m-%d}")
-    doc.line_of(f"Deal: {invoice.deal_id}")
+def _party(label: str, party: Party | None, fallback: str) -> list[str]:
+    if party is None:
+        return [f"{label}: {fallback}"]
+    lines = [f"{label}: {party.name}"]
+    if party.address:
+        lines.append(f"    {party.address}" + (f" ({party.country})" if party.country else ""))
+    elif party.country:
+        lines.append(f"    {party.country}")
+    if party.vat_id:
+        lines.append(f"    VAT id: {party.vat_id}")
+    return lines
+
+
+def invoice_pdf(invoice: Invoice, customer: str, seller: SellerProfile) -> bytes:
+    """Everything Article 226 Directive 2006/112/EC asks of an invoice: number, dates, both
+    parties with addresses and VAT ids, lines, tax per rate/category with its legal note."""
+    doc = _Document(f"Invoice {invoice.number}", invoice.issued_at, seller.name)
+    for text in (
+        *_party("From", invoice.seller or seller.party, seller.name),
+        *_party("To", invoice.buyer, customer),
+    ):
+        doc.line_of(text)
+    tax_point = invoice.tax_point_date or invoice.issued_at.date()
+    doc.line_of(
+        f"Invoice date: {invoice.issued_at:%Y-%m-%d}   Tax point: {tax_point:%Y-%m-%d}   "
+        f"Due: {invoice.due_date:%Y-%m-%d}"
+    )
+    doc.line_of(f"Your quote: {invoice.quote_number or invoice.deal_id}")
     doc.ln(4)
     doc.rows(
-        ("SKU", "Description", "Qty", "Unit price", "Net", "Tax", "Total"),
+        ("SKU", "Description", "Qty", "Unit price", "Net", "VAT", "Tax", "Total"),
         (
             (
                 line.sku,
@@ -128,31 +158,54 @@ def invoice_pdf(invoice: Invoice, customer: str, seller: str) -> bytes:
                 line.quantity,
                 line.unit_price,
                 line.net,
-                f"{line.tax} ({line.tax_rate} %)",
+                f"{line.tax_category} {line.tax_rate} %",
+                line.tax,
                 line.total,
             )
             for line in invoice.lines
         ),
-        (24, 56, 10, 20, 22, 26, 22),
+        (22, 50, 10, 20, 20, 18, 20, 20),
     )
-    doc.ln(4)
+    doc.ln(2)
+    doc.rows(
+        ("VAT category", "Rate", "Base", "Tax"),
+        ((g.category, f"{g.rate} %", g.base, g.tax) for g in invoice.tax_breakdown),
+        (40, 30, 40, 40),
+    )
+    for group in invoice.tax_breakdown:
+        if group.note:
+            doc.multi_cell(
+                0,
+                5,
+                doc.printable(f"{group.category}: {group.note}"),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+    doc.ln(2)
     for label, amount in (
         ("Net", invoice.net_total),
         ("Tax", invoice.tax_total),
         ("Total", invoice.total),
         ("Paid", invoice.paid),
+        ("Credited", invoice.credited),
         ("Balance", invoice.balance),
     ):
         doc.line_of(f"{label}: {amount} {invoice.currency}")
     doc.ln(2)
-    doc.line_of(f"Please pay by {invoice.due_date:%Y-%m-%d} quoting {invoice.number}.")
+    terms = invoice.payment_terms_days
+    doc.line_of(
+        (f"Payment terms: {terms} days net. " if terms is not None else "")
+        + f"Please pay by {invoice.due_date:%Y-%m-%d} quoting {invoice.number}."
+    )
+    iban, bic = invoice.iban or seller.iban, invoice.bic or seller.bic
+    doc.line_of(f"Bank: IBAN {IBAN(iban).formatted}" + (f", BIC {bic}" if bic else ""))
     return bytes(doc.output())
 
 
 class Documents:
     """Finds a stored quote or invoice and renders it, for e-mails and downloads."""
 
-    def __init__(self, views: Views, seller: Seller) -> None:
+    def __init__(self, views: Views, seller: SellerProfile) -> None:
         self.views = views
         self.seller = seller
 
@@ -168,7 +221,7 @@ class Documents:
             deal_id,
             state.customer.name,
             str(state.contact.get("name")),
-            self.seller.party.name,
+            self.seller,
         )
 
     def invoice(self, number: str) -> bytes | None:
@@ -177,8 +230,8 @@ class Documents:
         if found is None:
             return None
         invoice, customer, xml = found
-        seller = self.seller.party.name
-        return facturx_pdf(invoice_pdf(invoice, customer.name, seller), xml, seller, number)
+        page = invoice_pdf(invoice, customer.name, self.seller)
+        return facturx_pdf(page, xml, self.seller.name, number)
 
     def invoice_xml(self, number: str) -> bytes | None:
         """The invoice as EN 16931 CII XML (Factur-X profile EN16931)."""

@@ -7,24 +7,25 @@
 
 from __future__ import annotations
 
+import re
+
 from facturx import generate_from_binary
 
-from domain.einvoice import (
-    EInvoice,
-    Line,
-    Party,
-    Seller,
-    TaxCategory,
-    breakdown_of,
-)
+from domain.einvoice import EInvoice, Line, Party, TaxCategory, TaxSubtotal
 from domain.invoices import Invoice
+from domain.tax import Party as TaxParty
+from domain.tax import SellerProfile
 
 from .storage.views.invoices import InvoiceCustomer
 
+VAT_ID = re.compile(r"[A-Z]{2}[0-9A-Za-z+*.]{2,13}")
 
-def einvoice_of(invoice: Invoice, customer: InvoiceCustomer, seller: Seller) -> EInvoice:
-    """The invoice as the e-invoice says it. `TODO(tax)` marks each value that the tax
-    fields (invoice line categories, seller/buyer snapshots, breakdown, terms) replace."""
+
+def einvoice_of(invoice: Invoice, customer: InvoiceCustomer, seller: SellerProfile) -> EInvoice:
+    """The invoice as the e-invoice says it: its lines with their tax categories, the seller
+    and buyer as the invoice was issued to them (invoices from before those snapshots: the
+    seller's settings and the customer's name and country), its tax breakdown with the
+    legal notes, terms, bank account and quote number."""
     lines = [
         Line(
             sku=line.sku,
@@ -32,12 +33,13 @@ def einvoice_of(invoice: Invoice, customer: InvoiceCustomer, seller: Seller) -> 
             quantity=line.quantity,
             unit_price=line.unit_price,
             net=line.net,
-            # TODO(tax): the line's own tax category; until then a rate says S, none Z.
-            category=TaxCategory.STANDARD if line.tax_rate else TaxCategory.ZERO_RATED,
+            category=TaxCategory(line.tax_category.value),
             rate=line.tax_rate,
         )
         for line in invoice.lines
     ]
+    buyer = invoice.buyer or TaxParty(name=customer.name, country=customer.country)
+    terms = invoice.payment_terms_days
     return EInvoice(
         number=invoice.number,
         issued_on=invoice.issued_at.date(),
@@ -47,21 +49,42 @@ def einvoice_of(invoice: Invoice, customer: InvoiceCustomer, seller: Seller) -> 
             invoice.issued_at.date() if invoice.billing_key.startswith("delivery:") else None
         ),
         currency=invoice.currency,
-        seller=seller.party,  # TODO(tax): the invoice's seller snapshot
-        # TODO(tax): the buyer snapshot (address, vat_id); a customer without a country
-        # is taken to be in the seller's.
-        buyer=Party(name=customer.name, country=customer.country or seller.party.country),
+        seller=_party(invoice.seller or seller.party, seller.country),
+        # A customer without a country is taken to be in the seller's (docs/tax.md).
+        buyer=_party(buyer, seller.country),
         lines=lines,
-        # TODO(tax): the invoice's tax_breakdown (with its notes)
-        tax_breakdown=breakdown_of(lines, [line.tax for line in invoice.lines]),
+        tax_breakdown=[
+            TaxSubtotal(
+                category=TaxCategory(row.category.value),
+                rate=row.rate,
+                base=row.base,
+                tax=row.tax,
+                note=row.note,
+            )
+            for row in invoice.tax_breakdown
+        ],
         net_total=invoice.net_total,
         tax_total=invoice.tax_total,
         total=invoice.total,
         paid=invoice.paid,
-        payment_terms=None,  # TODO(tax): the payment terms' text
-        iban=seller.iban,  # TODO(tax): the invoice's IBAN/BIC
-        bic=seller.bic,
-        quote_reference=None,  # TODO(tax): the human quote number
+        payment_terms=f"Payable within {terms} days of the invoice date" if terms else None,
+        iban=invoice.iban or seller.iban,
+        bic=invoice.bic or seller.bic,
+        quote_reference=invoice.quote_number,
+    )
+
+
+def _party(party: TaxParty, country: str) -> Party:
+    """A stored party as CII names it; a VAT id that is not in the EN 16931 form (a country
+    prefix, then letters and digits) is left out rather than failing the whole invoice."""
+    vat_id = (party.vat_id or "").replace(" ", "").upper() or None
+    if vat_id is not None and not VAT_ID.fullmatch(vat_id):
+        vat_id = None
+    return Party(
+        name=party.name,
+        address=party.address or "",
+        country=party.country or country,
+        vat_id=vat_id,
     )
 
 

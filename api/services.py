@@ -14,6 +14,7 @@ from adapters.portal_tokens import PortalTokens, portal_tokens
 from adapters.storage.assignment import AssignmentRules
 from adapters.storage.catalogue import Catalogue
 from adapters.storage.credit import CustomerCredit
+from adapters.storage.customer_details import CustomerDirectory
 from adapters.storage.idempotency import IdempotencyStore
 from adapters.storage.login_attempts import LoginAttempts
 from adapters.storage.policies import PolicyVersions
@@ -37,6 +38,7 @@ class Services:
     credit: CustomerCredit
     credit_balances: CreditBalances
     bank: BankStatements
+    customers: CustomerDirectory
     policies: PolicyVersions
     assignment: AssignmentRules
     idempotency: IdempotencyStore
@@ -58,6 +60,7 @@ def make_services(settings: Settings, engine: Engine, client: Client) -> Service
         credit=CustomerCredit(engine),
         credit_balances=CreditBalances(engine),
         bank=BankStatements(engine),
+        customers=CustomerDirectory(engine),
         policies=PolicyVersions(engine),
         assignment=AssignmentRules(engine),
         idempotency=IdempotencyStore(engine),

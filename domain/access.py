@@ -27,6 +27,7 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     RESUME = "resume"
     SET_CREDIT_TERMS = "set_credit_terms"
+    EDIT_CUSTOMER = "edit_customer"  # address, country, VAT id, business or consumer
     VIEW_POLICY = "view_policy"
     CHANGE_POLICY = "change_policy"
     REFUND_CREDIT = "refund_credit"
@@ -65,6 +66,11 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
         frozenset({Role.SALES_REP}),
     ),
     Action.SET_CREDIT_TERMS: (frozenset({Role.FINANCE, Role.ADMIN}), frozenset()),
+    # A rep: the customers of their own deals (a customer is theirs to see through one).
+    Action.EDIT_CUSTOMER: (
+        frozenset({Role.FINANCE, Role.ADMIN}),
+        frozenset({Role.SALES_REP, Role.SALES_MANAGER}),
+    ),
     Action.VIEW_POLICY: (frozenset({Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN}), frozenset()),
     Action.CHANGE_POLICY: (frozenset({Role.ADMIN}), frozenset()),
     Action.REFUND_CREDIT: (frozenset({Role.FINANCE}), frozenset()),

@@ -10,11 +10,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .billing_plans import Installments, Milestones, OnDelivery, Upfront
 from .money import exact, round_money
-from .quotes import Quote, QuoteLine
+from .quotes import Quote, QuoteLine, with_default_category
+from .tax import TaxCategory
 
 
 class InvoiceLine(BaseModel):
@@ -28,6 +29,13 @@ class InvoiceLine(BaseModel):
     tax_rate: Decimal
     tax: Decimal
     total: Decimal
+    tax_category: TaxCategory = TaxCategory.STANDARD  # its quote line's; by rate if not given
+    tax_note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _category_by_rate(cls, data: object) -> object:
+        return with_default_category(data)
 
 
 class InvoiceDraft(BaseModel):
@@ -92,6 +100,8 @@ def _share_line(
         tax_rate=line.tax_rate,
         tax=tax,
         total=net + tax,
+        tax_category=line.tax_category,
+        tax_note=line.tax_note,
     )
 
 

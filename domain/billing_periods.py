@@ -88,6 +88,8 @@ def period_invoices(line: QuoteLine, currency: str, payment_terms_days: int) -> 
             tax_rate=line.tax_rate,
             tax=tax,
             total=net + tax,
+            tax_category=line.tax_category,
+            tax_note=line.tax_note,
         )
         found.append(
             PeriodInvoice(

@@ -270,6 +270,8 @@ def rebill(
                     tax_rate=line.tax_rate,
                     tax=up_tax,
                     total=up_net + up_tax,
+                    tax_category=line.tax_category,
+                    tax_note=line.tax_note,
                 )
             )
         down_net, down_tax = max(was_net - net, ZERO), max(was_tax - tax, ZERO)

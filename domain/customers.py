@@ -1,10 +1,15 @@
 """Which customer a lead belongs to: the same company name, or the same company e-mail domain;
-and one open deal per contact."""
+one open deal per contact; and the details invoices and tax rules need of a customer."""
 
 from __future__ import annotations
 
 import re
 from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import InvalidInput
+from .tax import CountryCode, CustomerKind, CustomerTax, check_vat_id
 
 T = TypeVar("T")
 
@@ -64,3 +69,48 @@ def contact_key(email: str) -> str:
     """A contact may have one open deal at a time: a second lead for the same address
     (in any letter case) while one is open is a duplicate of that deal."""
     return email.strip().lower()
+
+
+class CustomerDetails(BaseModel):
+    """What an invoice and the tax rules need of a customer (domain/tax.py): its address,
+    country (ISO 3166-1 alpha-2), VAT id and whether it is a business or a consumer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    address: str | None = None
+    country: CountryCode | None = None
+    vat_id: str | None = None
+    kind: CustomerKind = CustomerKind.BUSINESS
+
+    @property
+    def tax(self) -> CustomerTax:
+        return CustomerTax(country=self.country, vat_id=self.vat_id, kind=self.kind)
+
+
+class CustomerDetailsIn(BaseModel):
+    """`PATCH /customers/{id}`: only the fields sent change; `null` clears one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    address: str | None = Field(default=None, min_length=1, max_length=500)
+    country: CountryCode | None = None
+    vat_id: str | None = Field(default=None, min_length=4, max_length=20)
+    kind: CustomerKind | None = None
+
+
+def apply_details(current: CustomerDetails, change: CustomerDetailsIn) -> CustomerDetails:
+    """The customer's details after `change`. A VAT id must suit the country it ends with (an
+    EU id: its format and check digits, of that very state); a consumer has none. Refused
+    with InvalidInput naming the field; the VAT id is kept in its compact form."""
+    sent = change.model_dump(include=change.model_fields_set)
+    if sent.get("kind", True) is None:
+        raise InvalidInput("kind is business or consumer", field=("kind",))
+    merged = {**current.model_dump(), **sent}
+    if merged["vat_id"] is not None:
+        try:
+            merged["vat_id"] = check_vat_id(merged["vat_id"], merged["country"])
+        except ValueError as refused:
+            raise InvalidInput(str(refused), field=("vat_id",)) from None
+        if merged["kind"] == CustomerKind.CONSUMER:
+            raise InvalidInput("a consumer has no VAT id", field=("vat_id",))
+    return CustomerDetails.model_validate(merged)

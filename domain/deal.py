@@ -19,6 +19,7 @@ from .policy import DealPolicy
 from .qualification import QualifyDecision
 from .quotes import Quote, QuoteRequest
 from .stages import DealStage
+from .tax import TaxContext
 from .users import Actor
 
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -92,6 +93,7 @@ class ChangeOrderCommand(BaseModel):
     request: ChangeOrderRequest
     price_book: PriceBook
     actor: Actor
+    tax: TaxContext | None = None  # as for QuoteCommand
 
 
 class DealOutcome(BaseModel):
@@ -131,6 +133,9 @@ class QuoteCommand(BaseModel):
     request: QuoteRequest
     price_book: PriceBook
     actor: Actor
+    # Seller's country and the customer's tax profile (domain/tax.py), read when the command
+    # was sent. None in commands sent before tax rules: priced at the products' own rates.
+    tax: TaxContext | None = None
 
 
 class CustomerAnswer(BaseModel):

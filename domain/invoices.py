@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from .billing import InvoiceLine
 from .errors import Conflict, PaymentRefused
@@ -19,6 +19,7 @@ from .money import (
     minor_unit,
     round_money,
 )
+from .tax import Party, TaxBreakdownLine, breakdown, default_category
 
 
 class InvoiceStatus(StrEnum):
@@ -29,6 +30,10 @@ class InvoiceStatus(StrEnum):
 
 
 class Invoice(BaseModel):
+    """An issued invoice as shared/API.md v2 answers it, lines included: what the EN 16931
+    e-invoice is made from. The parties, tax point, terms, bank details and quote number are
+    as they stood at issue (None on invoices issued before they were kept)."""
+
     model_config = ConfigDict(frozen=True)
 
     number: str
@@ -44,10 +49,31 @@ class Invoice(BaseModel):
     paid: Decimal = Decimal(0)
     credited: Decimal = Decimal(0)
     status: InvoiceStatus = InvoiceStatus.OPEN
+    customer_id: str | None = None
+    seller: Party | None = None
+    buyer: Party | None = None
+    tax_point_date: date | None = None  # when the supply is taxed: the issue date (docs/tax.md)
+    payment_terms_days: int | None = None
+    iban: str | None = None
+    bic: str | None = None
+    quote_number: str | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def balance(self) -> Decimal:
         return self.total - self.paid - self.credited
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def subtotal(self) -> Decimal:
+        """The sum of the lines' net amounts (EN 16931 BT-106)."""
+        return self.net_total
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tax_breakdown(self) -> list[TaxBreakdownLine]:
+        """Base and tax per category and rate, with the legal note each needs (BG-23)."""
+        return breakdown(self.lines)
 
 
 def settled_status(total: Decimal, paid: Decimal, credited: Decimal) -> InvoiceStatus:
@@ -133,6 +159,7 @@ class CreditNote(BaseModel):
     reason: str
     issued_at: datetime
     issued_by: str
+    tax_breakdown: list[TaxBreakdownLine] = Field(default_factory=list)  # what it takes back
 
 
 def check_credit(invoice: Invoice, amount: Decimal) -> None:
@@ -148,10 +175,51 @@ def check_credit(invoice: Invoice, amount: Decimal) -> None:
 
 
 def split_credit(invoice: Invoice, amount: Decimal) -> tuple[Decimal, Decimal]:
-    """The net and tax parts of a credit, in the invoice's proportion (tax takes the cent)."""
-    with exact():
-        net = round_money(amount * invoice.net_total / invoice.total, invoice.currency)
+    """The net and tax parts of a credit: the sums of `credit_by_category`."""
+    parts = credit_by_category(invoice, amount)
+    net = sum((p.base for p in parts), Decimal(0))
     return net, amount - net
+
+
+def credit_by_category(invoice: Invoice, amount: Decimal) -> list[TaxBreakdownLine]:
+    """A credit of `amount` (tax included) taken back from each category and rate of the
+    invoice in proportion to its gross; in each, the net part by that rate (the tax takes
+    the cent). The last category takes what is left, so the parts add up to `amount`."""
+    groups = [g for g in _tax_groups(invoice) if g.gross != 0]
+    parts: list[TaxBreakdownLine] = []
+    left = amount
+    for index, group in enumerate(groups):
+        with exact():
+            share = (
+                left
+                if index == len(groups) - 1
+                else round_money(amount * group.gross / invoice.total, invoice.currency)
+            )
+            net = round_money(share * group.base / group.gross, invoice.currency)
+        left -= share
+        parts.append(group.model_copy(update={"base": net, "tax": share - net}))
+    return parts
+
+
+def _tax_groups(invoice: Invoice) -> list[TaxBreakdownLine]:
+    """The invoice's breakdown; one group of its totals when its lines do not add up to
+    them (an invoice known by its totals only)."""
+    groups = invoice.tax_breakdown
+    if (
+        sum((g.base for g in groups), Decimal(0)),
+        sum((g.tax for g in groups), Decimal(0)),
+    ) == (invoice.net_total, invoice.tax_total):
+        return groups
+    with exact():
+        rate = invoice.tax_total * 100 / invoice.net_total if invoice.net_total else Decimal(0)
+    return [
+        TaxBreakdownLine(
+            category=default_category(invoice.tax_total),
+            rate=round_money(rate, "EUR"),
+            base=invoice.net_total,
+            tax=invoice.tax_total,
+        )
+    ]
 
 
 def credit_for_net(invoice: Invoice, net: Decimal) -> Decimal:

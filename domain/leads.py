@@ -6,9 +6,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .money import Currency, ExactDecimal
+from .tax import check_vat_id
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -35,6 +44,8 @@ class Lead(BaseModel):
     phone: Annotated[str, Field(max_length=40, pattern=r"^[0-9+() .\-/]*$")] | None = None
     source: LeadSource
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    # The company's VAT id, checked against `country` (domain/tax.py); a new customer keeps it.
+    vat_id: Annotated[str, Field(min_length=4, max_length=20)] | None = None
     estimated_value: Annotated[ExactDecimal, Field(ge=0, le=10**12, decimal_places=2)] | None = None
     currency: Currency | None = None
     budget_confirmed: bool | None = None
@@ -42,6 +53,11 @@ class Lead(BaseModel):
     need: Annotated[str, Field(max_length=2000)] | None = None
     timeline_days: int | None = Field(default=None, ge=0, le=3650)
     notes: Annotated[str, Field(max_length=5000)] | None = None
+
+    @field_validator("vat_id")
+    @classmethod
+    def _vat_id(cls, vat_id: str | None, info: ValidationInfo) -> str | None:
+        return None if vat_id is None else check_vat_id(vat_id, info.data.get("country"))
 
     @model_validator(mode="after")
     def _value_has_currency(self) -> Lead:

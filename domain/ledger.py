@@ -86,16 +86,19 @@ def payment_entry(reference: str, number: str, amount: Decimal, currency: str) -
     )
 
 
-def write_off_entry(number: str, amount: Decimal, currency: str) -> JournalEntry:
-    """An uncollectible balance: an expense, the receivable gone."""
+def write_off_entry(number: str, net: Decimal, tax: Decimal, currency: str) -> JournalEntry:
+    """An uncollectible balance, the receivable gone: its net part an expense, its VAT part
+    taken back from the VAT owed (bad-debt relief, Article 90 Directive 2006/112/EC: VAT is
+    due on what is paid, and this will not be)."""
     return JournalEntry(
         key=f"write-off:{number}",
         memo=f"Write-off of {number}",
         currency=currency,
-        postings=[
-            Posting(account=Account.BAD_DEBT, debit=amount),
-            Posting(account=Account.ACCOUNTS_RECEIVABLE, credit=amount),
-        ],
+        postings=_lines(
+            Posting(account=Account.BAD_DEBT, debit=net),
+            Posting(account=Account.TAX_PAYABLE, debit=tax),
+            Posting(account=Account.ACCOUNTS_RECEIVABLE, credit=net + tax),
+        ),
     )
 
 

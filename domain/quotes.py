@@ -3,6 +3,7 @@
 Pricing rule, per line, each amount rounded once, half away from zero, to the currency's
 minor unit:  gross = unit_price x quantity;  discount = gross x discount_pct / 100;
 net = gross - discount;  tax = net x tax_rate / 100;  total = net + tax.
+The rate is the one domain/tax.py determines for the customer (the product's own rate at home).
 The quote's subtotal, discount_total, tax_total and total are exact sums of its lines.
 """
 
@@ -13,12 +14,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .billing_plans import PERIOD_MONTHS, BillingPeriod, BillingPlan
 from .catalogue import Percent, PriceBook, PriceBookEntry, ProductKind, Sku
 from .errors import QuoteInvalid
 from .money import Currency, ExactDecimal, exact, round_money
+from .tax import TaxCategory, TaxContext, default_category, determine
 
 Quantity = Annotated[ExactDecimal, Field(gt=0, le=1_000_000, decimal_places=3)]
 
@@ -74,6 +76,22 @@ class QuoteLine(BaseModel):
     tax_rate: Decimal
     tax: Decimal
     total: Decimal
+    # domain/tax.py: the line's category and the legal note its invoices carry. Quotes priced
+    # before they were kept read as their rate says (S, or Z at 0 %).
+    tax_category: TaxCategory = TaxCategory.STANDARD  # by its rate when not given
+    tax_note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _category_by_rate(cls, data: object) -> object:
+        return with_default_category(data)
+
+
+def with_default_category(data: object) -> object:
+    """A stored line without a tax category gets the one its rate implies."""
+    if isinstance(data, dict) and data.get("tax_category") is None and "tax_rate" in data:
+        return {**data, "tax_category": default_category(Decimal(str(data["tax_rate"])))}
+    return data
 
 
 class Quote(BaseModel):
@@ -94,6 +112,8 @@ class Quote(BaseModel):
     issued_at: datetime
     valid_until: datetime
     status: QuoteStatus = QuoteStatus.OPEN
+    # The number people read and quote back ("Q-2026-000042-v2"), given when it is saved.
+    number: str | None = None
 
     @property
     def max_discount_pct(self) -> Decimal:
@@ -117,7 +137,13 @@ def line_amounts(
     return gross, discount, net, tax
 
 
-def price_line(request: QuoteLineRequest, book: PriceBook, currency: str, index: int) -> QuoteLine:
+def price_line(
+    request: QuoteLineRequest,
+    book: PriceBook,
+    currency: str,
+    index: int,
+    tax: TaxContext | None = None,
+) -> QuoteLine:
     entry = book.find(request.sku, currency)
     if entry is None:
         known = request.sku in book.skus()
@@ -126,8 +152,12 @@ def price_line(request: QuoteLineRequest, book: PriceBook, currency: str, index:
     if not entry.active:
         raise QuoteInvalid(f"{request.sku} is not sold any more", field=("lines", index, "sku"))
     period = _billing_period(request, entry, index)
-    gross, discount, net, tax = line_amounts(
-        entry.unit_price, request.quantity, request.discount_pct, entry.tax_rate, currency
+    try:
+        line_tax = determine(tax, entry.tax_rate, entry.kind)
+    except ValueError as refused:
+        raise QuoteInvalid(f"{entry.sku}: {refused}", field=("lines", index, "sku")) from None
+    gross, discount, net, amount = line_amounts(
+        entry.unit_price, request.quantity, request.discount_pct, line_tax.rate, currency
     )
     return QuoteLine(
         sku=entry.sku,
@@ -142,9 +172,11 @@ def price_line(request: QuoteLineRequest, book: PriceBook, currency: str, index:
         gross=gross,
         discount=discount,
         net=net,
-        tax_rate=entry.tax_rate,
-        tax=tax,
-        total=net + tax,
+        tax_rate=line_tax.rate,
+        tax=amount,
+        total=net + amount,
+        tax_category=line_tax.category,
+        tax_note=line_tax.note,
     )
 
 
@@ -179,8 +211,10 @@ def price_quote(
     version: int,
     issued_at: datetime,
     day: timedelta = timedelta(days=1),
+    tax: TaxContext | None = None,
 ) -> Quote:
-    """Price `request` from `book`; raise QuoteInvalid naming the field at fault."""
+    """Price `request` from `book`, taxed by `tax` (domain/tax.py; None: each product's own
+    rate, as quotes were priced before); raise QuoteInvalid naming the field at fault."""
     seen: set[str] = set()
     for index, line in enumerate(request.lines):
         if line.sku in seen:
@@ -188,7 +222,9 @@ def price_quote(
                 f"{line.sku} appears twice; give one line per SKU", field=("lines", index, "sku")
             )
         seen.add(line.sku)
-    lines = [price_line(line, book, request.currency, i) for i, line in enumerate(request.lines)]
+    lines = [
+        price_line(line, book, request.currency, i, tax) for i, line in enumerate(request.lines)
+    ]
     subtotal = sum((line.gross for line in lines), Decimal(0))
     discount_total = sum((line.discount for line in lines), Decimal(0))
     tax_total = sum((line.tax for line in lines), Decimal(0))

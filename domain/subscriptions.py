@@ -23,6 +23,7 @@ from .money import Currency, ExactDecimal, exact, has_minor_precision, round_mon
 from .policy import DealPolicy
 from .quotes import Quantity, QuoteLine, line_amounts
 from .revenue import DAYS_PER_MONTH
+from .tax import TaxCategory
 
 ZERO = Decimal(0)
 UnitPrice = Annotated[ExactDecimal, Field(ge=0)]
@@ -53,6 +54,10 @@ class Subscription(BaseModel):
     effective_from: datetime
     billing_period: BillingPeriod = "monthly"
     auto_renew: bool = True
+    # The quote line's tax (domain/tax.py): None for lines priced before tax determination,
+    # whose invoices take the category of their rate.
+    tax_category: TaxCategory | None = None
+    tax_note: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Subscription:
@@ -138,6 +143,8 @@ def activate(
         effective_from=service_start,
         billing_period=line.billing_period or "monthly",
         auto_renew=auto_renew,
+        tax_category=line.tax_category,
+        tax_note=line.tax_note,
     )
 
 

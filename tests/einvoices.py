@@ -7,7 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 from domain.einvoice import EInvoice, Line, Party, Seller, TaxCategory, TaxSubtotal
+from domain.tax import SellerProfile
 
+# The seller as the settings give it (config.py): what stored invoices are mapped with.
+PROFILE = SellerProfile(
+    name="l2c Demo GmbH",
+    address="Musterstraße 1, 10115 Berlin",
+    country="DE",
+    vat_id="DE136695976",
+    iban="DE89370400440532013000",
+)
 SELLER = Seller(
     party=Party(
         name="l2c Demo GmbH",

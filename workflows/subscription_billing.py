@@ -500,6 +500,8 @@ class SubscriptionBillingWorkflow:
             tax_rate=sub.tax_rate,
             tax=charge.tax,
             total=charge.total,
+            tax_category=sub.tax_category,  # None: by its rate
+            tax_note=sub.tax_note,
         )
         draft = InvoiceDraft(
             billing_key=key,

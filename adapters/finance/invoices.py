@@ -10,10 +10,10 @@ from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from adapters.storage.audit import append_event
+from adapters.storage.sequences import next_number
 from adapters.storage.tables import (
     credit_notes,
     deals,
-    invoice_sequences,
     invoices,
     journal_entries,
     journal_lines,
@@ -26,6 +26,7 @@ from domain.invoices import (
     Invoice,
     InvoiceStatus,
     Payment,
+    credit_by_category,
     credit_for_net,
     settled_status,
     split_credit,
@@ -43,8 +44,10 @@ from domain.ledger import (
 )
 from domain.messages import EmailRequest
 from domain.stages import DealStage
+from domain.tax import SellerProfile
 
 from .customer_credit import apply_in as apply_customer_credit
+from .invoice_parties import issue_details
 from .ledger import post_entry
 
 if TYPE_CHECKING:
@@ -52,25 +55,15 @@ if TYPE_CHECKING:
 
 
 def _next_number(conn: Connection, year: int, series: str = "INV") -> str:
-    # The row lock on the year's counter serializes issuers; a rolled-back transaction
-    # gives its number back, so numbers have no gaps.
-    conn.execute(
-        insert(invoice_sequences).values(series=series, year=year, last=0).on_conflict_do_nothing()
-    )
-    last = conn.execute(
-        update(invoice_sequences)
-        .where(invoice_sequences.c.series == series, invoice_sequences.c.year == year)
-        .values(last=invoice_sequences.c.last + 1)
-        .returning(invoice_sequences.c.last)
-    ).scalar_one()
-    return f"{series}-{year}-{last:06d}"
+    return next_number(conn, year, series)
 
 
 class InvoiceBook:
     """Invoices and payments, each posted to the ledger in the same transaction."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, seller: SellerProfile | None = None) -> None:
         self.engine = engine
+        self.seller = seller  # on every invoice issued (config.Settings.seller)
 
     def issue(
         self, deal_id: str, draft: InvoiceDraft, issued_at: datetime, day: timedelta
@@ -96,9 +89,8 @@ class InvoiceBook:
         ).first()
         if existing is not None:
             return invoice_from_row(existing)
-        customer_id = conn.execute(
-            select(deals.c.customer_id).where(deals.c.deal_id == deal_id)
-        ).scalar_one()
+        details = issue_details(conn, deal_id, self.seller, issued_at)
+        details["payment_terms_days"] = draft.payment_terms_days
         number = _next_number(conn, issued_at.year)
         invoice = Invoice(
             number=number,
@@ -112,12 +104,12 @@ class InvoiceBook:
             issued_at=issued_at,
             due_date=issued_at + day * draft.payment_terms_days,
             status=InvoiceStatus.PAID if draft.total == 0 else InvoiceStatus.OPEN,
+            **details,
         )
         conn.execute(
             invoices.insert().values(
                 number=number,
                 deal_id=deal_id,
-                customer_id=customer_id,
                 billing_key=draft.billing_key,
                 currency=draft.currency,
                 net_total=draft.net_total,
@@ -128,6 +120,7 @@ class InvoiceBook:
                 lines=[line.model_dump(mode="json") for line in draft.lines],
                 issued_at=issued_at,
                 due_date=invoice.due_date,
+                **details,
             )
         )
         entry = invoice_entry(number, draft)
@@ -147,7 +140,7 @@ class InvoiceBook:
                 "due_date": invoice.due_date.isoformat(),
             },
         )
-        return apply_customer_credit(conn, invoice, customer_id, issued_at)
+        return apply_customer_credit(conn, invoice, details["customer_id"], issued_at)
 
     def get(self, number: str) -> Invoice | None:
         with self.engine.connect() as conn:
@@ -241,9 +234,10 @@ class InvoiceBook:
                 .where(invoices.c.number == number)
                 .values(status=InvoiceStatus.WRITTEN_OFF)
             )
+            net, tax = split_credit(invoice, invoice.balance)
             post_entry(
                 conn,
-                write_off_entry(number, invoice.balance, invoice.currency),
+                write_off_entry(number, net, tax, invoice.currency),
                 at,
                 invoice.deal_id,
             )
@@ -259,6 +253,7 @@ class InvoiceBook:
                     "amount": invoice.balance,
                     "currency": invoice.currency,
                     "reason": reason,
+                    "vat_relief": tax,
                 },
             )
             self._reverse_unearned(conn, invoice, at)
@@ -347,7 +342,9 @@ class InvoiceBook:
         unearned: bool = False,
     ) -> tuple[CreditNote, Invoice]:
         number = invoice.number
-        net, tax = split_credit(invoice, amount)
+        parts = credit_by_category(invoice, amount)
+        net = sum((p.base for p in parts), Decimal(0))
+        tax = amount - net
         note = CreditNote(
             number=_next_number(conn, at.year, "CN"),
             invoice_number=number,
@@ -359,8 +356,15 @@ class InvoiceBook:
             reason=reason,
             issued_at=at,
             issued_by=actor,
+            tax_breakdown=parts,
         )
-        conn.execute(credit_notes.insert().values(request_key=request_key, **note.model_dump()))
+        conn.execute(
+            credit_notes.insert().values(
+                request_key=request_key,
+                **note.model_dump(exclude={"tax_breakdown"}),
+                tax_breakdown=[p.model_dump(mode="json") for p in parts],
+            )
+        )
         credited = invoice.credited + amount
         conn.execute(
             update(invoices)

@@ -26,6 +26,7 @@ from domain.quotes import Quote, QuoteStatus
 from domain.stages import DealStage
 
 from .audit import append_event
+from .sequences import next_number
 from .tables import (
     approval_steps,
     change_orders,
@@ -195,6 +196,7 @@ class DealStore:
                 name_key=key,
                 email_domain=domain,
                 country=deal.lead.country,
+                vat_id=deal.lead.vat_id,
                 created_at=at,
             )
             .on_conflict_do_nothing()
@@ -302,6 +304,9 @@ class DealStore:
     def save_quote_in(
         self, conn: Connection, deal_id: str, quote: Quote, actor: str, pipeline: bool = True
     ) -> None:
+        if _quote_saved(conn, deal_id, quote.version):
+            return
+        number = _quote_number(conn, deal_id, quote)
         inserted = conn.execute(
             insert(quotes)
             .values(
@@ -310,9 +315,10 @@ class DealStore:
                 currency=quote.currency,
                 total=quote.total,
                 status=quote.status,
-                document=_dump(quote),
+                document=_dump(quote.model_copy(update={"number": number})),
                 created_by=actor,
                 created_at=quote.issued_at,
+                number=number,
             )
             .on_conflict_do_nothing()
             .returning(quotes.c.version)
@@ -337,7 +343,12 @@ class DealStore:
             quote.issued_at,
             actor,
             "quote.created",
-            {"version": quote.version, "total": quote.total, "currency": quote.currency},
+            {
+                "version": quote.version,
+                "number": number,
+                "total": quote.total,
+                "currency": quote.currency,
+            },
         )
 
     @staticmethod
@@ -791,3 +802,23 @@ class DealStore:
                 "order_status": order.status,
             },
         )
+
+
+def _quote_saved(conn: Connection, deal_id: str, version: int) -> bool:
+    found = conn.execute(
+        select(quotes.c.version).where(quotes.c.deal_id == deal_id, quotes.c.version == version)
+    ).first()
+    return found is not None
+
+
+def _quote_number(conn: Connection, deal_id: str, quote: Quote) -> str:
+    """The deal's quote number (given with its first quote, from the Q series) and the
+    version: what the customer reads on the quote and finds on each invoice."""
+    first = conn.execute(
+        select(quotes.c.number)
+        .where(quotes.c.deal_id == deal_id, quotes.c.number.is_not(None))
+        .order_by(quotes.c.version)
+        .limit(1)
+    ).scalar()
+    base = first.rsplit("-v", 1)[0] if first else next_number(conn, quote.issued_at.year, "Q")
+    return f"{base}-v{quote.version}"

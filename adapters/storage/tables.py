@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -82,6 +83,10 @@ customers = Table(
     Column("credit_limit", AMOUNT),
     Column("credit_currency", String(3)),
     Column("payment_terms_days", Integer),
+    # What invoices and the tax rules need (domain/customers.py CustomerDetails; 0017).
+    Column("address", Text),
+    Column("vat_id", String(40)),
+    Column("kind", String(16), nullable=False, server_default="business"),
     Index("ix_customers_email_domain", "email_domain"),
 )
 
@@ -156,6 +161,7 @@ quotes = Table(
     Column("document", JSONB, nullable=False),
     Column("created_by", String(64), nullable=False),
     Column("created_at", TS, nullable=False),
+    Column("number", String(40)),  # "Q-2026-000042-v2": the deal's number, then the version
     PrimaryKeyConstraint("deal_id", "version"),
 )
 
@@ -277,6 +283,15 @@ invoices = Table(
     Column("lines", JSONB, nullable=False),
     Column("issued_at", TS, nullable=False),
     Column("due_date", TS, nullable=False),
+    # As issued (0017; NULL on invoices issued before): the parties as they stood, the tax
+    # point, the terms and account to pay to, and the accepted quote's number.
+    Column("seller", JSONB),
+    Column("buyer", JSONB),
+    Column("tax_point_date", Date),
+    Column("payment_terms_days", Integer),
+    Column("iban", String(34)),
+    Column("bic", String(11)),
+    Column("quote_number", String(40)),
     UniqueConstraint("deal_id", "billing_key", name="uq_invoices_deal_billing_key"),
     Index("ix_invoices_deal", "deal_id"),
     Index("ix_invoices_customer", "customer_id"),
@@ -311,6 +326,7 @@ credit_notes = Table(
     Column("tax", AMOUNT, nullable=False),
     Column("reason", Text, nullable=False),
     Column("request_key", String(200), nullable=False, unique=True),
+    Column("tax_breakdown", JSONB, nullable=False, server_default="[]"),  # per category
     Column("issued_at", TS, nullable=False),
     Column("issued_by", String(64), nullable=False),
     Index("ix_credit_notes_invoice", "invoice_number"),

@@ -13,6 +13,7 @@ from workflows.deal import DealWorkflow
 
 from ..services import Services
 from .authorization import authorize, visible_deal
+from .quotes import tax_context
 
 
 def request_change(
@@ -27,7 +28,9 @@ def request_change(
         return services.temporal.update_deal(
             deal_id,
             DealWorkflow.change_order,
-            ChangeOrderCommand(request=body, price_book=book, actor=user),
+            ChangeOrderCommand(
+                request=body, price_book=book, actor=user, tax=tax_context(services, deal_id)
+            ),
         )
 
     return send

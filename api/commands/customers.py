@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from adapters.storage.views.customers import CustomerPage, CustomerSummary
-from domain.access import Action
+from domain.access import Action, can
 from domain.credit import CreditStanding, CreditTermsIn
 from domain.customer_credit import Refund, RefundIn
+from domain.customers import CustomerDetailsIn
 from domain.errors import NotFound
 from domain.users import Actor
 
@@ -51,3 +52,18 @@ def set_credit_terms(
     standing = services.credit.standing(customer_id, now)
     assert standing is not None  # it was found just now; customers are never deleted
     return standing
+
+
+def update_details(
+    services: Services, user: Actor, customer_id: str, body: CustomerDetailsIn
+) -> CustomerPage:
+    """Set the customer's address, country, VAT id or kind (audited): finance and admins
+    for any customer, reps and managers for the customers of deals they own. Quotes priced
+    from then on are taxed by them; quotes and invoices already made keep theirs."""
+    authorize(user, Action.EDIT_CUSTOMER, user.username)  # 403 for roles that never may
+    owner = None if can(user, Action.EDIT_CUSTOMER) else user.username
+    if services.views.customers.page(customer_id, owner) is None:
+        raise NotFound(CUSTOMER_NOT_FOUND)
+    if services.customers.update(customer_id, body, datetime.now(UTC), user.username) is None:
+        raise NotFound(CUSTOMER_NOT_FOUND)
+    return customer(services, user, customer_id)

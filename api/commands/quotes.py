@@ -1,4 +1,5 @@
-"""Quoting: a new quote version, priced by the workflow from today's price book."""
+"""Quoting: a new quote version, priced by the workflow from today's price book and taxed
+by the seller's country and the customer's tax profile as they stand (domain/tax.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from domain.access import Action
 from domain.deal import QuoteCommand
 from domain.quotes import Quote, QuoteRequest
+from domain.tax import TaxContext
 from domain.users import Actor
 from workflows.deal import DealWorkflow
 
@@ -24,10 +26,23 @@ def submit_quote(
     def submit() -> Quote:
         # The prices of the quoted SKUs go with the command, so history shows what priced it.
         book = services.catalogue.price_book(skus={line.sku for line in body.lines})
-        return services.temporal.update_deal(
+        quote = services.temporal.update_deal(
             deal_id,
             DealWorkflow.submit_quote,
-            QuoteCommand(request=body, price_book=book, actor=user),
+            QuoteCommand(
+                request=body, price_book=book, actor=user, tax=tax_context(services, deal_id)
+            ),
         )
+        # Saved (and numbered) before the update answers: the number people will quote.
+        number = services.views.deals.quote_number(deal_id, quote.version)
+        return quote.model_copy(update={"number": number})
 
     return submit
+
+
+def tax_context(services: Services, deal_id: str) -> TaxContext:
+    """What a quote of the deal is taxed by, read now and sent with the command."""
+    return TaxContext(
+        seller_country=services.settings.seller.country,
+        buyer=services.customers.tax_of_deal(deal_id),
+    )

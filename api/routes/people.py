@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.storage.views.customers import CustomerPage, CustomerSummary
 from domain.credit import CreditStanding, CreditTermsIn
 from domain.customer_credit import Refund, RefundIn
+from domain.customers import CustomerDetailsIn
 from domain.tasks import Task
 
 from ..commands import customers, leads, tasks
@@ -81,3 +82,11 @@ def refund_credit(
     """Finance pays back credit the customer holds; refused beyond it (idempotent by
     `reference`)."""
     return customers.refund_credit(services, user, customer_id, body)
+
+
+@router.patch("/customers/{customer_id}")
+def update_customer(
+    customer_id: str, body: CustomerDetailsIn, user: CurrentUser, services: ServicesDep
+) -> CustomerPage:
+    """Address, country, VAT id, business or consumer: what invoices show and tax follows."""
+    return customers.update_details(services, user, customer_id, body)

@@ -23,7 +23,7 @@ from adapters.storage.views.invoices import InvoiceCustomer
 from domain.einvoice import EInvoice, TaxCategory, breakdown_of, cii_xml
 from domain.invoices import Invoice
 from domain.money import round_money
-from tests.einvoices import SELLER, domestic, export, line, reverse_charge
+from tests.einvoices import PROFILE, SELLER, domestic, export, line, reverse_charge
 from tests.en16931 import assert_valid, schematron_failures, xsd_errors
 
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -98,8 +98,9 @@ def test_a_tax_breakdown_that_misstates_the_tax_fails_the_schematron():
 
 
 def test_a_stored_invoice_maps_to_a_valid_einvoice():
-    """Today's stored invoice, before the tax fields: rates say S, the seller's settings."""
-    doc = einvoice_of(_stored(), InvoiceCustomer("Kunde AG", "DE"), SELLER)
+    """A stored invoice from before the tax fields: its lines' categories by rate, the
+    seller's settings, the customer's name and country."""
+    doc = einvoice_of(_stored(), InvoiceCustomer("Kunde AG", "DE"), PROFILE)
     assert [row.category for row in doc.tax_breakdown] == [TaxCategory.STANDARD]
     assert doc.delivered_on == date(2026, 11, 30)
     assert_valid(cii_xml(doc))
@@ -107,7 +108,7 @@ def test_a_stored_invoice_maps_to_a_valid_einvoice():
 
 def test_the_invoice_pdf_carries_its_xml_as_factur_x():
     xml = cii_xml(domestic())
-    page = invoice_pdf(_stored(), "Kunde AG", SELLER.party.name)
+    page = invoice_pdf(_stored(), "Kunde AG", PROFILE)
     made = facturx_pdf(page, xml, SELLER.party.name, "INV-2026-000001")
 
     filename, embedded = get_facturx_xml_from_pdf(made, check_xsd=True)
@@ -127,7 +128,7 @@ def test_the_invoice_pdf_carries_its_xml_as_factur_x():
 def test_the_invoice_pdf_is_pdf_a_fonts_embedded_and_colours_defined():
     """What PDF/A-3 asks beyond the Factur-X metadata: every font in the file (DejaVu Sans,
     with text beyond Latin-1), and an sRGB output intent."""
-    page = invoice_pdf(_stored(), "Kunde AG, Zürich – Łódź", SELLER.party.name)
+    page = invoice_pdf(_stored(), "Kunde AG, Zürich – Łódź", PROFILE)
     reader = PdfReader(io.BytesIO(facturx_pdf(page, cii_xml(domestic()), "l2c", "INV-1")))
     intents = cast(ArrayObject, reader.root_object["/OutputIntents"].get_object())
     assert [intent.get_object()["/S"] for intent in intents] == ["/GTS_PDFA1"]

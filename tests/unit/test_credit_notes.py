@@ -185,10 +185,20 @@ def test_a_credit_note_takes_back_unrecognized_revenue_first():
 
 
 def test_a_write_off_moves_the_receivable_to_bad_debt():
-    entry = write_off_entry("2030-000001", Decimal("45.00"), "EUR")
+    entry = write_off_entry("2030-000001", Decimal("45.00"), Decimal(0), "EUR")
     assert {(p.account, p.debit, p.credit) for p in entry.postings} == {
         (Account.BAD_DEBT, Decimal("45.00"), Decimal(0)),
         (Account.ACCOUNTS_RECEIVABLE, Decimal(0), Decimal("45.00")),
+    }
+
+
+def test_a_write_off_takes_its_vat_back_from_the_vat_owed():
+    """Bad-debt relief: only the net part is an expense."""
+    entry = write_off_entry("2030-000001", Decimal("100.00"), Decimal("19.00"), "EUR")
+    assert {(p.account, p.debit, p.credit) for p in entry.postings} == {
+        (Account.BAD_DEBT, Decimal("100.00"), Decimal(0)),
+        (Account.TAX_PAYABLE, Decimal("19.00"), Decimal(0)),
+        (Account.ACCOUNTS_RECEIVABLE, Decimal(0), Decimal("119.00")),
     }
 
 

@@ -91,8 +91,9 @@ def test_an_unpaid_invoice_is_dunned_then_written_off(live, as_user):
     assert any(s.startswith("Friendly reminder") for s in subjects)
     assert any(s.startswith("Reminder 2") for s in subjects)
     books = ledger(live, deal_id)
-    assert books["bad_debt_expense"] == Decimal(invoice["total"])
-    assert books["accounts_receivable"] == 0
+    # Bad-debt relief: the VAT part goes back off the VAT owed; only the net is a loss.
+    assert books["bad_debt_expense"] == Decimal(invoice["subtotal"])
+    assert books["accounts_receivable"] == books["tax_payable"] == 0
 
 
 def test_credit_notes_reduce_what_is_owed_and_are_issued_once(live, as_user):
@@ -474,11 +475,13 @@ def test_a_written_off_invoice_stops_deliveries_and_reverses_what_was_not_earned
     invoice = only_invoice(as_user, deal_id)
     assert invoice["status"] == "written_off"
     books = ledger(live, deal_id)
-    earned, net, total = -books["revenue"], Decimal(invoice["net_total"]), Decimal(invoice["total"])
+    earned, net = -books["revenue"], Decimal(invoice["net_total"])
     assert 0 < earned < net
     assert books["deferred_revenue"] == 0
     assert books["accounts_receivable"] == 0
-    assert books["bad_debt_expense"] == total - (net - earned)  # what was earned, and the tax
+    # What was earned is lost; its VAT goes back off the VAT owed (bad-debt relief).
+    assert books["bad_debt_expense"] == earned
+    assert books["tax_payable"] == 0
     assert books.get("customer_credit", 0) == 0
     (reversed_,) = reversals(as_user, deal_id)
     assert Decimal(reversed_["amount"]) == net - earned
@@ -539,13 +542,11 @@ def test_a_write_off_by_finance_ends_the_subscription_s_revenue(live, as_user):
     time.sleep(3.2)  # two more months of 1.5 s: none of them is earned
     assert months() == recognized
     books = ledger(live, deal_id)
-    issued = as_user("finance").get(f"/invoices?deal_id={deal_id}").json()
     earned = -books["revenue"]
-    net = sum(Decimal(i["net_total"]) for i in issued)
-    total = sum(Decimal(i["total"]) for i in issued)
     assert books["deferred_revenue"] == 0
     assert books["accounts_receivable"] == 0
-    assert books["bad_debt_expense"] == total - (net - earned)
+    assert books["bad_debt_expense"] == earned  # the VAT of it relieved: none owed
+    assert books["tax_payable"] == 0
     assert as_user("finance").get("/ledger/trial-balance").json()["balanced"]
 
 
@@ -566,7 +567,9 @@ def test_what_was_paid_for_and_never_delivered_is_owed_back_when_the_rest_is_wri
     books = ledger(live, deal_id)
     assert books["deferred_revenue"] == 0
     assert books["accounts_receivable"] == 0
-    assert books["bad_debt_expense"] == lost - net_part(lost, invoice)  # the tax on it only
+    # Nothing lost but the VAT on it, and that is relieved; the VAT of what was paid is owed.
+    assert books.get("bad_debt_expense", 0) == 0
+    assert -books["tax_payable"] == (total - net) - (lost - net_part(lost, invoice))
     assert -books["customer_credit"] == net - net_part(lost, invoice)  # paid, never delivered
     assert books.get("revenue", 0) == 0
     assert {r["against"] for r in reversals(as_user, deal_id)} == {
@@ -602,7 +605,7 @@ def test_a_written_off_deal_takes_no_delivery_and_ends_once_its_other_invoices_a
     # ONBOARD too, never delivered): that unbilled revenue is lost with the deal.
     (unbilled,) = (Decimal(r["amount"]) for r in reversals(as_user, deal_id))
     assert unbilled > 0
-    assert books["bad_debt_expense"] == Decimal(first["total"]) + unbilled
+    assert books["bad_debt_expense"] == Decimal(first["net_total"]) + unbilled  # VAT relieved
     assert books["deferred_revenue"] == 0 and books["accounts_receivable"] == 0
 
 

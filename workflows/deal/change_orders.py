@@ -88,6 +88,7 @@ class ChangeOrders:
             len(d.state.quotes) + 1,
             workflow.now(),
             d.policy.day,
+            cmd.tax,
         )
         delivered = order.delivered
         invoiced = invoiced_quantities(current, self.billing.issued, delivered)

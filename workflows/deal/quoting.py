@@ -40,7 +40,9 @@ class Quoting:
         if not d.approve_first:
             return await self.submit_and_send(cmd)
         version = len(d.state.quotes) + 1
-        quote = price_quote(cmd.request, cmd.price_book, version, workflow.now(), d.policy.day)
+        quote = price_quote(
+            cmd.request, cmd.price_book, version, workflow.now(), d.policy.day, cmd.tax
+        )
         d.add(fx.SaveQuote(quote=quote, actor=cmd.actor.username))
         self._supersede(quote)
         d.involved.add(cmd.actor.username)
@@ -126,7 +128,9 @@ class Quoting:
         d = self.deal
         async with self._lock:
             version = len(d.state.quotes) + 1
-            quote = price_quote(cmd.request, cmd.price_book, version, workflow.now(), d.policy.day)
+            quote = price_quote(
+                cmd.request, cmd.price_book, version, workflow.now(), d.policy.day, cmd.tax
+            )
             await d.write(
                 [fx.SaveQuote(quote=quote, actor=cmd.actor.username)],
                 [self.email(quote, f"quote:{version}")],
@@ -231,7 +235,7 @@ class Quoting:
         stages = (DealStage.QUOTING, DealStage.PROPOSED)
         self.deal.require(Action.QUOTE, cmd.actor, *stages[: 2 if self.deal.approve_first else 1])
         self.deal.free(self.answer, "the customer's answer")
-        price_quote(cmd.request, cmd.price_book, 0, workflow.now(), self.deal.policy.day)
+        price_quote(cmd.request, cmd.price_book, 0, workflow.now(), self.deal.policy.day, cmd.tax)
 
     def check_answer(self, cmd: QuoteAnswerCommand) -> None:
         self.deal.require_stage(self.answer_stage)

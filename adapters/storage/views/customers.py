@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select, text
 
 from domain.credit import CreditStanding
 from domain.customer_credit import CreditBalance
+from domain.tax import CustomerKind
 
 from ..tables import contacts
 from .deals import DealFilter, DealSummary, DealViews
@@ -23,6 +24,9 @@ class CustomerSummary(BaseModel):
     name: str
     email_domain: str | None
     country: str | None
+    address: str | None = None
+    vat_id: str | None = None
+    kind: CustomerKind = CustomerKind.BUSINESS
     created_at: datetime
     open_deals: int
     lifetime_value: list[dict[str, Any]]
@@ -39,7 +43,8 @@ CUSTOMER_DEALS_SHOWN = 200
 
 # `:owner` NULL counts every owner's open deals.
 _SUMMARIES = """
-    SELECT c.customer_id, c.name, c.email_domain, c.country, c.created_at,
+    SELECT c.customer_id, c.name, c.email_domain, c.country, c.address, c.vat_id, c.kind,
+           c.created_at,
            (SELECT count(*) FROM deals d
              WHERE d.customer_id = c.customer_id AND d.closed_at IS NULL
                AND (CAST(:owner AS text) IS NULL OR d.owner = :owner)) AS open_deals,

@@ -19,7 +19,7 @@ from domain.quotes import Quote
 from domain.stages import DealStage
 
 from ..audit import deal_events, deal_head
-from ..tables import customers, deals, deliveries
+from ..tables import customers, deals, deliveries, quotes
 from .rows import contract_from_row, from_json, invoice_from_row, step_from_row
 
 
@@ -141,6 +141,15 @@ class DealViews:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    def quote_number(self, deal_id: str, version: int) -> str | None:
+        """The number a saved quote was given (None before it is saved)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(quotes.c.number).where(
+                    quotes.c.deal_id == deal_id, quotes.c.version == version
+                )
+            ).scalar()
 
     def row(self, deal_id: str) -> DealRow | None:
         with self.engine.connect() as conn:
