@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from facturx import get_facturx_xml_from_pdf
 from lxml import etree
 
+from tests.api.test_tax import CASES, invoiced
 from tests.en16931 import assert_valid
 from tests.flows import quote_body, to_fulfilment
 
@@ -58,3 +60,29 @@ def test_the_xml_is_for_those_who_may_read_the_invoice(live, as_user):
     assert as_user("rep2").get(f"/invoices/{number}.xml").status_code == 404
     assert as_user("finance").get("/invoices/INV-NONE.xml").status_code == 404
     assert as_user(None).get(f"/invoices/{number}.xml").status_code == 401
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_tax_case_invoiced_through_a_deal_is_a_valid_einvoice(live, as_user, case):
+    """Domestic, reverse charge, EU consumer and export, as the tax rules priced them: the
+    XSD and the Schematron pass, with the category, both parties' VAT ids where they have
+    them, the exemption reason where the rate is zero, and the quote number."""
+    details, category, rate = CASES[case]
+    _, quote, invoice = invoiced(live, as_user, details)
+    xml = as_user("finance").get(f"/invoices/{invoice['number']}.xml").content
+    assert_valid(xml)
+    root = etree.fromstring(xml)
+    taxes = root.findall(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)
+    assert [t.findtext("ram:CategoryCode", namespaces=NS) for t in taxes] == [category]
+    assert Decimal(str(taxes[0].findtext("ram:RateApplicablePercent", namespaces=NS))) == rate
+    if rate == 0:
+        assert taxes[0].findtext("ram:ExemptionReason", namespaces=NS)
+    buyer_vat = root.findtext(
+        ".//ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID", namespaces=NS
+    )
+    assert buyer_vat == details.get("vat_id")
+    reference = ".//ram:SellerOrderReferencedDocument/ram:IssuerAssignedID"
+    assert (
+        invoice["quote_number"]
+        and root.findtext(reference, namespaces=NS) == invoice["quote_number"]
+    )
