@@ -32,8 +32,13 @@ from .routes import (
     reports,
     subscriptions,
     ui,
+    ui_admin,
+    ui_cash,
     ui_deals,
+    ui_exports,
+    ui_finance,
     ui_mail,
+    ui_ops,
     ui_reports,
 )
 from .services import make_services
@@ -87,7 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscriptions,
     ):
         app.include_router(module.router)
-    for page in (ui, ui_deals, ui_reports, ui_mail):
+    # The back office's pages before ui_deals: /ui/deals/export.csv is not a deal's page.
+    back_office = (ui_exports, ui_ops, ui_finance, ui_cash, ui_admin)
+    for page in (ui, *back_office, ui_deals, ui_reports, ui_mail):
         app.include_router(page.router)
     app.mount("/ui/static", StaticFiles(packages=[("api", "static")]), name="ui-static")
     return app

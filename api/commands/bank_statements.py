@@ -16,6 +16,7 @@ from domain.access import Action
 from domain.cash_application import payment_reference
 from domain.errors import DomainError, NotFound
 from domain.invoices import PaymentIn
+from domain.tasks import UnmatchedLine
 from domain.users import Actor
 
 from ..services import Services
@@ -58,6 +59,12 @@ def import_statement(services: Services, user: Actor, raw: bytes) -> StatementIm
 def statement(services: Services, user: Actor, statement_id: str) -> BankStatementPage:
     authorize(user, Action.VIEW_LEDGER)
     return _page(services, statement_id)
+
+
+def queue(services: Services, user: Actor) -> list[UnmatchedLine]:
+    """The lines of every statement that wait for finance to say which invoice they pay."""
+    authorize(user, Action.VIEW_LEDGER)
+    return services.views.bank_statements.unmatched()
 
 
 def match_line(

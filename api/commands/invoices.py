@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from adapters.storage.views.invoices import InvoiceFilter
+from adapters.storage.views.invoices import InvoiceFilter, ListedInvoice
 from domain.access import Action, can
 from domain.errors import NotFound
 from domain.invoices import Invoice
@@ -23,6 +23,15 @@ def list_invoices(
     authorize(user, Action.VIEW_INVOICES, user.username)  # reps: their own deals' invoices
     owner = None if can(user, Action.VIEW_INVOICES) else user.username
     return services.views.invoices.list(where.model_copy(update={"owner": owner}), limit)
+
+
+def invoice_listing(
+    services: Services, user: Actor, where: InvoiceFilter, limit: int, offset: int
+) -> list[ListedInvoice]:
+    """A page of the invoice list with customer names (the UI's list and its export)."""
+    authorize(user, Action.VIEW_INVOICES, user.username)
+    owner = None if can(user, Action.VIEW_INVOICES) else user.username
+    return services.views.invoices.listing(where.model_copy(update={"owner": owner}), limit, offset)
 
 
 def invoice(services: Services, user: Actor, number: str) -> Invoice:

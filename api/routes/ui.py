@@ -85,7 +85,17 @@ def nav_for(user: Actor) -> list[tuple[str, str]]:
     links = [("/ui/board", "Pipeline"), ("/ui/inbox", "Inbox"), ("/ui/invoices", "Invoices")]
     if can(user, Action.VIEW_KPIS):
         links.append(("/ui/dashboard", "Dashboard"))
+    links += [(href, label) for href, label, action in BACK_OFFICE if can(user, action)]
     return links
+
+
+# The back office's pages (ui_ops, ui_cash, ui_admin), each for the roles that act there.
+BACK_OFFICE = (
+    ("/ui/deliveries", "Deliveries", Action.DELIVER),
+    ("/ui/bank-statements", "Bank", Action.VIEW_LEDGER),
+    ("/ui/users", "Users", Action.MANAGE_USERS),
+    ("/ui/policy", "Policy", Action.VIEW_POLICY),
+)
 
 
 def page(

@@ -1,56 +1,30 @@
-"""The UI's money pages: invoices with AR aging, and the KPI dashboard with its charts.
+"""The UI's KPI dashboard with its charts (the invoice pages are in ui_finance.py).
 
-Same reads and the same authorization as GET /invoices, /kpis and /revenue.
+Same reads and the same authorization as GET /kpis and /revenue.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 
 from adapters.finance.ledger import RevenueReport
 from adapters.storage.kpi_series import CycleBucket, MonthConversion
 from adapters.storage.kpis import KpiReport
-from adapters.storage.views.invoices import InvoiceFilter
-from domain.invoices import InvoiceStatus
 from domain.kpis import AGING_BUCKETS
 from domain.stages import OPEN_STAGES
 
-from ..commands import invoices as invoice_commands
 from ..commands import reports
 from ..deps import ServicesDep
 from ..ui_auth import UiUser
-from .finance import pdf
 from .ui import page, ui_router
 
 router = ui_router()
 AGING_LABELS = {"current": "not due", "1_30": "1–30", "31_60": "31–60", "61_90": "61–90"}
 AGING_LABELS["over_90"] = "over 90"
-
-
-@router.get("/invoices")
-def invoices(
-    request: Request, session: UiUser, services: ServicesDep, status: InvoiceStatus | None = None
-) -> HTMLResponse:
-    """Finance sees every invoice (reps their own deals'); KPI readers also the AR aging."""
-    user = session.user
-    found = invoice_commands.list_invoices(services, user, InvoiceFilter(status=status), 500)
-    context = {
-        "invoices": found,
-        "status": status,
-        "statuses": list(InvoiceStatus),
-        "aging": invoice_commands.ar_aging(services, user, datetime.now(UTC).date()),
-        "buckets": [(b, AGING_LABELS[b]) for b in AGING_BUCKETS],
-    }
-    return page(request, session, "invoices.html", context)
-
-
-@router.get("/invoices/{number}.pdf")
-def invoice_pdf(number: str, session: UiUser, services: ServicesDep) -> Response:
-    return pdf(invoice_commands.invoice_pdf(services, session.user, number), number)
 
 
 @router.get("/dashboard")

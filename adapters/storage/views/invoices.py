@@ -3,6 +3,7 @@ buckets."""
 
 from __future__ import annotations
 
+import builtins
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -38,6 +39,15 @@ class InvoiceFilter(BaseModel):
     customer_id: str | None = None
     status: InvoiceStatus | None = None
     owner: str | None = None
+    customer_name: str | None = None  # a part of the customer's name, any case
+    overdue_on: date | None = None  # open and due before this day
+
+
+class ListedInvoice(NamedTuple):
+    """An invoice in a list, with the name of the customer it bills."""
+
+    invoice: Invoice
+    customer_name: str | None
 
 
 def aging_case(days_late: str) -> str:
@@ -76,7 +86,17 @@ class InvoiceViews:
 
     def list(self, where: InvoiceFilter, limit: int) -> list[Invoice]:
         """Newest first."""
-        query = select(invoices).join(deals, deals.c.deal_id == invoices.c.deal_id)
+        return [listed.invoice for listed in self.listing(where, limit, 0)]
+
+    def listing(
+        self, where: InvoiceFilter, limit: int, offset: int
+    ) -> builtins.list[ListedInvoice]:
+        """Newest first, from the `offset`-th on, each with its customer's name."""
+        query = (
+            select(invoices, customers.c.name.label("customer_name"))
+            .join(deals, deals.c.deal_id == invoices.c.deal_id)
+            .outerjoin(customers, customers.c.customer_id == invoices.c.customer_id)
+        )
         for column, value in (
             (invoices.c.deal_id, where.deal_id),
             (invoices.c.customer_id, where.customer_id),
@@ -85,9 +105,17 @@ class InvoiceViews:
         ):
             if value is not None:
                 query = query.where(column == value)
-        query = query.order_by(invoices.c.issued_at.desc(), invoices.c.number.desc()).limit(limit)
+        if where.customer_name:
+            query = query.where(customers.c.name.icontains(where.customer_name, autoescape=True))
+        if where.overdue_on is not None:
+            due_before = datetime.combine(where.overdue_on, time.min, UTC)
+            query = query.where(
+                invoices.c.status == InvoiceStatus.OPEN, invoices.c.due_date < due_before
+            )
+        query = query.order_by(invoices.c.issued_at.desc(), invoices.c.number.desc())
         with self.engine.connect() as conn:
-            return [invoice_from_row(r) for r in conn.execute(query).all()]
+            rows = conn.execute(query.limit(limit).offset(offset)).all()
+        return [ListedInvoice(invoice_from_row(r), r.customer_name) for r in rows]
 
     def get(self, number: str) -> OwnedInvoice | None:
         with self.engine.connect() as conn:
