@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from adapters.storage.views.invoices import InvoiceFilter, ListedInvoice
 from domain.access import Action, can
@@ -51,6 +51,12 @@ class InvoiceQuery(BaseModel):
     customer: str | None = Field(default=None, max_length=200)
     overdue: bool = False
     page: int = Field(default=1, ge=1, le=10_000)
+
+    @field_validator("status", "customer", mode="before")
+    @classmethod
+    def _any(cls, value: object) -> object:
+        """An empty choice (the form's "any") filters nothing."""
+        return None if value == "" else value
 
     def where(self) -> InvoiceFilter:
         today = datetime.now(UTC).date()

@@ -1,0 +1,200 @@
+"""The back office's day in a real browser: ops delivers against the order's open
+quantities; finance records a payment and a credit note, imports a bank statement and
+matches a line by hand, and exports the invoice list; the admin changes a policy setting and
+adds a user who then logs in. Every page is shot at 1280 and 390 px and is no wider than
+the window."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import PASSWORD, Api, Live
+from tests.flows import quote_body, to_fulfilment
+
+from .conftest import screenshot
+
+WIDTHS = (1280, 390)
+
+
+def fits_every_width(page: Page, name: str) -> None:
+    """Shoot the page at each width; nothing may stick out sideways."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        screenshot(page, f"back-{name}-{width}.png")
+        overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert overflow[0] <= overflow[1], (name, width, overflow)
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+
+def parsed_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def upfront_invoice(live: Live, as_user: Callable[[str], Api], company: str) -> dict[str, Any]:
+    """A signed deal of `company`, billed upfront: its one open invoice."""
+    quote = quote_body(billing_plan={"kind": "upfront"})
+    deal = to_fulfilment(live, as_user("rep1"), as_user("manager"), quote, company=company)
+    (invoice,) = as_user("finance").get(f"/invoices?deal_id={deal['deal_id']}").json()
+    return dict(invoice)
+
+
+def test_ops_delivers_against_the_open_quantities_and_sees_an_over_delivery_refused(
+    live: Live, as_user: Callable[[str], Api], log_in: Callable[[str], Page]
+) -> None:
+    deal_id = to_fulfilment(live, as_user("rep1"), as_user("manager"))["deal_id"]  # 3 + 1
+    page = log_in("ops")
+    page.get_by_role("link", name="Deliveries").click()
+    fits_every_width(page, "deliveries")
+    page.locator(f"tr[data-deal='{deal_id}']").get_by_role("link", name="Record a delivery").click()
+    gateway = page.locator("tr[data-sku='GW-100']")
+    expect(gateway.locator(".open")).to_have_text("3")
+
+    page.get_by_label("Deliver now: GW-100").fill("4")
+    page.get_by_label("Delivery reference").fill(f"DN-{deal_id[:6]}-1")
+    page.get_by_role("button", name="Record delivery").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Refused (422): only 3 of GW-100 left")
+    expect(gateway.locator(".open")).to_have_text("3")
+
+    page.get_by_label("Deliver now: GW-100").fill("2")
+    page.get_by_label("Delivery reference").fill(f"DN-{deal_id[:6]}-2")
+    page.get_by_role("button", name="Record delivery").click()
+
+    expect(page.get_by_role("status")).to_contain_text("2 still to deliver")
+    expect(gateway.locator(".delivered")).to_have_text("2")
+    expect(gateway.locator(".open")).to_have_text("1")
+    order = as_user("ops").get(f"/deals/{deal_id}").json()["order"]
+    assert {line["sku"]: Decimal(line["delivered"]) for line in order["lines"]} == {
+        "GW-100": Decimal(2),
+        "ONBOARD": Decimal(0),
+    }
+    fits_every_width(page, "delivery")
+
+
+def test_finance_records_a_payment_and_a_credit_note_and_exports_the_list(
+    live: Live, as_user: Callable[[str], Api], log_in: Callable[[str], Page]
+) -> None:
+    company = f"Ledger {uuid.uuid4().hex[:6]} AG"
+    number = upfront_invoice(live, as_user, company)["number"]
+    page = log_in("finance")
+    page.get_by_role("link", name="Invoices").click()
+    page.get_by_label("Customer").fill(company)
+    page.get_by_role("button", name="Filter").click()
+    row = page.locator(f"tr[data-invoice='{number}']")
+    expect(row).to_contain_text(company)
+    expect(page.locator("#invoice-list tbody tr")).to_have_count(1)
+    fits_every_width(page, "invoices")
+    row.get_by_role("link", name=number, exact=True).click()
+
+    page.locator("#payment-form").get_by_label("Amount").fill("100.00")
+    page.get_by_label("Bank reference").fill(f"PAY-{uuid.uuid4().hex[:8]}")
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.get_by_role("status")).to_contain_text("still open")
+
+    page.locator("#credit-form").get_by_label("Amount").fill("50.00")
+    page.locator("#credit-form").get_by_label("Reason").fill("one unit came damaged")
+    page.get_by_role("button", name="Issue credit note").click()
+    expect(page.get_by_role("status")).to_contain_text("Credit note")
+
+    after = as_user("finance").get(f"/invoices/{number}").json()
+    assert (Decimal(after["paid"]), Decimal(after["credited"])) == (Decimal(100), Decimal(50))
+    expect(page.locator("#invoice-balance")).to_contain_text(after["balance"])
+    fits_every_width(page, "invoice")
+
+    page.goto(f"{live.base_url}/ui/invoices?customer={company}")
+    with page.expect_download() as download:
+        page.locator("#invoices-export").click()
+    rows = parsed_csv(download.value.path().read_text(encoding="utf-8"))
+    assert [(r["number"], r["customer"], r["paid"], r["credited"]) for r in rows] == [
+        (number, company, "100.00", "50.00")
+    ]
+    assert Decimal(rows[0]["balance"]) == Decimal(after["balance"])
+
+
+def test_finance_imports_a_statement_and_matches_its_unknown_line_by_hand(
+    live: Live, as_user: Callable[[str], Api], log_in: Callable[[str], Page]
+) -> None:
+    number = upfront_invoice(live, as_user, f"Bankline {uuid.uuid4().hex[:6]} AG")["number"]
+    statement = (
+        "booking_date,amount,currency,reference,counterparty,bank_ref\n"
+        f"2026-11-30,12.34,EUR,transfer,Someone Else,BR-{uuid.uuid4().hex[:10]}\n"
+    )
+    page = log_in("finance")
+    page.get_by_role("link", name="Bank", exact=True).click()
+    page.get_by_label("Statement file").set_input_files(
+        {"name": "statement.csv", "mimeType": "text/csv", "buffer": statement.encode()}
+    )
+    page.get_by_role("button", name="Import").click()
+
+    expect(page.get_by_role("status")).to_contain_text("0 matched, 1 to match by hand")
+    line = page.locator("tr[data-line='1']")
+    expect(line).to_contain_text("unmatched")
+    fits_every_width(page, "statement")
+    line.get_by_label("Invoice for line 1").fill(number)
+    line.get_by_role("button", name="Match").click()
+
+    expect(page.get_by_role("status")).to_contain_text(f"Line 1 matched to {number}")
+    expect(line).to_contain_text("matched")
+    assert Decimal(as_user("finance").get(f"/invoices/{number}").json()["paid"]) == Decimal("12.34")
+    page.get_by_role("link", name="the queue").click()
+    fits_every_width(page, "bank")
+
+
+@pytest.fixture
+def policy_kept(as_user: Callable[[str], Api]) -> Iterator[dict[str, Any]]:
+    """The current policy, put back as the newest version after the test (other tests'
+    new deals start with it)."""
+    admin = as_user("admin")
+    before = admin.get("/policy").json()
+    yield before
+    admin.put("/policy", json={"policy": before["policy"], "note": "back as it was"})
+
+
+def test_admin_changes_a_policy_setting_and_adds_a_user_who_then_logs_in(
+    live: Live,
+    as_user: Callable[[str], Api],
+    log_in: Callable[[str], Page],
+    policy_kept: dict[str, Any],
+) -> None:
+    page = log_in("admin")
+    page.get_by_role("link", name="Policy").click()
+    notice = policy_kept["policy"]["renewal_notice_days"] % 300 + 1
+    page.get_by_label("Renewal notice days").fill(str(notice))
+    page.get_by_label("Why this change").fill("earlier renewal notices")
+    page.get_by_role("button", name="Save as a new version").click()
+
+    expect(page.get_by_role("status")).to_contain_text("saved")
+    now = as_user("admin").get("/policy").json()
+    assert now["policy"]["renewal_notice_days"] == notice
+    assert now["policy"] | {"renewal_notice_days": None} == policy_kept["policy"] | {
+        "renewal_notice_days": None
+    }
+    expect(page.locator(f"tr[data-version='{now['version']}']")).to_contain_text(
+        "earlier renewal notices"
+    )
+    fits_every_width(page, "policy")
+
+    name = f"clerk{uuid.uuid4().hex[:6]}"
+    page.get_by_role("link", name="Users").click()
+    form = page.locator("#add-user")
+    form.get_by_label("Username").fill(name)
+    form.get_by_label("E-mail").fill(f"{name}@example.com")
+    form.get_by_label("Role").select_option("finance")
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_role("button", name="Add user").click()
+    expect(page.get_by_role("status")).to_contain_text(f"User {name} added as finance")
+    expect(page.locator(f"tr[data-user='{name}']")).to_contain_text("active")
+    fits_every_width(page, "users")
+
+    page.get_by_role("button", name="Log out").click()
+    log_in(name)
+    # A finance user: the menu offers the bank statements.
+    expect(page.get_by_role("link", name="Bank", exact=True)).to_be_visible()
