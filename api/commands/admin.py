@@ -41,8 +41,17 @@ def add_user(services: Services, user: Actor, body: UserIn) -> User:
     return _user(services, body.username)
 
 
+def _not_yourself(user: Actor, username: str, what: str) -> None:
+    """An admin who disabled or demoted themselves could not undo it (nor might anyone, were
+    they the last admin): another admin does it."""
+    if username == user.username:
+        raise Conflict(f"you cannot {what} yourself: another admin does that")
+
+
 def set_role(services: Services, user: Actor, username: str, role: Role) -> User:
     authorize(user, Action.MANAGE_USERS)
+    if role is not user.role:
+        _not_yourself(user, username, "change the role of")
     if not services.users.set_role(username, role):
         raise NotFound("user not found")
     return _user(services, username)
@@ -51,6 +60,8 @@ def set_role(services: Services, user: Actor, username: str, role: Role) -> User
 def set_active(services: Services, user: Actor, username: str, active: bool) -> User:
     """A disabled user's tokens stop working at once (every request checks the user)."""
     authorize(user, Action.MANAGE_USERS)
+    if not active:
+        _not_yourself(user, username, "disable")
     if not services.users.set_active(username, active):
         raise NotFound("user not found")
     return _user(services, username)
