@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD, Api, Live
-from tests.flows import quote_body, to_fulfilment
+from tests.flows import create_lead, quote_body, to_fulfilment
 
 from .conftest import screenshot
 
@@ -155,7 +155,8 @@ def policy_kept(as_user: Callable[[str], Api]) -> Iterator[dict[str, Any]]:
     admin = as_user("admin")
     before = admin.get("/policy").json()
     yield before
-    admin.put("/policy", json={"policy": before["policy"], "note": "back as it was"})
+    restored = admin.put("/policy", json={"policy": before["policy"], "note": "back as it was"})
+    assert restored.status_code in (200, 201), restored.text
 
 
 def test_admin_changes_a_policy_setting_and_adds_a_user_who_then_logs_in(
@@ -194,7 +195,46 @@ def test_admin_changes_a_policy_setting_and_adds_a_user_who_then_logs_in(
     expect(page.locator(f"tr[data-user='{name}']")).to_contain_text("active")
     fits_every_width(page, "users")
 
-    page.get_by_role("button", name="Log out").click()
+    page.context.clear_cookies()  # not "Log out": that revokes the shared API token too
     log_in(name)
     # A finance user: the menu offers the bank statements.
     expect(page.get_by_role("link", name="Bank", exact=True)).to_be_visible()
+
+
+def test_the_pipeline_and_the_kpis_export_as_csv_each_reader_seeing_their_own(
+    live: Live, as_user: Callable[[str], Api], log_in: Callable[[str], Page]
+) -> None:
+    mine = create_lead(as_user("rep1"), company=f"Mine {uuid.uuid4().hex[:6]} AG")["deal_id"]
+    theirs = create_lead(as_user("rep2"))["deal_id"]
+    page = log_in("rep1")
+    with page.expect_download() as download:
+        page.locator("#deals-export").click()
+    deals = {r["deal_id"]: r for r in parsed_csv(download.value.path().read_text("utf-8"))}
+    assert mine in deals and theirs not in deals
+    assert deals[mine]["stage"] == "QUALIFYING" and deals[mine]["owner"] == "rep1"
+    refused = page.request.get(f"{live.base_url}/ui/kpis/export.csv")
+    assert refused.status == 403
+
+    page.context.clear_cookies()  # not "Log out": that revokes the shared API token too
+    page = log_in("manager")
+    page.get_by_role("link", name="Dashboard").click()
+    with page.expect_download() as download:
+        page.locator("#kpis-export").click()
+    kpis = parsed_csv(download.value.path().read_text("utf-8"))
+    assert list(kpis[0]) == ["kpi", "breakdown", "value"]
+    created = next(r for r in kpis if r["kpi"] == "leads_created")
+    assert int(created["value"]) >= 2
+
+
+def test_a_form_the_api_would_refuse_is_refused_on_its_page_naming_the_field(
+    live: Live, as_user: Callable[[str], Api], log_in: Callable[[str], Page]
+) -> None:
+    number = upfront_invoice(live, as_user, f"Typo {uuid.uuid4().hex[:6]} AG")["number"]
+    page = log_in("finance")
+    page.goto(f"{live.base_url}/ui/invoices/{number}")
+    page.locator("#payment-form").get_by_label("Amount").fill("12,50")
+    page.get_by_label("Bank reference").fill(f"PAY-{uuid.uuid4().hex[:8]}")
+    page.get_by_role("button", name="Record payment").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Refused (422): amount")
+    assert Decimal(as_user("finance").get(f"/invoices/{number}").json()["paid"]) == 0
