@@ -238,3 +238,27 @@ def test_a_form_the_api_would_refuse_is_refused_on_its_page_naming_the_field(
 
     expect(page.get_by_role("status")).to_contain_text("Refused (422): amount")
     assert Decimal(as_user("finance").get(f"/invoices/{number}").json()["paid"]) == 0
+
+
+def test_finance_sets_a_customers_credit_terms_on_its_credit_page(
+    live: Live, as_user: Callable[[str], Api], log_in: Callable[[str], Page]
+) -> None:
+    company = f"Terms {uuid.uuid4().hex[:6]} AG"
+    invoice = upfront_invoice(live, as_user, company)
+    page = log_in("finance")
+    page.goto(f"{live.base_url}/ui/invoices/{invoice['number']}")
+    page.get_by_role("link", name="credit standing").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(company)
+
+    form = page.locator("#credit-terms")
+    form.get_by_label("Credit limit").fill("1000.00")
+    form.get_by_label("Currency").fill("EUR")
+    form.get_by_label("Payment terms (days)").fill("14")
+    form.get_by_role("button", name="Save terms").click()
+
+    expect(page.get_by_role("status")).to_contain_text("limit 1000.00 EUR, 14 days")
+    standing = as_user("finance").get(f"/customers/{invoice['customer_id']}").json()
+    assert standing["credit_standing"]["limit"] == "1000.00"
+    assert standing["credit_standing"]["payment_terms_days"] == 14
+    expect(page.locator("#credit-standing")).to_contain_text(invoice["total"])  # its exposure
+    fits_every_width(page, "credit")
