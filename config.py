@@ -80,6 +80,14 @@ class Settings(BaseSettings):
                 "characters (the built-in one is for `l2c dev` only)"
             )
 
+    # Workflow payloads sealed by AES-256-GCM (adapters/payload_codec.py): "id:key,..." with
+    # the key that seals first; unset, payloads are stored as they are (`l2c dev` makes a
+    # key of its own in its data folder).
+    payload_keys: str | None = Field(default=None, repr=False)
+    # The Temporal UI's codec endpoint may decode for requests from this machine without a
+    # login (`l2c dev` only: its UI has no way to sign in).
+    codec_trusts_loopback: bool = False
+
     # Fault injection (adapters/chaos.py), for the reliability tests: off unless a ledger is set.
     chaos_ledger: Path | None = None
     chaos_kill_within: int = 0  # kill the worker once per deal, within its first N activities

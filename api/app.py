@@ -22,6 +22,7 @@ from .routes import (
     auth,
     bank,
     catalogue,
+    codec,
     deals,
     finance,
     health,
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         policy,
         subscriptions,
+        codec,
     ):
         app.include_router(module.router)
     for page in (ui, ui_deals, ui_reports, ui_mail):

@@ -30,6 +30,7 @@ class Action(StrEnum):
     EDIT_CUSTOMER = "edit_customer"  # address, country, VAT id, business or consumer
     VIEW_POLICY = "view_policy"
     CHANGE_POLICY = "change_policy"
+    READ_PAYLOADS = "read_payloads"  # sealed workflow payloads, in the Temporal UI
     REFUND_CREDIT = "refund_credit"
 
 
@@ -74,6 +75,7 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.VIEW_POLICY: (frozenset({Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN}), frozenset()),
     Action.CHANGE_POLICY: (frozenset({Role.ADMIN}), frozenset()),
     Action.REFUND_CREDIT: (frozenset({Role.FINANCE}), frozenset()),
+    Action.READ_PAYLOADS: (frozenset({Role.OPS, Role.ADMIN}), frozenset()),
 }
 
 
