@@ -23,6 +23,7 @@ from .routes import (
     bank,
     catalogue,
     deals,
+    email_templates,
     finance,
     health,
     leads,
@@ -33,6 +34,7 @@ from .routes import (
     subscriptions,
     ui,
     ui_deals,
+    ui_email_templates,
     ui_mail,
     ui_reports,
 )
@@ -85,9 +87,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         policy,
         subscriptions,
+        email_templates,
     ):
         app.include_router(module.router)
-    for page in (ui, ui_deals, ui_reports, ui_mail):
+    for page in (ui, ui_deals, ui_reports, ui_mail, ui_email_templates):
         app.include_router(page.router)
     app.mount("/ui/static", StaticFiles(packages=[("api", "static")]), name="ui-static")
     return app

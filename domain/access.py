@@ -30,6 +30,7 @@ class Action(StrEnum):
     VIEW_POLICY = "view_policy"
     CHANGE_POLICY = "change_policy"
     REFUND_CREDIT = "refund_credit"
+    MANAGE_EMAIL_TEMPLATES = "manage_email_templates"
 
 
 _ALL = frozenset(Role)
@@ -68,6 +69,7 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.VIEW_POLICY: (frozenset({Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN}), frozenset()),
     Action.CHANGE_POLICY: (frozenset({Role.ADMIN}), frozenset()),
     Action.REFUND_CREDIT: (frozenset({Role.FINANCE}), frozenset()),
+    Action.MANAGE_EMAIL_TEMPLATES: (frozenset({Role.ADMIN}), frozenset()),
 }
 
 
