@@ -10,7 +10,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from pydantic import BaseModel
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -99,7 +99,12 @@ class Mailer:
             context["link"] = f"{self.base_url}/portal/{token}"
         override = self.override(request)
         if override is not None:
-            return render_text(override, context)
+            try:
+                return render_text(override, context)
+            except (TemplateError, ArithmeticError, TypeError, ValueError):
+                # Checked against sample data when saved; should real data still break it,
+                # the customer gets the built-in text rather than no e-mail at all.
+                pass
         text = self.templates.get_template(f"{request.template}.txt").render(**context)
         first, _, body = text.partition("\n")
         # A header is one line: a CR or LF from data (a company name) would make it invalid.

@@ -42,7 +42,7 @@ def preview_template(
     return commands.preview_template(services, user, template, body)
 
 
-@router.put("/email-templates/{template}/{language}")
+@router.put("/email-templates/{template}/{language}", operation_id="save_email_template")
 def save_template(
     template: TemplateName,
     language: LanguageCode,
@@ -54,7 +54,11 @@ def save_template(
     return commands.save_template(services, user, template, language, body, datetime.now(UTC))
 
 
-@router.delete("/email-templates/{template}/{language}", status_code=204)
+@router.delete(
+    "/email-templates/{template}/{language}",
+    status_code=204,
+    operation_id="remove_email_template",
+)
 def remove_template(
     template: TemplateName, language: LanguageCode, user: CurrentUser, services: ServicesDep
 ) -> Response:

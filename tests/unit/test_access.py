@@ -43,6 +43,7 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.VIEW_POLICY: {REP: NO, MANAGER: ANY, FINANCE: ANY, OPS: NO, ADMIN: ANY},
     Action.CHANGE_POLICY: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
     Action.REFUND_CREDIT: {REP: NO, MANAGER: NO, FINANCE: ANY, OPS: NO, ADMIN: NO},
+    Action.MANAGE_EMAIL_TEMPLATES: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
 }
 
 CASES = [(action, role) for action in Action for role in Role]

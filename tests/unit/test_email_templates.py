@@ -87,3 +87,9 @@ def test_the_contacts_language_comes_first_then_the_default():
 def test_an_unknown_email_is_not_found():
     with pytest.raises(NotFound):
         customer_email("lead_assigned")  # a staff e-mail: not the admins' to reword here
+
+
+@pytest.mark.parametrize("body", ["{{ 9**9**9 }}", "{{ 'x' * 1000000000 }}", "{{ 1 / 0 }}"])
+def test_text_that_would_exhaust_the_machine_is_refused(body):
+    with pytest.raises(InvalidInput):
+        check_text(QUOTE, TemplateText(subject="ok", body=body))
