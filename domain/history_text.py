@@ -27,7 +27,7 @@ def who(actor: str) -> str:
     """`system` -> l2c; `customer:Jane Doe` -> the customer (Jane Doe); else the username."""
     if actor in ("", "system"):
         return "l2c"
-    if actor.startswith("customer:"):
+    if actor == "customer" or actor.startswith("customer:"):
         name = actor.removeprefix("customer:")
         return "the customer" if name in ("", "customer") else f"the customer ({name})"
     return actor

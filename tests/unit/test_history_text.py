@@ -82,6 +82,7 @@ def test_the_customer_and_the_system_are_named_as_people_say_them():
         "the customer (Jane Doe) signed contract v2."
     )
     assert describe("quote.expired", "system", {"version": 1}).startswith("Quote v1 expired")
+    assert describe("quote.accepted", "customer", {"version": 1}).startswith("the customer ")
 
 
 def test_an_unknown_action_still_reads_as_a_sentence():
