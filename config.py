@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     maildir: Path | None = None
     # How long a stopping worker lets its running activities finish (SIGINT, SIGTERM).
     worker_grace_seconds: float = Field(default=30, ge=0)
+    # How the web UI shows amounts and times to a user who has not chosen (users.locale,
+    # users.time_zone), and the language of customers' e-mails when a lead names none.
+    ui_locale: str = "en_GB"
+    ui_time_zone: str = "UTC"
+    default_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
     # Who sells (L2C_SELLER_*): on every invoice, and the country tax is determined from
     # (domain/tax.py). The defaults are a demo company's; set them all in production.
     seller_name: str = "l2c Demo GmbH"

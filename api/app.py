@@ -24,6 +24,7 @@ from .routes import (
     catalogue,
     codec,
     deals,
+    email_templates,
     finance,
     health,
     leads,
@@ -34,6 +35,7 @@ from .routes import (
     subscriptions,
     ui,
     ui_deals,
+    ui_email_templates,
     ui_mail,
     ui_reports,
 )
@@ -87,9 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         policy,
         subscriptions,
         codec,
+        email_templates,
     ):
         app.include_router(module.router)
-    for page in (ui, ui_deals, ui_reports, ui_mail):
+    for page in (ui, ui_deals, ui_reports, ui_mail, ui_email_templates):
         app.include_router(page.router)
     app.mount("/ui/static", StaticFiles(packages=[("api", "static")]), name="ui-static")
     return app

@@ -32,6 +32,7 @@ class Action(StrEnum):
     CHANGE_POLICY = "change_policy"
     READ_PAYLOADS = "read_payloads"  # sealed workflow payloads, in the Temporal UI
     REFUND_CREDIT = "refund_credit"
+    MANAGE_EMAIL_TEMPLATES = "manage_email_templates"
 
 
 _ALL = frozenset(Role)
@@ -76,6 +77,7 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.CHANGE_POLICY: (frozenset({Role.ADMIN}), frozenset()),
     Action.REFUND_CREDIT: (frozenset({Role.FINANCE}), frozenset()),
     Action.READ_PAYLOADS: (frozenset({Role.OPS, Role.ADMIN}), frozenset()),
+    Action.MANAGE_EMAIL_TEMPLATES: (frozenset({Role.ADMIN}), frozenset()),
 }
 
 
