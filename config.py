@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     maildir: Path | None = None
     # How long a stopping worker lets its running activities finish (SIGINT, SIGTERM).
     worker_grace_seconds: float = Field(default=30, ge=0)
+    # How the web UI shows amounts and times to a user who has not chosen (users.locale,
+    # users.time_zone), and the language of customers' e-mails when a lead names none.
+    ui_locale: str = "en_GB"
+    ui_time_zone: str = "UTC"
+    default_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
     # Who sells (L2C_SELLER_*): on every invoice, and the country tax is determined from
     # (domain/tax.py). The defaults are a demo company's; set them all in production.
     seller_name: str = "l2c Demo GmbH"
@@ -79,6 +84,14 @@ class Settings(BaseSettings):
                 "L2C_SECRET_KEY must be set to a random secret of at least 32 "
                 "characters (the built-in one is for `l2c dev` only)"
             )
+
+    # Workflow payloads sealed by AES-256-GCM (adapters/payload_codec.py): "id:key,..." with
+    # the key that seals first; unset, payloads are stored as they are (`l2c dev` makes a
+    # key of its own in its data folder).
+    payload_keys: str | None = Field(default=None, repr=False)
+    # The Temporal UI's codec endpoint may decode for requests from this machine without a
+    # login (`l2c dev` only: its UI has no way to sign in).
+    codec_trusts_loopback: bool = False
 
     # Fault injection (adapters/chaos.py), for the reliability tests: off unless a ledger is set.
     chaos_ledger: Path | None = None

@@ -24,6 +24,7 @@ from adapters.embedded.postgres import EmbeddedPostgres
 from adapters.embedded.running import RunningDev, psql_url
 from adapters.embedded.smtp_sink import SmtpSink
 from adapters.embedded.temporal import TemporalDevServer
+from adapters.payload_codec import new_key_setting
 from adapters.storage.catalogue import Catalogue
 from adapters.storage.db import make_engine, migrate
 from adapters.storage.users import UserDirectory
@@ -95,6 +96,10 @@ class Stack:
                 search_attributes=FOR_DEV_SERVER,
                 log_path=self.data_dir / "temporal.log",
                 namespace=s.temporal_namespace,
+                # The UI shows sealed payloads through l2c's codec endpoint (api/routes/codec.py).
+                extra_args=["--ui-codec-endpoint", f"{s.base_url}/ui/codec"]
+                if self.temporal_ui
+                else [],
             ).start()
             update["temporal_address"] = self.temporal.address
         if s.smtp_host is None:
@@ -272,7 +277,21 @@ def _child_env(settings: Settings, stack: Stack) -> dict[str, str]:
     )
     if stack.maildir is not None:
         env["L2C_MAILDIR"] = str(stack.maildir)
+    env["L2C_PAYLOAD_KEYS"] = payload_keys(settings, stack.data_dir)
+    env["L2C_CODEC_TRUSTS_LOOPBACK"] = "true"
     return env
+
+
+def payload_keys(settings: Settings, data_dir: Path) -> str:
+    """The payload keys set, or this data folder's own (made once, kept: histories written
+    with it must stay readable)."""
+    if settings.payload_keys:
+        return settings.payload_keys
+    path = data_dir / "payload-keys"
+    if not path.exists():
+        path.write_text(new_key_setting("dev1"))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _spawn(command: str, env: dict[str, str]) -> subprocess.Popen[bytes]:

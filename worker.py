@@ -91,6 +91,7 @@ class Effects:
             tokens=portal_tokens(settings.secret_key, settings.portal_token_days),
             users=UserDirectory(engine),
             documents=Documents(Views(engine), settings.seller),
+            default_language=settings.default_language,
         )
         outbox = Outbox(mailer)
         self.relay = OutboxRelay(engine, mailer, outbox.wake)

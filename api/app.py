@@ -22,7 +22,9 @@ from .routes import (
     auth,
     bank,
     catalogue,
+    codec,
     deals,
+    email_templates,
     finance,
     health,
     leads,
@@ -35,6 +37,7 @@ from .routes import (
     ui_admin,
     ui_cash,
     ui_deals,
+    ui_email_templates,
     ui_exports,
     ui_finance,
     ui_mail,
@@ -90,11 +93,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         policy,
         subscriptions,
+        codec,
+        email_templates,
     ):
         app.include_router(module.router)
     # The back office's pages before ui_deals: /ui/deals/export.csv is not a deal's page.
     back_office = (ui_exports, ui_ops, ui_finance, ui_cash, ui_admin)
-    for page in (ui, *back_office, ui_deals, ui_reports, ui_mail):
+    for page in (ui, *back_office, ui_deals, ui_reports, ui_mail, ui_email_templates):
         app.include_router(page.router)
     app.mount("/ui/static", StaticFiles(packages=[("api", "static")]), name="ui-static")
     return app

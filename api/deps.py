@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from adapters.storage.users import User
 from domain.users import Actor
 
 from .auth import token_claims
@@ -23,13 +24,19 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def current_user(token: Annotated[str | None, Depends(_bearer)], services: ServicesDep) -> Actor:
+def signed_in_user(token: str | None, services: Services) -> User:
+    """The active user a token names, read once (the UI also wants their locale)."""
     if not token:
         raise Unauthenticated("not authenticated")
     claims = token_claims(token, services.settings)
     user = services.users.get(claims.username) if claims else None
     if user is None or claims is None or not user.active or user.token_version != claims.version:
         raise Unauthenticated("invalid or expired token")
+    return user
+
+
+def current_user(token: Annotated[str | None, Depends(_bearer)], services: ServicesDep) -> Actor:
+    user = signed_in_user(token, services)
     return Actor(username=user.username, role=user.role)
 
 

@@ -66,6 +66,7 @@ class TemporalGateway:
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 search_attributes=_start_attributes(deal),
+                static_summary=f"{deal.lead.company}: {deal.lead.contact_name} ({deal.owner})",
             )
             return await self.client.execute_update_with_start_workflow(
                 DealWorkflow.opened, start_workflow_operation=operation

@@ -1,6 +1,6 @@
 """The web UI's session: the API's own JWT, carried in an HttpOnly cookie, plus a CSRF token.
 
-The cookie is decoded exactly as a bearer token is (`deps.current_user`); the CSRF token is
+The cookie is decoded exactly as a bearer token is (`deps.signed_in_user`); the CSRF token is
 an HMAC of that session token, so it changes with every login and needs no storage.
 """
 
@@ -19,7 +19,7 @@ from domain.errors import NotAllowed
 from domain.users import Actor
 
 from .auth import TokenOut
-from .deps import ServicesDep, current_user
+from .deps import ServicesDep, signed_in_user
 from .errors import Unauthenticated
 from .services import Services
 
@@ -38,6 +38,8 @@ class UiSession:
 
     user: Actor
     csrf: str
+    locale: str | None = None  # the user's own; None: the company's (api/routes/ui_format.py)
+    time_zone: str | None = None
 
 
 def csrf_token(session_token: str, settings: Settings) -> str:
@@ -49,11 +51,16 @@ def session_from(request: Request, services: Services) -> UiSession | None:
     """The session of the request's cookie, or None when it is missing, expired or revoked."""
     token = request.cookies.get(COOKIE)
     try:
-        user = current_user(token, services)
+        user = signed_in_user(token, services)
     except Unauthenticated:
         return None
     assert token is not None
-    return UiSession(user=user, csrf=csrf_token(token, services.settings))
+    return UiSession(
+        user=Actor(username=user.username, role=user.role),
+        csrf=csrf_token(token, services.settings),
+        locale=user.locale,
+        time_zone=user.time_zone,
+    )
 
 
 def ui_session(request: Request, services: ServicesDep) -> UiSession:

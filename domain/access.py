@@ -30,7 +30,9 @@ class Action(StrEnum):
     EDIT_CUSTOMER = "edit_customer"  # address, country, VAT id, business or consumer
     VIEW_POLICY = "view_policy"
     CHANGE_POLICY = "change_policy"
+    READ_PAYLOADS = "read_payloads"  # sealed workflow payloads, in the Temporal UI
     REFUND_CREDIT = "refund_credit"
+    MANAGE_EMAIL_TEMPLATES = "manage_email_templates"
 
 
 _ALL = frozenset(Role)
@@ -74,6 +76,8 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.VIEW_POLICY: (frozenset({Role.SALES_MANAGER, Role.FINANCE, Role.ADMIN}), frozenset()),
     Action.CHANGE_POLICY: (frozenset({Role.ADMIN}), frozenset()),
     Action.REFUND_CREDIT: (frozenset({Role.FINANCE}), frozenset()),
+    Action.READ_PAYLOADS: (frozenset({Role.OPS, Role.ADMIN}), frozenset()),
+    Action.MANAGE_EMAIL_TEMPLATES: (frozenset({Role.ADMIN}), frozenset()),
 }
 
 

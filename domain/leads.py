@@ -53,6 +53,8 @@ class Lead(BaseModel):
     need: Annotated[str, Field(max_length=2000)] | None = None
     timeline_days: int | None = Field(default=None, ge=0, le=3650)
     notes: Annotated[str, Field(max_length=5000)] | None = None
+    # ISO 639-1: the language of the e-mails the contact receives; None: the company's default.
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None
 
     @field_validator("vat_id")
     @classmethod

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from adapters.embedded import free_port
+from adapters.payload_codec import new_key_setting
 from adapters.storage.db import make_engine
 from adapters.temporal import connect_temporal
 from config import Settings
@@ -111,6 +112,7 @@ def test_settings(root: Path) -> Settings:
         dev_password=PASSWORD,
         day_seconds=3600,
         public_url=f"http://127.0.0.1:{api_port}",
+        payload_keys=new_key_setting("test1"),
     )
 
 

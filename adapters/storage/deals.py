@@ -209,17 +209,21 @@ class DealStore:
     def _contact(self, conn: Connection, customer_id: str, deal: DealInput, at: datetime) -> str:
         email = deal.lead.email.lower()
         contact_id = _id("con_", customer_id, email)
+        added = insert(contacts).values(
+            contact_id=contact_id,
+            customer_id=customer_id,
+            name=deal.lead.contact_name,
+            email=email,
+            phone=deal.lead.phone,
+            created_at=at,
+            language=deal.lead.language,
+        )
+        # A later lead of the contact that names a language changes theirs; else it stays.
+        language = func.coalesce(added.excluded.language, contacts.c.language)
         conn.execute(
-            insert(contacts)
-            .values(
-                contact_id=contact_id,
-                customer_id=customer_id,
-                name=deal.lead.contact_name,
-                email=email,
-                phone=deal.lead.phone,
-                created_at=at,
+            added.on_conflict_do_update(
+                index_elements=["customer_id", "email"], set_={"language": language}
             )
-            .on_conflict_do_nothing(index_elements=["customer_id", "email"])
         )
         return str(
             conn.execute(

@@ -39,6 +39,9 @@ users = Table(
     Column("created_at", TS, nullable=False),
     # Bumped on a password or role change, disabling and logout: older tokens stop working.
     Column("token_version", Integer, nullable=False, server_default="0"),
+    # How the UI shows numbers and times to this user; NULL: the company's default.
+    Column("locale", String(16)),
+    Column("time_zone", String(64)),
 )
 
 # Login tries counted as failures until they succeed, per client address and name
@@ -99,6 +102,8 @@ contacts = Table(
     Column("email", String(320), nullable=False),
     Column("phone", String(40)),
     Column("created_at", TS, nullable=False),
+    # ISO 639-1: picks the e-mail templates they receive; NULL: the company's default.
+    Column("language", String(2)),
     UniqueConstraint("customer_id", "email", name="uq_contacts_customer_email"),
 )
 
@@ -506,4 +511,17 @@ customer_credit_moves = Table(
     Column("at", TS, nullable=False),
     Column("actor", String(64), nullable=False),
     Index("ix_customer_credit_moves_customer", "customer_id", "currency"),
+)
+
+# Admins' overrides of the e-mails customers receive, per template and language
+# (domain/email_templates.py); without one the built-in file is sent.
+email_templates = Table(
+    "email_templates",
+    metadata,
+    Column("template", String(64), primary_key=True),
+    Column("language", String(2), primary_key=True),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", TS, nullable=False),
 )

@@ -25,6 +25,8 @@ class User(BaseModel):
     email: str
     active: bool
     token_version: int = Field(default=0, exclude=True)  # tokens of other versions are void
+    locale: str | None = None  # how the UI shows them numbers and times; None: the default
+    time_zone: str | None = None
 
 
 DEV_USERS: tuple[tuple[str, Role], ...] = (
@@ -103,6 +105,17 @@ class UserDirectory:
                 update(users)
                 .where(users.c.username == username)
                 .values(active=active, token_version=users.c.token_version + 1)
+                .returning(users.c.username)
+            ).first()
+        return found is not None
+
+    def set_display(self, username: str, locale: str | None, time_zone: str | None) -> bool:
+        """The locale and time zone the UI formats for this user (None: the company's)."""
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                update(users)
+                .where(users.c.username == username)
+                .values(locale=locale, time_zone=time_zone)
                 .returning(users.c.username)
             ).first()
         return found is not None

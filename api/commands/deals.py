@@ -50,6 +50,7 @@ class DealPageView(BaseModel):
     history: list[AuditEvent]
     may_qualify: bool
     my_step: ApprovalStep | None
+    summary: DealSummary | None = None  # the figure the board shows, so both show the same
 
 
 class BoardColumn(BaseModel):
@@ -118,6 +119,7 @@ def deal_page(services: Services, user: Actor, deal_id: str) -> DealPageView:
         history=services.views.deals.history(deal_id),
         may_qualify=state.stage == DealStage.QUALIFYING and can(user, Action.QUALIFY, state.owner),
         my_step=next((p.step for p in mine if p.deal_id == deal_id), None),
+        summary=services.views.deals.summary(deal_id),
     )
 
 

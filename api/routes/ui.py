@@ -11,8 +11,6 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -21,10 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from domain.access import Action, can
 from domain.errors import DomainError, NotFound
-from domain.money import MINOR_UNITS, round_money
-from domain.users import Actor
 
 from ..commands import auth
 from ..deps import ServicesDep, client_address, get_services
@@ -43,6 +38,8 @@ from ..ui_auth import (
     start_session,
 )
 from . import TEMPLATES
+from .ui_format import Display, register_filters
+from .ui_nav import nav_for
 
 FLASH = "l2c_flash"
 # Scripts and styles only from /ui/static; no framing, so no click-jacked approvals.
@@ -55,47 +52,17 @@ LOGIN = "/ui/login"
 HOME = "/ui/board"
 
 
-def money(amount: Decimal | str | None, currency: str | None) -> str:
-    """'1234.50 EUR': the amount at its currency's minor unit, as a decimal string."""
-    if amount is None:
-        return "—"
-    try:
-        value = Decimal(amount)
-    except InvalidOperation:
-        return str(amount)
-    if currency in MINOR_UNITS:
-        value = round_money(value, currency)
-    return f"{value} {currency or ''}".strip()
-
-
-def percent(rate: Decimal | None) -> str:
-    return "—" if rate is None else f"{(Decimal(rate) * 100).quantize(Decimal('0.1'))} %"
-
-
-def when(at: datetime | None) -> str:
-    return "—" if at is None else at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 templates = Jinja2Templates(directory=TEMPLATES / "ui")
-templates.env.filters.update(money=money, percent=percent, when=when)
+register_filters(templates.env)
 
 
-def nav_for(user: Actor) -> list[tuple[str, str]]:
-    """The pages this user's role may open, for the nav bar."""
-    links = [("/ui/board", "Pipeline"), ("/ui/inbox", "Inbox"), ("/ui/invoices", "Invoices")]
-    if can(user, Action.VIEW_KPIS):
-        links.append(("/ui/dashboard", "Dashboard"))
-    links += [(href, label) for href, label, action in BACK_OFFICE if can(user, action)]
-    return links
-
-
-# The back office's pages (ui_ops, ui_cash, ui_admin), each for the roles that act there.
-BACK_OFFICE = (
-    ("/ui/deliveries", "Deliveries", Action.DELIVER),
-    ("/ui/bank-statements", "Bank", Action.VIEW_LEDGER),
-    ("/ui/users", "Users", Action.MANAGE_USERS),
-    ("/ui/policy", "Policy", Action.VIEW_POLICY),
-)
+def display_for(request: Request, session: UiSession | None) -> Display:
+    """The reader's locale and time zone: their own, else the company's (settings)."""
+    settings = get_services(request).settings
+    default = Display.choose(settings.ui_locale, settings.ui_time_zone, Display())
+    if session is None:
+        return default
+    return Display.choose(session.locale, session.time_zone, default)
 
 
 def page(
@@ -113,6 +80,7 @@ def page(
         {
             "session": session,
             "nav": nav_for(session.user) if session else [],
+            "display": display_for(request, session),
             "flash": message,
             **(context or {}),
         },

@@ -24,8 +24,11 @@ from ..policy_form import policy_fields, policy_from_form
 from ..ui_auth import UiForm, UiUser
 from .ui import act, page, ui_router
 from .ui_forms import valid
+from .ui_nav import ADMINS, nav_entry
 
 router = ui_router()
+nav_entry("/ui/users", "Users", roles=ADMINS, order=80)
+nav_entry("/ui/policy", "Policy", order=85, action=Action.VIEW_POLICY)
 USERS = "/ui/users"
 POLICY = "/ui/policy"
 

@@ -22,8 +22,10 @@ from ..deps import ServicesDep
 from ..ui_auth import UiForm, UiUser
 from .ui import act, page, redirect, ui_router
 from .ui_forms import valid
+from .ui_nav import nav_entry
 
 router = ui_router()
+nav_entry("/ui/bank-statements", "Bank", order=50, action=Action.VIEW_LEDGER)
 QUEUE = "/ui/bank-statements"
 
 

@@ -69,6 +69,7 @@ def deal_page(
         "history": view.history,
         "may_qualify": view.may_qualify,
         "my_step": view.my_step,
+        "summary": view.summary,
         "temporal_url": _temporal_url(services.settings, deal_id),
     }
     return page(request, session, "deal.html", context)

@@ -24,8 +24,10 @@ from ..deps import ServicesDep
 from ..ui_auth import UiForm, UiUser
 from .ui import act, page, ui_router
 from .ui_forms import PAGE_SIZE, valid
+from .ui_nav import nav_entry
 
 router = ui_router()
+nav_entry("/ui/deliveries", "Deliveries", order=45, action=Action.DELIVER)
 
 
 @router.get("/deliveries")

@@ -125,6 +125,16 @@ class DealEffects:
         if stage.is_closed:
             self.state.close_reason = note
         self.search(DEAL_STAGE.value_set(stage))
+        self.describe()
+
+    def describe(self) -> None:
+        """The deal as ops read it on its page in the Temporal UI (the workflow's current
+        details; sealed like every payload): customer, stage, amount and owner."""
+        terms = self.state.quotes[-1] if self.state.quotes else None
+        amount = f"{terms.net_total} {terms.currency} net" if terms else "not quoted yet"
+        workflow.set_current_details(
+            f"**{self.customer_name}** · {self.state.stage} · {amount} · owner {self.state.owner}"
+        )
 
     def record(self, action: str, actor: str, data: dict[str, Any]) -> None:
         self.add(fx.RecordEvent(key=f"{action}:{self._seq}", action=action, data=data, actor=actor))

@@ -176,6 +176,17 @@ class DealViews:
             row = conn.execute(_DEAL_STATE, {"deal_id": deal_id}).first()
         return None if row is None else _state(row)
 
+    def summary(self, deal_id: str) -> DealSummary | None:
+        """The deal as the board shows it (its pipeline amount: the net of its quote)."""
+        query = (
+            select(deals, customers.c.name.label("customer_name"))
+            .join(customers, customers.c.customer_id == deals.c.customer_id)
+            .where(deals.c.deal_id == deal_id)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else DealSummary.model_validate(dict(row._mapping))
+
     def page(self, where: DealFilter, limit: int, cursor: tuple[datetime, str] | None) -> DealPage:
         """Newest first; `cursor` is the (created_at, deal_id) of the last item seen."""
         query = select(deals, customers.c.name.label("customer_name")).join(
