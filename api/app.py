@@ -26,6 +26,7 @@ from .routes import (
     finance,
     health,
     leads,
+    notes,
     people,
     policy,
     portal,
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         policy,
         subscriptions,
+        notes,
     ):
         app.include_router(module.router)
     for page in (ui, ui_deals, ui_reports, ui_mail):
