@@ -16,7 +16,8 @@ from config import Settings, get_settings
 from domain.errors import DomainError
 
 from .access_log import mask_access_log
-from .errors import database_error_handler, domain_error_handler
+from .browser_links import unauthenticated_handler
+from .errors import Unauthenticated, database_error_handler, domain_error_handler
 from .limits import BodyLimit
 from .routes import (
     auth,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Lead-to-Cash on Temporal. See shared/API.md for the contract.",
     )
     app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(Unauthenticated, unauthenticated_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)
     app.add_middleware(BodyLimit)
     for module in (
