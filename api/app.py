@@ -36,7 +36,9 @@ from .routes import (
     ui,
     ui_deals,
     ui_mail,
+    ui_quotes,
     ui_reports,
+    ui_sales,
 )
 from .services import make_services
 
@@ -91,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notes,
     ):
         app.include_router(module.router)
-    for page in (ui, ui_deals, ui_reports, ui_mail):
+    for page in (ui, ui_deals, ui_reports, ui_mail, ui_sales, ui_quotes):
         app.include_router(page.router)
     app.mount("/ui/static", StaticFiles(packages=[("api", "static")]), name="ui-static")
     return app

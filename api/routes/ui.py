@@ -101,7 +101,8 @@ templates.env.filters.update(money=money, percent=percent, when=when)
 
 def nav_for(user: Actor) -> list[tuple[str, str]]:
     """The pages this user's role may open, for the nav bar."""
-    links = [("/ui/board", "Pipeline"), ("/ui/inbox", "Inbox"), ("/ui/invoices", "Invoices")]
+    links = [("/ui/board", "Pipeline"), ("/ui/deals", "Deals"), ("/ui/inbox", "Inbox")]
+    links.append(("/ui/invoices", "Invoices"))
     if can(user, Action.VIEW_KPIS):
         links.append(("/ui/dashboard", "Dashboard"))
     return links
