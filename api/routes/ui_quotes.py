@@ -23,6 +23,7 @@ from domain.users import Actor
 
 from ..commands import deals, quotes
 from ..deps import ServicesDep
+from ..idempotency import Idempotency
 from ..services import Services
 from ..ui_auth import UiForm, UiSession, UiUser
 from .ui import page, redirect, ui_router
@@ -184,8 +185,12 @@ def submit_quote(
     body, errors = parse(QuoteRequest, _request_of(form, rows))
     if body is None:
         return _builder(request, session, services, deal_id, values, errors, 422)
+    # The form's id is its Idempotency-Key: a double click sends one quote version.
+    key = str(form.get("form_id", "")) or None
+    once = Idempotency(key, session.user.username, f"UI {request.url.path}", services)
     try:
-        quote = quotes.submit_quote(services, session.user, deal_id, body)()
+        answer = once.respond(body, 201, quotes.submit_quote(services, session.user, deal_id, body))
+        quote = Quote.model_validate_json(bytes(answer.body))
     except NotFound:
         raise
     except DomainError as err:

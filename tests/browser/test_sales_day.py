@@ -279,3 +279,25 @@ def test_a_funnel_bar_opens_the_list_of_its_deals(
     expect(page).to_have_url(re.compile(r"/ui/deals\?reached=QUOTING&created_from="))
     expect(page.locator("#drill-down")).to_contain_text("reached quoting")
     expect(page.locator("#deals tbody tr").first).to_be_visible()
+
+
+def test_the_same_quote_form_sent_twice_makes_one_version(
+    live: Live, as_user: Callable[[str], Api], log_in: Callable[[str], Page]
+) -> None:
+    deal_id = to_quoting(as_user("rep1"))["deal_id"]
+    page = log_in("rep1")
+    page.goto(f"{live.base_url}/ui/deals/{deal_id}/quote")
+    page.get_by_label("Product of line 1").select_option("GW-100")
+    page.get_by_label("Quantity of line 1").fill("2")
+    posted = page.locator("#quote-form").evaluate(
+        "form => new URLSearchParams(new FormData(form)).toString()"
+    )
+    url = f"{live.base_url}/ui/deals/{deal_id}/quote"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    for _ in range(2):  # a double click
+        sent = page.request.post(url, data=posted, headers=headers, max_redirects=0)
+        assert sent.status == 303, sent.text()
+
+    quotes = as_user("rep1").get(f"/deals/{deal_id}").json()["quotes"]
+    assert [q["version"] for q in quotes] == [1]
