@@ -16,7 +16,8 @@ from config import Settings, get_settings
 from domain.errors import DomainError
 
 from .access_log import mask_access_log
-from .errors import database_error_handler, domain_error_handler
+from .browser_links import unauthenticated_handler
+from .errors import Unauthenticated, database_error_handler, domain_error_handler
 from .limits import BodyLimit
 from .routes import (
     auth,
@@ -28,6 +29,7 @@ from .routes import (
     finance,
     health,
     leads,
+    notes,
     people,
     policy,
     portal,
@@ -42,7 +44,9 @@ from .routes import (
     ui_finance,
     ui_mail,
     ui_ops,
+    ui_quotes,
     ui_reports,
+    ui_sales,
 )
 from .services import make_services
 
@@ -78,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Lead-to-Cash on Temporal. See shared/API.md for the contract.",
     )
     app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(Unauthenticated, unauthenticated_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)
     app.add_middleware(BodyLimit)
     for module in (
@@ -95,11 +100,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscriptions,
         codec,
         email_templates,
+        notes,
     ):
         app.include_router(module.router)
     # The back office's pages before ui_deals: /ui/deals/export.csv is not a deal's page.
     back_office = (ui_exports, ui_ops, ui_finance, ui_cash, ui_admin)
-    for page in (ui, *back_office, ui_deals, ui_reports, ui_mail, ui_email_templates):
+    pages = (ui_deals, ui_reports, ui_mail, ui_email_templates, ui_sales, ui_quotes)
+    for page in (ui, *back_office, *pages):
         app.include_router(page.router)
     app.mount("/ui/static", StaticFiles(packages=[("api", "static")]), name="ui-static")
     return app

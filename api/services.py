@@ -17,6 +17,7 @@ from adapters.storage.credit import CustomerCredit
 from adapters.storage.customer_details import CustomerDirectory
 from adapters.storage.idempotency import IdempotencyStore
 from adapters.storage.login_attempts import LoginAttempts
+from adapters.storage.notes import NoteBook
 from adapters.storage.policies import PolicyVersions
 from adapters.storage.users import UserDirectory
 from adapters.storage.views import Views
@@ -41,6 +42,7 @@ class Services:
     customers: CustomerDirectory
     policies: PolicyVersions
     assignment: AssignmentRules
+    notes: NoteBook
     idempotency: IdempotencyStore
     portal: PortalTokens
     documents: Documents
@@ -63,6 +65,7 @@ def make_services(settings: Settings, engine: Engine, client: Client) -> Service
         customers=CustomerDirectory(engine),
         policies=PolicyVersions(engine),
         assignment=AssignmentRules(engine),
+        notes=NoteBook(engine),
         idempotency=IdempotencyStore(engine),
         portal=portal_tokens(settings.secret_key, settings.portal_token_days),
         documents=Documents(views, settings.seller),

@@ -409,6 +409,7 @@ emails = Table(
     Column("next_attempt_at", TS),  # after a failed SMTP attempt: not before
     Column("last_error", Text),
     Index("emails_pending", "email_id", postgresql_where=text("status = 'pending'")),
+    Index("ix_emails_deal", "deal_id", "created_at"),
 )
 
 idempotency_keys = Table(
@@ -524,4 +525,19 @@ email_templates = Table(
     Column("body", Text, nullable=False),
     Column("updated_by", String(64), nullable=False),
     Column("updated_at", TS, nullable=False),
+)
+
+# What people write down about a deal or a customer (0022); each note is also an audit event.
+notes = Table(
+    "notes",
+    metadata,
+    Column("note_id", String(40), primary_key=True),
+    Column("deal_id", String(40), ForeignKey("deals.deal_id")),
+    Column("customer_id", String(40), ForeignKey("customers.customer_id")),
+    Column("author", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+    CheckConstraint("(deal_id IS NULL) <> (customer_id IS NULL)", name="ck_notes_one_subject"),
+    Index("ix_notes_deal", "deal_id", "created_at"),
+    Index("ix_notes_customer", "customer_id", "created_at"),
 )

@@ -192,3 +192,9 @@ def set_territory(services: Services, user: Actor, country: str, username: str) 
 
 def territories(services: Services, user: Actor) -> dict[str, str]:
     return services.assignment.territories()
+
+
+def sellers(services: Services, user: Actor) -> list[str]:
+    """The active sellers a deal may be given to (for those who may assign owners)."""
+    authorize(user, Action.ASSIGN_OWNER)
+    return [u.username for u in services.users.all() if u.active and u.role in SELLING_ROLES]

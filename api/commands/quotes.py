@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pydantic import BaseModel
+
 from domain.access import Action
-from domain.deal import QuoteCommand
+from domain.catalogue import PriceBookEntry
+from domain.deal import DealState, QuoteCommand
 from domain.quotes import Quote, QuoteRequest
 from domain.tax import TaxContext
 from domain.users import Actor
 from workflows.deal import DealWorkflow
 
 from ..services import Services
-from .authorization import authorize, visible_deal
+from .authorization import authorize, visible_deal, visible_state
 
 
 def submit_quote(
@@ -46,3 +49,18 @@ def tax_context(services: Services, deal_id: str) -> TaxContext:
         seller_country=services.settings.seller.country,
         buyer=services.customers.tax_of_deal(deal_id),
     )
+
+
+class QuoteForm(BaseModel):
+    """What a quote form needs: the deal (its last quote to start from) and the products."""
+
+    deal: DealState
+    products: list[PriceBookEntry]
+
+
+def quote_form(services: Services, user: Actor, deal_id: str) -> QuoteForm:
+    """For those who may quote this deal (403 otherwise); active products only."""
+    state = visible_state(services, user, deal_id)
+    authorize(user, Action.QUOTE, state.owner)
+    products = [p for p in services.catalogue.price_book().entries if p.active]
+    return QuoteForm(deal=state, products=products)

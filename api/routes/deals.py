@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -41,10 +42,22 @@ def list_deals(
     owner: str | None = None,
     customer_id: str | None = None,
     source: LeadSource | None = None,
+    min_amount: Annotated[Decimal | None, Query(ge=0)] = None,
+    max_amount: Annotated[Decimal | None, Query(ge=0)] = None,
+    closed: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> DealPage:
-    where = DealFilter(owner=owner, stage=stage, customer_id=customer_id, source=source)
+    """Newest first; `closed` true lists ended deals only, false open ones only."""
+    where = DealFilter(
+        owner=owner,
+        stage=stage,
+        customer_id=customer_id,
+        source=source,
+        min_amount=min_amount,
+        max_amount=max_amount,
+        closed=closed,
+    )
     return deals.list_deals(services, user, where, limit, cursor)
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -50,6 +52,23 @@ SECURITY_HEADERS = {
 }
 LOGIN = "/ui/login"
 HOME = "/ui/board"
+# Where login may send you back to: a page of this UI, never another site ("//evil", "/\\").
+SAFE_NEXT = re.compile(r"/ui/[A-Za-z0-9/_.\-]*(\?[A-Za-z0-9=&_.%+\-]*)?")
+
+
+def safe_next(target: str | None) -> str:
+    """`target` if it is a page of this UI, else the home page."""
+    if target and SAFE_NEXT.fullmatch(target) and "//" not in target and ".." not in target:
+        return target
+    return HOME
+
+
+def login_url(request: Request) -> str:
+    """The login page, to come back to the page asked for (GETs only: a form is re-sent)."""
+    if request.method != "GET":
+        return LOGIN
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return LOGIN if safe_next(here) == HOME else f"{LOGIN}?{urlencode({'next': here})}"
 
 
 templates = Jinja2Templates(directory=TEMPLATES / "ui")
@@ -138,7 +157,7 @@ class UiRoute(APIRoute):
             try:
                 return await handle(request)
             except LoginRequired:
-                response = RedirectResponse(LOGIN, status_code=303)
+                response = RedirectResponse(login_url(request), status_code=303)
                 end_session(response)
                 return response
             except DomainError as err:
@@ -170,10 +189,14 @@ def home() -> RedirectResponse:
 
 
 @router.get("/login", response_model=None)
-def login_form(request: Request, services: ServicesDep) -> Response:
+def login_form(
+    request: Request,
+    services: ServicesDep,
+    next: Annotated[str | None, Query(max_length=500)] = None,  # noqa: A002 - the URL's name
+) -> Response:
     if session_from(request, services) is not None:
-        return RedirectResponse(HOME, status_code=303)
-    return login_page(request, services, {})
+        return RedirectResponse(safe_next(next), status_code=303)
+    return login_page(request, services, {"next": safe_next(next)})
 
 
 def login_page(
@@ -194,21 +217,25 @@ def login(
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
     login_csrf: Annotated[str | None, Form(max_length=200)] = None,
+    next: Annotated[str | None, Form(max_length=500)] = None,  # noqa: A002 - the form's name
 ) -> Response:
     """The password check and throttle of POST /auth/token; the token goes into a cookie.
     A form that did not come from our login page is refused before any password check."""
     if not login_form_is_ours(request, login_csrf, services.settings):
         error = "This login form has expired or did not come from this site; try again."
-        return login_page(request, services, {"error": error, "username": username}, 403)
+        context = {"error": error, "username": username, "next": safe_next(next)}
+        return login_page(request, services, context, 403)
     try:
         token = auth.login(services, username, password, client_address(request))
     except auth.LoginThrottled:
         error = "Too many failed logins; try again later."
-        return login_page(request, services, {"error": error, "username": username}, 429)
+        context = {"error": error, "username": username, "next": safe_next(next)}
+        return login_page(request, services, context, 429)
     except Unauthenticated:
         error = "Wrong username or password."
-        return login_page(request, services, {"error": error, "username": username}, 401)
-    response = RedirectResponse(HOME, status_code=303)
+        context = {"error": error, "username": username, "next": safe_next(next)}
+        return login_page(request, services, context, 401)
+    response = RedirectResponse(safe_next(next), status_code=303)
     start_session(response, token, services.settings)
     return response
 

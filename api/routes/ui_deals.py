@@ -5,6 +5,7 @@ Each form calls the command its JSON route in deals.py calls, with the same chec
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Form, Request
@@ -16,13 +17,16 @@ from domain.qualification import QualifyDecision
 from domain.stages import OPEN_STAGES, DealStage
 
 from ..commands import approvals, deals
+from ..commands.tasks import my_tasks
 from ..deps import ServicesDep
 from ..ui_auth import UiForm, UiUser
 from .ui import act, page, ui_router
+from .ui_sales import sales_panel
 
 router = ui_router()
 # The stages a deal that goes well passes through, for the deal page's stage bar.
 HAPPY_PATH = (*OPEN_STAGES, DealStage.WON)
+TASKS_SHOWN = 20  # "my tasks", first on the home page
 Comment = Annotated[str, Form(max_length=2000)]
 PAST = {
     "qualify": "qualified",
@@ -36,7 +40,8 @@ PAST = {
 def board(request: Request, session: UiUser, services: ServicesDep) -> HTMLResponse:
     """Open deals, one column per stage, newest first."""
     columns = [(c.stage, c.deals, c.more) for c in deals.board(services, session.user)]
-    return page(request, session, "board.html", {"columns": columns})
+    tasks = my_tasks(services, session.user, datetime.now(UTC), None, TASKS_SHOWN)
+    return page(request, session, "board.html", {"columns": columns, "tasks": tasks})
 
 
 def _stage_bar(state: DealState) -> list[dict[str, Any]]:
@@ -71,6 +76,7 @@ def deal_page(
         "my_step": view.my_step,
         "summary": view.summary,
         "temporal_url": _temporal_url(services.settings, deal_id),
+        **sales_panel(services, session.user, view.deal),
     }
     return page(request, session, "deal.html", context)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
@@ -54,6 +55,14 @@ def dashboard(
     return page(request, session, "dashboard.html", context)
 
 
+def funnel_links(report: KpiReport) -> list[str]:
+    """Each funnel bar opens the list of its deals: created in the period, reached the stage."""
+    period = {"created_from": report.period_from, "created_to": report.period_to}
+    return [
+        "/ui/deals?" + urlencode({"reached": step.stage.value, **period}) for step in report.funnel
+    ]
+
+
 def charts(
     report: KpiReport,
     conversion: list[MonthConversion],
@@ -93,6 +102,7 @@ def charts(
             ],
         },
     }
+    drawn["funnel"]["links"] = funnel_links(report)
     if revenue is not None:
         drawn["revenue"] = {
             "kind": "bar",

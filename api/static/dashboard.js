@@ -31,6 +31,18 @@
     return base;
   }
 
+  // A chart whose spec has `links` (one per label) opens the list of a bar's deals on click.
+  function drillDown(base, links) {
+    if (!links) { return base; }
+    base.onClick = function (event, elements) {
+      if (elements.length) { window.location.href = links[elements[0].index]; }
+    };
+    base.onHover = function (event, elements) {
+      event.native.target.style.cursor = elements.length ? "pointer" : "default";
+    };
+    return base;
+  }
+
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var spec = specs[canvas.dataset.chart];
     if (!spec) { return; }
@@ -52,7 +64,7 @@
           };
         })
       },
-      options: options(kind)
+      options: drillDown(options(kind), spec.links)
     });
     // Tests and scripts wait on this rather than guessing when the chart is drawn.
     canvas.dataset.drawn = "true";

@@ -130,7 +130,7 @@ def test_logging_out_ends_the_session(
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(f"{live.base_url}/ui/login")
     page.goto(f"{live.base_url}/ui/inbox")
-    expect(page).to_have_url(f"{live.base_url}/ui/login")
+    expect(page).to_have_url(f"{live.base_url}/ui/login?next=%2Fui%2Finbox")
 
 
 def test_finance_sees_invoices_and_the_dashboard_with_every_chart_drawn(

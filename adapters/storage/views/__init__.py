@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from ..subscriptions import SubscriptionStore
+from .activity import ActivityViews
 from .bank_statements import BankStatementViews
 from .customers import CustomerViews
 from .deals import DealViews
@@ -24,9 +25,11 @@ class Views:
         self.customers = CustomerViews(engine, self.deals)
         self.subscriptions = SubscriptionStore(engine)
         self.bank_statements = BankStatementViews(engine)
+        self.activity = ActivityViews(engine)
 
 
 __all__ = [
+    "ActivityViews",
     "BankStatementViews",
     "CustomerViews",
     "DealViews",

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, and_, or_, select, text
+from sqlalchemy import ColumnElement, Engine, and_, exists, or_, select, text
 
 from domain.audit import AuditEvent, AuditHead
 from domain.change_orders import ChangeOrder
@@ -19,7 +19,7 @@ from domain.quotes import Quote
 from domain.stages import DealStage
 
 from ..audit import deal_events, deal_head
-from ..tables import customers, deals, deliveries, quotes
+from ..tables import customers, deals, deliveries, quotes, stage_changes
 from .rows import contract_from_row, from_json, invoice_from_row, step_from_row
 
 
@@ -58,6 +58,14 @@ class DealFilter(BaseModel):
     stage: DealStage | None = None
     customer_id: str | None = None
     source: str | None = None
+    # The UI's team pipeline and drill-downs: amount range (any currency), open or closed
+    # deals only, deals that reached a stage (dashboard funnel), created in a period.
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    closed: bool | None = None
+    reached: DealStage | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
 
 
 # Each child list aggregated to JSON text in its own subquery: the whole deal in one round
@@ -136,6 +144,29 @@ def _state(row: Any) -> DealState:
     )
 
 
+def _narrowing(where: DealFilter) -> list[ColumnElement[bool]]:
+    """The conditions of a filter beyond equality: ranges, open or closed, a stage reached."""
+    found: list[ColumnElement[bool]] = []
+    if where.min_amount is not None:
+        found.append(deals.c.amount >= where.min_amount)
+    if where.max_amount is not None:
+        found.append(deals.c.amount <= where.max_amount)
+    if where.closed is not None:
+        found.append(deals.c.closed_at.isnot(None) if where.closed else deals.c.closed_at.is_(None))
+    if where.reached is not None:
+        found.append(
+            exists().where(
+                stage_changes.c.deal_id == deals.c.deal_id,
+                stage_changes.c.stage == where.reached,
+            )
+        )
+    if where.created_from is not None:
+        found.append(deals.c.created_at >= where.created_from)
+    if where.created_before is not None:
+        found.append(deals.c.created_at < where.created_before)
+    return found
+
+
 class DealViews:
     """Reads of deals: who may touch one, one whole, a page of them, their history."""
 
@@ -200,6 +231,7 @@ class DealViews:
         ):
             if value is not None:
                 query = query.where(column == value)
+        query = query.where(*_narrowing(where))
         if cursor is not None:
             at, deal_id = cursor
             query = query.where(
