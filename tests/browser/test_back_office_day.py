@@ -51,7 +51,9 @@ def test_ops_delivers_against_the_open_quantities_and_sees_an_over_delivery_refu
 ) -> None:
     deal_id = to_fulfilment(live, as_user("rep1"), as_user("manager"))["deal_id"]  # 3 + 1
     page = log_in("ops")
-    page.get_by_role("link", name="Deliveries").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Deliveries", exact=True
+    ).click()
     fits_every_width(page, "deliveries")
     page.locator(f"tr[data-deal='{deal_id}']").get_by_role("link", name="Record a delivery").click()
     gateway = page.locator("tr[data-sku='GW-100']")
@@ -85,7 +87,9 @@ def test_finance_records_a_payment_and_a_credit_note_and_exports_the_list(
     company = f"Ledger {uuid.uuid4().hex[:6]} AG"
     number = upfront_invoice(live, as_user, company)["number"]
     page = log_in("finance")
-    page.get_by_role("link", name="Invoices").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Invoices", exact=True
+    ).click()
     page.get_by_label("Customer").fill(company)
     page.get_by_role("button", name="Filter").click()
     row = page.locator(f"tr[data-invoice='{number}']")
@@ -166,7 +170,9 @@ def test_admin_changes_a_policy_setting_and_adds_a_user_who_then_logs_in(
     policy_kept: dict[str, Any],
 ) -> None:
     page = log_in("admin")
-    page.get_by_role("link", name="Policy").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Policy", exact=True
+    ).click()
     notice = policy_kept["policy"]["renewal_notice_days"] % 300 + 1
     page.get_by_label("Renewal notice days").fill(str(notice))
     page.get_by_label("Why this change").fill("earlier renewal notices")
@@ -184,7 +190,9 @@ def test_admin_changes_a_policy_setting_and_adds_a_user_who_then_logs_in(
     fits_every_width(page, "policy")
 
     name = f"clerk{uuid.uuid4().hex[:6]}"
-    page.get_by_role("link", name="Users").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Users", exact=True
+    ).click()
     form = page.locator("#add-user")
     form.get_by_label("Username").fill(name)
     form.get_by_label("E-mail").fill(f"{name}@example.com")
@@ -217,7 +225,9 @@ def test_the_pipeline_and_the_kpis_export_as_csv_each_reader_seeing_their_own(
 
     page.context.clear_cookies()  # not "Log out": that revokes the shared API token too
     page = log_in("manager")
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Dashboard", exact=True
+    ).click()
     with page.expect_download() as download:
         page.locator("#kpis-export").click()
     kpis = parsed_csv(download.value.path().read_text("utf-8"))

@@ -95,7 +95,8 @@ def test_the_board_and_the_deal_page_show_the_same_labelled_amount(
     card.click()
     expect(page.locator("#deal-value")).to_contain_text(on_board)
     expect(page.locator("#deal-value")).to_contain_text("net")
-    summary = page.locator("details summary").first
+    # The quote's summary (the page has other <details> too: notes, actions).
+    summary = page.locator("details summary", has=page.locator(".ntg-net")).first
     for label in ("net", "tax", "gross"):
         expect(summary.locator(f".ntg-{label}")).to_contain_text(label)
     history = page.locator("#history")
@@ -139,7 +140,9 @@ def test_admin_edits_a_german_template_and_a_german_contact_receives_it(
 ) -> None:
     marker = uuid.uuid4().hex[:6]
     page = log_in("admin")
-    page.get_by_role("link", name="E-mail templates").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="E-mail templates", exact=True
+    ).click()
     page.get_by_label("E-mail").select_option("quote_sent")
     page.get_by_label("Language").fill("de")
     page.get_by_role("button", name="Edit").click()

@@ -184,7 +184,9 @@ def test_a_manager_filters_the_team_pipeline_and_reassigns(
     theirs = create_lead(as_user("rep2"), company=f"{name} Two AG", source="partner")
     create_lead(as_user("rep1"), company=f"{name} One AG", source="partner")
     page = log_in("manager")
-    page.get_by_role("link", name="Deals", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Deals", exact=True
+    ).click()
     filters = page.locator("#deal-filters")
     filters.get_by_label("Owner").select_option("rep2")
     filters.get_by_label("Source").select_option("partner")

@@ -48,7 +48,9 @@ def test_manager_approves_from_the_inbox_and_the_deal_moves_on(
 ) -> None:
     deal_id = to_approval(live, as_user("rep1"))["deal_id"]
     page = log_in("manager")
-    page.get_by_role("link", name="Inbox").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Inbox", exact=True
+    ).click()
     row = page.locator(f"tr[data-deal='{deal_id}']")
     expect(row).to_be_visible()
     screenshot(page, "inbox.png")
@@ -147,7 +149,9 @@ def test_finance_sees_invoices_and_the_dashboard_with_every_chart_drawn(
     assert delivered.status_code == 200, delivered.text
     page = log_in("finance")
 
-    page.get_by_role("link", name="Invoices").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Invoices", exact=True
+    ).click()
     expect(page.locator("#invoice-list")).to_contain_text(deal_id[:8])
     expect(page.locator("#ar-aging")).to_contain_text("EUR")
     number = page.locator("#invoice-list tr[data-invoice]").first.get_attribute("data-invoice")
@@ -155,7 +159,9 @@ def test_finance_sees_invoices_and_the_dashboard_with_every_chart_drawn(
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     screenshot(page, "invoices.png")
 
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Dashboard", exact=True
+    ).click()
     for chart in CHARTS:
         canvas = page.locator(f"#chart-{chart}")
         expect(canvas).to_be_visible()
