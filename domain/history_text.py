@@ -252,6 +252,10 @@ SENTENCES: dict[str, Sentence] = {
     ),
     "subscription.ended": _subscription("ended subscription {sku}"),
     "customer.credit_terms_set": lambda a, d, m: f"{a} set the customer's credit terms.",
+    "customer.details_set": lambda a, d, m: (
+        f"{a} set the customer's address, country, VAT id or kind."
+    ),
+    "note.added": lambda a, d, m: f"{a} added a note.",
     "customer.credit_received": lambda a, d, m: (
         f"{a} kept {_money_in(d, m)} received beyond "
         f"the invoices as customer credit (bank reference {d.get('bank_ref', '')})."
