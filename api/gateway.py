@@ -13,7 +13,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import anyio.from_thread
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -72,7 +77,9 @@ class TemporalGateway:
                 DealWorkflow.opened, start_workflow_operation=operation
             )
 
-        return self._call(start, closed="the deal is closed")
+        # `opened` only waits for the lead to be recorded, so sending it again is harmless:
+        # a worker killed in the deal's first task can abort it in several transient ways.
+        return self._call(lambda: _while_transient(start), closed="the deal is closed")
 
     def start_deals(self, deals: list[DealInput], concurrency: int = 64) -> None:
         """Start many deals (an import) without waiting for each to be recorded."""
@@ -195,6 +202,35 @@ async def _while_not_started(call: Callable[[], Coroutine[Any, Any, T]]) -> T:
         await asyncio.sleep(delay)
         waited += delay
         delay = min(delay * 2, 1.0)
+
+
+TRANSIENT = {
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.ABORTED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.CANCELLED,
+}
+
+
+async def _while_transient(call: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`call()`, again while it fails in a way that says "not now" (the update was aborted
+    with its workflow task, or the server was busy) for up to NOT_READY_FOR; only for calls
+    that are safe to send twice."""
+    delay, waited = 0.1, 0.0
+    while True:
+        try:
+            return await call()
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+            transient = isinstance(err, WorkflowUpdateRPCTimeoutOrCancelledError) or (
+                err.status in TRANSIENT
+            )
+            if not transient or waited >= NOT_READY_FOR:
+                raise
+            log.warning("transient Temporal failure, sending again: %r", err)
+        await asyncio.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 2.0)
 
 
 async def _while_not_ready(call: Callable[[], Coroutine[Any, Any, T]]) -> T:

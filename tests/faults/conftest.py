@@ -100,6 +100,15 @@ class FaultStack:
         wait_for(self._healthy, 60, "the fault stack's API")
         self.engine = make_engine(s.database_url or "", pool_size=2, audit_key=s.audit_secret)
 
+    def _show_tracebacks(self) -> None:
+        """Print the last tracebacks of the API and the worker (shown by pytest only when
+        the test failed): a 500 in a chaos run is otherwise a mystery."""
+        for name in ("api.log", "worker.log"):
+            log = (self.root / name).read_text(errors="replace")
+            at = log.rfind("Traceback")
+            if at >= 0:
+                print(f"--- last traceback in {name} ---\n{log[max(0, at - 2000) : at + 6000]}")
+
     def _healthy(self) -> bool:
         assert self.api.poll() is None, (self.root / "api.log").read_text()
         try:
@@ -115,6 +124,7 @@ class FaultStack:
         return client
 
     def close(self) -> None:
+        self._show_tracebacks()
         self.worker.stop()
         self.api.send_signal(signal.SIGINT)
         try:
