@@ -33,7 +33,7 @@ from workflows.deal import DealWorkflow
 from workflows.ids import deal_workflow_id, invoice_workflow_id
 from workflows.invoice import InvoiceWorkflow
 from workflows.search_attributes import DEAL_OWNER, DEAL_STAGE
-from workflows.subscription_billing import SubscriptionBillingWorkflow
+from workflows.subscription_billing import SubscriptionBillingWorkflow, SubscriptionView
 
 from .errors import from_temporal
 
@@ -161,6 +161,21 @@ class TemporalGateway:
             return await handle.execute_update(update, arg)
 
         return self._call(send, closed="the subscription has ended")
+
+    def subscription_view(self, subscription_id: str) -> SubscriptionView | None:
+        """The subscription as its workflow holds it (None when it has ended or is gone)."""
+        handle = self.client.get_workflow_handle_for(
+            SubscriptionBillingWorkflow.run, subscription_id
+        )
+
+        async def ask() -> SubscriptionView:
+            return await handle.query(SubscriptionBillingWorkflow.subscription)
+
+        try:
+            return anyio.from_thread.run(ask)
+        except RPCError as err:
+            log.info("subscription %s: no answer to its query (%s)", subscription_id, err)
+            return None
 
     def healthy(self) -> bool:
         async def check() -> bool:

@@ -22,6 +22,7 @@ from ..deps import ServicesDep
 from ..ui_auth import UiForm, UiUser
 from .ui import act, page, ui_router
 from .ui_sales import sales_panel
+from .ui_subscriptions import subscriptions_panel
 
 router = ui_router()
 # The stages a deal that goes well passes through, for the deal page's stage bar.
@@ -77,6 +78,7 @@ def deal_page(
         "summary": view.summary,
         "temporal_url": _temporal_url(services.settings, deal_id),
         **sales_panel(services, session.user, view.deal),
+        **subscriptions_panel(services, session.user, view.deal),
     }
     return page(request, session, "deal.html", context)
 

@@ -4,7 +4,12 @@ and change nothing."""
 
 from __future__ import annotations
 
-from tests.conftest import wait_for
+import re
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.conftest import PASSWORD, wait_for
 from tests.flows import quote_body
 from tests.workflow.test_billing_schedule import policy
 from tests.workflow.test_collection import signed_deal
@@ -61,3 +66,48 @@ def test_the_owner_changes_cancels_and_renews_a_subscription(live, as_user):
     events = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
     assert "subscription.changed" in events and "subscription.renewal_confirmed" in events
     assert "mrr" in manager.get("/kpis").json()
+
+
+def test_the_owner_changes_cancels_and_renews_a_subscription_on_the_deal_page(live, as_user):
+    """The renewal-quote e-mail links to the deal page: everything the seller does with a
+    subscription is there, and a refusal is shown on the page."""
+    ops = as_user("ops")
+    lines = [{"sku": "SUPPORT-GOLD", "quantity": "2", "auto_renew": True}]
+    quote = quote_body(lines=lines, billing_plan={"kind": "upfront"}, valid_days=365)
+    deal_id = signed_deal(live, as_user, policy(0.5), quote)
+    go_live = {"reference": "GO-LIVE", "lines": [{"sku": "SUPPORT-GOLD", "quantity": "2"}]}
+    assert ops.post(f"/deals/{deal_id}/deliveries", json=go_live).status_code == 200
+    rep = as_user("rep1")
+    wait_for(lambda: rep.get("/subscriptions", params={"deal_id": deal_id}).json(), 30, "active")
+
+    with TestClient(create_app(live.settings), base_url=live.base_url) as browser:
+        login = re.search(r'name="login_csrf" value="([^"]+)"', browser.get("/ui/login").text)
+        assert login is not None
+        signed_in = browser.post(
+            "/ui/login",
+            data={"username": "rep1", "password": PASSWORD, "login_csrf": login.group(1)},
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        page = browser.get(f"/ui/deals/{deal_id}").text
+        assert 'id="subscriptions"' in page and "renews by itself" in page
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        sid = re.search(r'action="/ui/subscriptions/([^/"]+)/quantity"', page)
+        assert csrf is not None and sid is not None
+        base = f"/ui/subscriptions/{sid.group(1)}"
+
+        def post(path: str, **fields: str) -> str:
+            answer = browser.post(f"{base}/{path}", data={"csrf": csrf.group(1), **fields})
+            assert answer.status_code == 200, answer.text  # after the redirect to the deal
+            assert answer.url.path == f"/ui/deals/{deal_id}"
+            return answer.text
+
+        refused = post("quantity", quantity="0")
+        assert "Refused (422): quantity" in refused, refused
+        assert "is now 3 units" in post("quantity", quantity="3")
+        cancelled = post("cancel", reason="budget cut")
+        assert "ends with its term" in cancelled and "ends unless renewed" in cancelled
+        renewed = post("renew", reason="they stay")
+        assert "renews at its term" in renewed and "renews (confirmed)" in renewed
+        assert f'action="{base}/renew"' not in renewed
+    history = rep.get(f"/subscriptions/{sid.group(1)}").json()["history"]
+    assert [(s["quantity"], s["auto_renew"]) for s in history][-2:] == [("3", True), ("3", False)]
