@@ -81,12 +81,12 @@ def manage_users(settings: Settings, args: argparse.Namespace) -> int:
     if args.users_command == "add":
         return add_user(settings, args)
     database_url = need_database(settings)
-    engine = make_engine(database_url, pool_size=1)
+    engine = make_engine(database_url, pool_size=1, audit_key=settings.audit_secret)
     directory = UserDirectory(engine)
     if args.users_command == "disable":
-        done = directory.set_active(args.username, False)
+        done = directory.set_active(args.username, False, by="cli")
     else:
-        done = directory.set_role(args.username, Role(args.role))
+        done = directory.set_role(args.username, Role(args.role), by="cli")
     engine.dispose()
     print(f"user {args.username} {'updated' if done else 'not found'}")
     return 0 if done else 1
@@ -100,8 +100,9 @@ def add_user(settings: Settings, args: argparse.Namespace) -> int:
     password = args.password or os.environ.get("L2C_NEW_USER_PASSWORD")
     if not password:
         raise CliError("give --password or L2C_NEW_USER_PASSWORD")
-    engine = make_engine(database_url, pool_size=1)
-    UserDirectory(engine).add(args.username, Role(args.role), args.email, password, replace=True)
+    engine = make_engine(database_url, pool_size=1, audit_key=settings.audit_secret)
+    directory = UserDirectory(engine)
+    directory.add(args.username, Role(args.role), args.email, password, replace=True, by="cli")
     engine.dispose()
     print(f"user {args.username} ({args.role}) saved")
     return 0

@@ -114,7 +114,7 @@ class Stack:
         assert url is not None
         migrate(url, self.settings.audit_secret)
         if seed:
-            engine = make_engine(url, pool_size=1)
+            engine = make_engine(url, pool_size=1, audit_key=self.settings.audit_secret)
             try:
                 UserDirectory(engine).seed_dev_users(self.settings.dev_password)
                 Catalogue(engine).seed(DEV_PRICE_BOOK)

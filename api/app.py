@@ -106,8 +106,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     # The back office's pages before ui_deals: /ui/deals/export.csv is not a deal's page.
     back_office = (ui_exports, ui_ops, ui_finance, ui_cash, ui_admin)
-    pages = (ui_deals, ui_reports, ui_mail, ui_email_templates, ui_sales, ui_quotes)
-    pages += (ui_subscriptions,)
+    pages = (
+        ui_deals,
+        ui_reports,
+        ui_mail,
+        ui_email_templates,
+        ui_sales,
+        ui_quotes,
+        ui_subscriptions,
+    )
     for page in (ui, *back_office, *pages):
         app.include_router(page.router)
     app.mount("/ui/static", StaticFiles(packages=[("api", "static")]), name="ui-static")

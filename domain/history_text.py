@@ -279,6 +279,22 @@ SENTENCES: dict[str, Sentence] = {
         f"{a} changed the {words(d.get('template', ''))} "
         f"e-mail in language {d.get('language', '')}."
     ),
+    "user.added": lambda a, d, m: (
+        f"{a} added the user {d.get('username')} as {words(d.get('role', ''))}."
+    ),
+    "user.saved": lambda a, d, m: (
+        f"{a} saved the user {d.get('username')} as {words(d.get('role', ''))} with a new password."
+    ),
+    "user.enabled": lambda a, d, m: f"{a} enabled the user {d.get('username')}.",
+    "user.disabled": lambda a, d, m: f"{a} disabled the user {d.get('username')}.",
+    "user.role_changed": lambda a, d, m: (
+        f"{a} changed the role of {d.get('username')} from {words(d.get('from_role') or '')} "
+        f"to {words(d.get('to_role', ''))}."
+    ),
+    "user.display_changed": lambda a, d, m: (
+        f"{a} set the language of {d.get('username')} to {d.get('locale') or 'the default'} "
+        f"and the time zone to {d.get('time_zone') or 'the default'}."
+    ),
     "email_template.removed": lambda a, d, m: (
         f"{a} removed the {words(d.get('language', ''))} "
         f"override of the {words(d.get('template', ''))} e-mail."

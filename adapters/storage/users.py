@@ -1,18 +1,24 @@
-"""Users of l2c: their role, e-mail and argon2 password hash."""
+"""Users of l2c: their role, e-mail and argon2 password hash. Every change of a user is an
+audit event on the `users` chain, written in the change's transaction (so the engine must
+carry the audit key: adapters/storage/audit.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.users import Role
 
+from .audit import append_event
 from .tables import users
+
+USERS_CHAIN = "users"
 
 _hasher = PasswordHasher()
 # Verifying against this keeps an unknown user as slow as a wrong password.
@@ -44,7 +50,13 @@ class UserDirectory:
         self.engine = engine
 
     def add(
-        self, username: str, role: Role, email: str, password: str, replace: bool = False
+        self,
+        username: str,
+        role: Role,
+        email: str,
+        password: str,
+        replace: bool = False,
+        by: str = "system",
     ) -> None:
         values = {
             "username": username,
@@ -65,7 +77,11 @@ class UserDirectory:
         else:
             statement = statement.on_conflict_do_nothing()
         with self.engine.begin() as conn:
-            conn.execute(statement)
+            written = conn.execute(statement.returning(users.c.username)).first()
+            if written is not None:
+                data = {"username": username, "role": role.value, "email": email}
+                action = "user.saved" if replace else "user.added"
+                _audit(conn, by, action, data | {"password_set": True})
 
     def seed_dev_users(self, password: str, mail_domain: str = "l2c.local") -> None:
         """The users of shared/API.md; existing ones are left as they are."""
@@ -99,7 +115,7 @@ class UserDirectory:
             rows = conn.execute(select(users).order_by(users.c.username)).all()
         return [User.model_validate(dict(row._mapping)) for row in rows]
 
-    def set_active(self, username: str, active: bool) -> bool:
+    def set_active(self, username: str, active: bool, by: str = "system") -> bool:
         with self.engine.begin() as conn:
             found = conn.execute(
                 update(users)
@@ -107,9 +123,14 @@ class UserDirectory:
                 .values(active=active, token_version=users.c.token_version + 1)
                 .returning(users.c.username)
             ).first()
+            if found is not None:
+                action = "user.enabled" if active else "user.disabled"
+                _audit(conn, by, action, {"username": username})
         return found is not None
 
-    def set_display(self, username: str, locale: str | None, time_zone: str | None) -> bool:
+    def set_display(
+        self, username: str, locale: str | None, time_zone: str | None, by: str = "system"
+    ) -> bool:
         """The locale and time zone the UI formats for this user (None: the company's)."""
         with self.engine.begin() as conn:
             found = conn.execute(
@@ -118,16 +139,26 @@ class UserDirectory:
                 .values(locale=locale, time_zone=time_zone)
                 .returning(users.c.username)
             ).first()
+            if found is not None:
+                shown = {"username": username, "locale": locale, "time_zone": time_zone}
+                _audit(conn, by, "user.display_changed", shown)
         return found is not None
 
-    def set_role(self, username: str, role: Role) -> bool:
+    def set_role(self, username: str, role: Role, by: str = "system") -> bool:
         with self.engine.begin() as conn:
+            before = conn.execute(
+                select(users.c.role).where(users.c.username == username).with_for_update()
+            ).scalar()
             found = conn.execute(
                 update(users)
                 .where(users.c.username == username)
                 .values(role=role, token_version=users.c.token_version + 1)
                 .returning(users.c.username)
             ).first()
+            if found is not None:
+                old = Role(before).value if before is not None else None
+                shown = {"username": username, "from_role": old, "to_role": role.value}
+                _audit(conn, by, "user.role_changed", shown)
         return found is not None
 
     def revoke_tokens(self, username: str) -> None:
@@ -151,3 +182,10 @@ class UserDirectory:
                 .order_by(users.c.username)
             )
             return [row.email for row in rows]
+
+
+def _audit(conn: Connection, by: str, action: str, data: dict[str, Any]) -> None:
+    """One event of the users chain (never a password or its hash)."""
+    at = datetime.now(UTC)
+    key = f"{data['username']}:{action}:{at.isoformat()}"
+    append_event(conn, USERS_CHAIN, key, at, by, action, data)

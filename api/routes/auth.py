@@ -65,3 +65,11 @@ def set_role(username: str, body: RoleIn, user: CurrentUser, services: ServicesD
 def set_active(username: str, body: ActiveIn, user: CurrentUser, services: ServicesDep) -> User:
     """A disabled user's tokens stop working at once (every request checks the user)."""
     return admin.set_active(services, user, username, body.active)
+
+
+@router.put("/users/{username}/display")
+def set_display(
+    username: str, body: admin.DisplayIn, user: CurrentUser, services: ServicesDep
+) -> User:
+    """The locale and time zone the web UI uses for this user (their own, or an admin's)."""
+    return admin.set_display(services, user, username, body)

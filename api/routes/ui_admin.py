@@ -7,7 +7,9 @@ Each form calls the command its JSON route (auth.py, policy.py) calls, with the 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
 import anyio.to_thread
 from fastapi import Form, Request
@@ -17,7 +19,7 @@ from domain.access import Action, can
 from domain.users import Role
 
 from ..commands import admin, policy
-from ..commands.admin import UserIn
+from ..commands.admin import DisplayIn, UserIn
 from ..commands.policy import PolicyIn
 from ..deps import ServicesDep
 from ..policy_form import policy_fields, policy_from_form
@@ -31,6 +33,54 @@ nav_entry("/ui/users", "Users", roles=ADMINS, order=80)
 nav_entry("/ui/policy", "Policy", order=85, action=Action.VIEW_POLICY)
 USERS = "/ui/users"
 POLICY = "/ui/policy"
+
+
+COMMON_LOCALES = [
+    "en_GB",
+    "en_US",
+    "de_DE",
+    "de_AT",
+    "de_CH",
+    "fr_FR",
+    "es_ES",
+    "it_IT",
+    "nl_NL",
+    "pt_BR",
+    "pl_PL",
+    "sv_SE",
+]
+
+
+@router.get("/me")
+def my_settings(request: Request, session: UiUser, services: ServicesDep) -> HTMLResponse:
+    """Every user's own page: the language and time zone pages are written in."""
+    me = admin.own_user(services, session.user)
+    context = {
+        "me": me,
+        "locales": COMMON_LOCALES,
+        "zones": sorted(available_timezones()),
+        "example": (Decimal("1234567.89"), datetime.now(UTC)),
+    }
+    return page(request, session, "me.html", context)
+
+
+@router.post("/me")
+def set_my_settings(
+    session: UiForm,
+    services: ServicesDep,
+    locale: Annotated[str, Form(max_length=20)] = "",
+    time_zone: Annotated[str, Form(max_length=64)] = "",
+) -> RedirectResponse:
+    def command() -> str:
+        body = valid(
+            lambda: DisplayIn.model_validate(
+                {"locale": locale.strip() or None, "time_zone": time_zone.strip() or None}
+            )
+        )
+        admin.set_display(services, session.user, session.user.username, body)
+        return "Saved: pages now use your language and time zone."
+
+    return act("/ui/me", command)
 
 
 @router.get("/users")

@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from domain.display import valid_locale, valid_time_zone
 from domain.history_text import describe
 from domain.money import MINOR_UNITS, round_money
 
@@ -51,22 +52,6 @@ class Display:
     def html_lang(self) -> str:
         """`de-DE`: the BCP 47 tag for <html lang>."""
         return self.locale.replace("_", "-")
-
-
-def valid_locale(name: str) -> bool:
-    try:
-        Locale.parse(name)
-    except (UnknownLocaleError, ValueError, TypeError):
-        return False
-    return True
-
-
-def valid_time_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def _decimal(amount: Decimal | str | int | None) -> Decimal | None:

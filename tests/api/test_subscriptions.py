@@ -99,7 +99,7 @@ def test_the_owner_changes_cancels_and_renews_a_subscription_on_the_deal_page(li
             answer = browser.post(f"{base}/{path}", data={"csrf": csrf.group(1), **fields})
             assert answer.status_code == 200, answer.text  # after the redirect to the deal
             assert answer.url.path == f"/ui/deals/{deal_id}"
-            return answer.text
+            return str(answer.text)
 
         refused = post("quantity", quantity="0")
         assert "Refused (422): quantity" in refused, refused
