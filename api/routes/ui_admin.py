@@ -25,7 +25,7 @@ from ..deps import ServicesDep
 from ..policy_form import policy_fields, policy_from_form
 from ..ui_auth import UiForm, UiUser
 from .ui import act, page, ui_router
-from .ui_forms import valid
+from .ui_forms import checked
 from .ui_nav import ADMINS, nav_entry
 
 router = ui_router()
@@ -72,11 +72,7 @@ def set_my_settings(
     time_zone: Annotated[str, Form(max_length=64)] = "",
 ) -> RedirectResponse:
     def command() -> str:
-        body = valid(
-            lambda: DisplayIn.model_validate(
-                {"locale": locale.strip() or None, "time_zone": time_zone.strip() or None}
-            )
-        )
+        body = checked(DisplayIn, {"locale": locale or None, "time_zone": time_zone or None})
         admin.set_display(services, session.user, session.user.username, body)
         return "Saved: pages now use your language and time zone."
 
@@ -100,16 +96,8 @@ def add_user(
     password: Annotated[str, Form(max_length=200)],
 ) -> RedirectResponse:
     def command() -> str:
-        body = valid(
-            lambda: UserIn.model_validate(
-                {
-                    "username": username.strip(),
-                    "email": email.strip(),
-                    "role": role,
-                    "password": password,
-                }
-            )
-        )
+        fields = {"username": username.strip(), "email": email.strip(), "role": role}
+        body = checked(UserIn, fields | {"password": password})
         added = admin.add_user(services, session.user, body)
         return f"User {added.username} added as {added.role.value.replace('_', ' ')}."
 

@@ -21,7 +21,7 @@ from ..commands.bank_statements import MatchIn
 from ..deps import ServicesDep
 from ..ui_auth import UiForm, UiUser
 from .ui import act, page, redirect, ui_router
-from .ui_forms import valid
+from .ui_forms import checked
 from .ui_nav import nav_entry
 
 router = ui_router()
@@ -76,7 +76,7 @@ def match_line(
     invoice_number: Annotated[str, Form(max_length=40)],
 ) -> RedirectResponse:
     def command() -> str:
-        body = valid(lambda: MatchIn(invoice_number=invoice_number.strip()))
+        body = checked(MatchIn, {"invoice_number": invoice_number.strip()})
         line = bank_statements.match_line(services, session.user, statement_id, n, body)
         return f"Line {n} matched to {line.invoice_number}: it is {line.status.value}."
 
@@ -103,15 +103,8 @@ def set_credit_terms(
     payment_terms_days: Annotated[str, Form(max_length=10)],
 ) -> RedirectResponse:
     def command() -> str:
-        body = valid(
-            lambda: CreditTermsIn.model_validate(
-                {
-                    "credit_limit": credit_limit,
-                    "currency": currency,
-                    "payment_terms_days": payment_terms_days,
-                }
-            )
-        )
+        terms = {"credit_limit": credit_limit, "currency": currency}
+        body = checked(CreditTermsIn, terms | {"payment_terms_days": payment_terms_days})
         standing = customers.set_credit_terms(services, session.user, customer_id, body)
         hold = "on credit hold" if standing.on_hold else "not on hold"
         return (

@@ -30,7 +30,7 @@ from ..deps import ServicesDep
 from ..ui_auth import UiForm, UiUser
 from .finance import pdf
 from .ui import act, page, ui_router
-from .ui_forms import PAGE_SIZE, valid
+from .ui_forms import PAGE_SIZE, checked
 from .ui_reports import AGING_LABELS
 
 router = ui_router()
@@ -154,16 +154,8 @@ def record_payment(
     reference: Annotated[str, Form(max_length=100)],
 ) -> RedirectResponse:
     def command() -> str:
-        body = valid(
-            lambda: PaymentIn.model_validate(
-                {
-                    "invoice_number": number,
-                    "amount": amount,
-                    "currency": currency,
-                    "reference": reference,
-                }
-            )
-        )
+        paid = {"invoice_number": number, "amount": amount, "currency": currency}
+        body = checked(PaymentIn, paid | {"reference": reference})
         done = payments.record_payment(services, session.user, body)
         return f"Payment {body.reference} recorded: {_left(done.balance, body.currency)}."
 
@@ -185,7 +177,7 @@ def issue_credit_note(
         return uuid.uuid5(_FORM_KEYS, f"{user.username}\x1f{form_key}\x1f{part}").hex
 
     def command() -> str:
-        body = valid(lambda: CreditNoteIn.model_validate({"amount": amount, "reason": reason}))
+        body = checked(CreditNoteIn, {"amount": amount, "reason": reason})
         note = payments.issue_credit_note(services, user, number, body, keys)()
         return f"Credit note {note.number} issued over {note.amount} {note.currency}."
 
@@ -197,7 +189,7 @@ def write_off(
     number: str, session: UiForm, services: ServicesDep, reason: ShortText
 ) -> RedirectResponse:
     def command() -> str:
-        body = valid(lambda: WriteOffIn(reason=reason))
+        body = checked(WriteOffIn, {"reason": reason})
         invoice = payments.write_off(services, session.user, number, body)
         return f"Invoice {number} is {invoice.status.value.replace('_', ' ')}."
 

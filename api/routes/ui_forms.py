@@ -66,17 +66,4 @@ def new_form_id() -> str:
     return uuid.uuid4().hex
 
 
-T = TypeVar("T")
 PAGE_SIZE = 50  # rows per page of the back office's lists
-
-
-def valid(build: Callable[[], T]) -> T:
-    """The body a form describes, or a 422 naming the first field the API would refuse
-    (a form's refusal is shown on its page, as `act` shows any refusal)."""
-    try:
-        return build()
-    except ValidationError as err:
-        first = err.errors()[0]
-        field = tuple(first["loc"])
-        name = ".".join(str(part) for part in field) or "form"
-        raise InvalidInput(f"{name}: {first['msg']}", field=field) from None

@@ -23,7 +23,7 @@ from ..commands import deals, deliveries
 from ..deps import ServicesDep
 from ..ui_auth import UiForm, UiUser
 from .ui import act, page, ui_router
-from .ui_forms import PAGE_SIZE, valid
+from .ui_forms import PAGE_SIZE, checked
 from .ui_nav import nav_entry
 
 router = ui_router()
@@ -74,9 +74,7 @@ def record_delivery(
         ]
         if not lines:
             raise InvalidInput("give a quantity for at least one line", field=("lines",))
-        body = valid(
-            lambda: DeliveryRequest.model_validate({"lines": lines, "reference": reference})
-        )
+        body = checked(DeliveryRequest, {"lines": lines, "reference": reference})
         order = deliveries.record_delivery(services, session.user, deal_id, body)
         left = sum((line.quantity - line.delivered for line in order.lines), Decimal(0))
         return f"Delivery {body.reference} recorded: " + (
