@@ -2,13 +2,16 @@
 path in `GET /policy` (`collection.write_off_after_days`, `approval.bands.1.roles`).
 
 A list of plain values is one field, comma-separated; a parallel group of approval roles is
-written `finance+admin`. An empty field is "none" where the setting may be none. The form
+written `finance+admin`. An empty field is "none" where the setting may be none. A list of
+groups of settings (the approval bands) has a "remove" box per group and blank fields for a
+new one (`approval.bands.new.roles`), which goes where the list's order allows it. The form
 is read over the current policy, so a setting the form does not show keeps its value; the
 result is validated as `PUT /policy` validates it.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,14 +33,30 @@ class PolicyField:
     label: str
     value: str
     is_list: bool = False
+    removes: bool = False  # a checkbox: remove this group (a band) from its list
 
 
 def policy_fields(policy: CompanyPolicy) -> list[PolicyField]:
-    """Every setting of `policy`, in the order `GET /policy` shows them."""
-    return [
-        PolicyField(name, _label(name), _text(value), isinstance(value, list))
-        for name, value in _leaves(policy.model_dump(mode="json"), ())
-    ]
+    """Every setting of `policy`, in the order `GET /policy` shows them; after each group of
+    a list of groups its "remove" box, and after the list the fields of a new group."""
+    data = policy.model_dump(mode="json")
+    after: dict[str, list[PolicyField]] = {}  # fields that follow a group's last setting
+    for path, items in _group_lists(data, ()):
+        keys = list(items[0])
+        for index in range(len(items)):
+            group = f"{path}.{index}"
+            after[f"{group}.{keys[-1]}"] = [
+                PolicyField(f"{group}.remove", f"Remove {_label(group).lower()}", "", removes=True)
+            ]
+        after[f"{path}.{len(items) - 1}.{keys[-1]}"] += [
+            PolicyField(f"{path}.new.{key}", _new_label(path, key), "", isinstance(sample, list))
+            for key, sample in items[0].items()
+        ]
+    fields: list[PolicyField] = []
+    for name, value in _leaves(data, ()):
+        fields.append(PolicyField(name, _label(name), _text(value), isinstance(value, list)))
+        fields += after.get(name, [])
+    return fields
 
 
 def policy_from_form(form: Mapping[str, str], current: CompanyPolicy) -> CompanyPolicy:
@@ -46,12 +65,54 @@ def policy_from_form(form: Mapping[str, str], current: CompanyPolicy) -> Company
     for name, value in _leaves(data, ()):
         if name in form:
             _put(data, name.split("."), _parse(form[name], is_list=isinstance(value, list)))
+    for path, items in _group_lists(data, ()):
+        kept = [item for i, item in enumerate(items) if form.get(f"{path}.{i}.remove") != "on"]
+        new = {
+            key: _parse(form.get(f"{path}.new.{key}", ""), is_list=isinstance(sample, list))
+            for key, sample in items[0].items()
+        }
+        filled = any(value not in (None, []) for value in new.values())
+        _put(data, path.split("."), _placed(data, path, kept, new) if filled else kept)
     try:
         return CompanyPolicy.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         path = ".".join(str(p) for p in first["loc"])
         raise InvalidInput(f"{path}: {first['msg']}", field=("policy", *first["loc"])) from None
+
+
+def _placed(data: dict[str, Any], path: str, items: list[Any], new: Any) -> list[Any]:
+    """`items` with `new` at the first place the policy's rules accept (bands go from the
+    narrowest to the widest), else at the end (and the refusal names what is wrong)."""
+    for at in range(len(items) + 1):
+        candidate = [*items[:at], new, *items[at:]]
+        trial = copy.deepcopy(data)
+        _put(trial, path.split("."), candidate)
+        try:
+            CompanyPolicy.model_validate(trial)
+        except ValidationError:
+            continue
+        return candidate
+    return [*items, new]
+
+
+def _group_lists(data: Any, path: tuple[str, ...]) -> list[tuple[str, list[Any]]]:
+    """(dotted path, list) of each list of groups of settings (the approval bands)."""
+    if isinstance(data, dict):
+        return [found for key, value in data.items() for found in _group_lists(value, (*path, key))]
+    if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        return [(".".join(path), data)]
+    return []
+
+
+def _new_label(path: str, key: str) -> str:
+    """`approval.bands`, `roles` -> 'Approval › new band › roles'."""
+    *outer, last = path.split(".")
+    parts = [p.replace("_", " ") for p in outer] + [
+        f"new {last.rstrip('s')}",
+        key.replace("_", " "),
+    ]
+    return " › ".join(parts).capitalize()
 
 
 def _leaves(data: Any, path: tuple[str, ...]) -> list[tuple[str, Any]]:

@@ -69,3 +69,42 @@ def test_a_wrong_setting_is_refused_naming_it(
         policy_from_form(form_of(POLICY) | {name: value}, POLICY)
     assert refused.value.field is not None
     assert refused.value.field[: len(field)] == field
+
+
+def test_a_band_is_removed_by_its_box_and_a_new_one_takes_its_place_in_order() -> None:
+    fields = {f.name: f for f in policy_fields(POLICY)}
+    assert fields["approval.bands.1.remove"].removes
+    assert "approval.bands.new.roles" in fields and fields["approval.bands.new.roles"].is_list
+    names = list(fields)
+    assert names.index("approval.bands.0.remove") < names.index("approval.bands.1.max_discount_pct")
+    assert names.index("approval.bands.2.remove") < names.index("approval.bands.new.roles")
+
+    form = form_of(POLICY) | {
+        "approval.bands.new.max_discount_pct": "20",
+        "approval.bands.new.below_value": "100000",
+        "approval.bands.new.roles": "sales_manager",
+    }
+    added = policy_from_form(form, POLICY).approval.bands
+    assert [(b.max_discount_pct, b.below_value) for b in added] == [
+        (Decimal(10), Decimal(50_000)),
+        (Decimal(20), Decimal(100_000)),  # between the narrower and the wider band
+        (Decimal(30), Decimal(250_000)),
+        (None, None),
+    ]
+    assert added[1].roles == [Role.SALES_MANAGER]
+
+    removed = policy_from_form(form_of(POLICY) | {"approval.bands.1.remove": "on"}, POLICY)
+    assert [b.below_value for b in removed.approval.bands] == [Decimal(50_000), None]
+
+
+def test_a_new_band_that_fits_nowhere_is_refused_naming_the_bands() -> None:
+    form = form_of(POLICY) | {
+        "approval.bands.new.max_discount_pct": "5",
+        "approval.bands.new.below_value": "900000",  # narrower in discount, wider in value
+        "approval.bands.new.roles": "finance",
+    }
+    with pytest.raises(InvalidInput, match="approval.bands"):
+        policy_from_form(form, POLICY)
+    with pytest.raises(InvalidInput, match="approval.bands"):  # at least one band stays
+        every = {f"approval.bands.{i}.remove": "on" for i in range(3)}
+        policy_from_form(form_of(POLICY) | every, POLICY)
