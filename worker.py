@@ -18,6 +18,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.deal_commits import DealCommitActivities
 from activities.email import EmailActivities
 from activities.finance import FinanceActivities
+from activities.imports import ImportActivities
 from activities.storage import StorageActivities
 from adapters.chaos import chaos_from, chaos_refusal
 from adapters.deal_commits import DealCommits
@@ -29,12 +30,14 @@ from adapters.portal_tokens import portal_tokens
 from adapters.storage.credit import CustomerCredit
 from adapters.storage.db import make_engine
 from adapters.storage.deals import DealStore
+from adapters.storage.imports import ImportStore
 from adapters.storage.users import UserDirectory
 from adapters.storage.views import Views
 from adapters.temporal import connect_temporal
 from config import Settings, get_settings
 from workflows.deal import DealWorkflow
 from workflows.invoice import InvoiceWorkflow
+from workflows.lead_import import LeadImportWorkflow
 from workflows.legacy.deal import DealWorkflow as LegacyDealWorkflow
 from workflows.revenue import RevenueWorkflow
 from workflows.subscription_billing import SubscriptionBillingWorkflow
@@ -46,6 +49,7 @@ WORKFLOWS = [
     InvoiceWorkflow,
     RevenueWorkflow,
     SubscriptionBillingWorkflow,
+    LeadImportWorkflow,
 ]
 # Pure libraries our domain models use lazily (e-mail validation); safe to share.
 PASSTHROUGH = ("email_validator", "idna", "dns")
@@ -144,11 +148,12 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 def make_worker(client: Client, settings: Settings, engine: Engine) -> tuple[Worker, OutboxRelay]:
     """The Temporal worker and the outbox relay that runs beside it (start it yourself)."""
     effects = Effects(settings, engine)
+    imports = ImportActivities(ImportStore(engine), client, settings.task_queue)
     worker = Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=effects.activities,
+        activities=[*effects.activities, imports.start_import_batch, imports.finish_import],
         activity_executor=ThreadPoolExecutor(settings.activity_threads),
         workflow_runner=workflow_runner(),
         interceptors=chaos_from(settings),

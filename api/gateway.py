@@ -20,19 +20,17 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
     WorkflowIDConflictPolicy,
 )
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
+from activities.imports import start_attributes
 from domain.deal import DealInput, DealState
-from domain.stages import DealStage
 from workflows.deal import DealWorkflow
-from workflows.ids import deal_workflow_id, invoice_workflow_id
+from workflows.ids import deal_workflow_id, invoice_workflow_id, lead_import_workflow_id
 from workflows.invoice import InvoiceWorkflow
-from workflows.search_attributes import DEAL_OWNER, DEAL_STAGE
+from workflows.lead_import import LeadImport, LeadImportWorkflow
 from workflows.subscription_billing import SubscriptionBillingWorkflow, SubscriptionView
 
 from .errors import from_temporal
@@ -42,15 +40,6 @@ log = logging.getLogger(__name__)
 A = TypeVar("A")  # an update's argument (its command model)
 R = TypeVar("R")  # an update's result
 T = TypeVar("T")
-
-
-def _start_attributes(deal: DealInput) -> TypedSearchAttributes:
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(DEAL_STAGE, DealStage.QUALIFYING.value),
-            SearchAttributePair(DEAL_OWNER, deal.owner),
-        ]
-    )
 
 
 class TemporalGateway:
@@ -70,7 +59,7 @@ class TemporalGateway:
                 id=deal_workflow_id(deal.deal_id),
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                search_attributes=_start_attributes(deal),
+                search_attributes=start_attributes(deal),
                 static_summary=f"{deal.lead.company}: {deal.lead.contact_name} ({deal.owner})",
             )
             return await self.client.execute_update_with_start_workflow(
@@ -81,24 +70,20 @@ class TemporalGateway:
         # a worker killed in the deal's first task can abort it in several transient ways.
         return self._call(lambda: _while_transient(start), closed="the deal is closed")
 
-    def start_deals(self, deals: list[DealInput], concurrency: int = 64) -> None:
-        """Start many deals (an import) without waiting for each to be recorded."""
+    def start_import(self, job: LeadImport) -> None:
+        """Start the import's workflow (once per import id); it starts the deals."""
 
-        async def start_all() -> None:
-            async def start(deal: DealInput) -> None:
-                await self.client.start_workflow(
-                    DealWorkflow.run,
-                    deal,
-                    id=deal_workflow_id(deal.deal_id),
-                    task_queue=self.task_queue,
-                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                    search_attributes=_start_attributes(deal),
-                )
+        async def start() -> None:
+            await self.client.start_workflow(
+                LeadImportWorkflow.run,
+                job,
+                id=lead_import_workflow_id(job.import_id),
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                static_summary=f"lead import {job.import_id}",
+            )
 
-            for first in range(0, len(deals), concurrency):
-                await asyncio.gather(*(start(d) for d in deals[first : first + concurrency]))
-
-        self._call(start_all, closed="the deal is closed")
+        self._call(start, closed="the import has ended")
 
     def update_deal(
         self,

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ValidationError
 from domain.errors import InvalidInput
 from domain.leads import Lead, LeadSource
 
-MAX_BYTES = 10 * 1024 * 1024
-MAX_ROWS = 20_000
+MAX_BYTES = 40 * 1024 * 1024  # 100,000 rows of long names and needs
+MAX_ROWS = 100_000
 COLUMNS = tuple(name for name in Lead.model_fields)
 REQUIRED = ("company", "contact_name", "email")
 _TRUE = {"true", "yes", "y", "1"}

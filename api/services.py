@@ -16,6 +16,7 @@ from adapters.storage.catalogue import Catalogue
 from adapters.storage.credit import CustomerCredit
 from adapters.storage.customer_details import CustomerDirectory
 from adapters.storage.idempotency import IdempotencyStore
+from adapters.storage.imports import ImportStore
 from adapters.storage.login_attempts import LoginAttempts
 from adapters.storage.notes import NoteBook
 from adapters.storage.policies import PolicyVersions
@@ -43,6 +44,7 @@ class Services:
     policies: PolicyVersions
     assignment: AssignmentRules
     notes: NoteBook
+    imports: ImportStore
     idempotency: IdempotencyStore
     portal: PortalTokens
     documents: Documents
@@ -66,6 +68,7 @@ def make_services(settings: Settings, engine: Engine, client: Client) -> Service
         policies=PolicyVersions(engine),
         assignment=AssignmentRules(engine),
         notes=NoteBook(engine),
+        imports=ImportStore(engine),
         idempotency=IdempotencyStore(engine),
         portal=portal_tokens(settings.secret_key, settings.portal_token_days),
         documents=Documents(views, settings.seller),

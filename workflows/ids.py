@@ -17,3 +17,7 @@ def revenue_workflow_id(deal_id: str, activation: str) -> str:
 
 def subscription_billing_workflow_id(deal_id: str, sku: str) -> str:
     return f"subscription-billing-{deal_id}-{sku}"
+
+
+def lead_import_workflow_id(import_id: str) -> str:
+    return f"lead-import-{import_id}"

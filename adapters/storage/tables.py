@@ -541,3 +541,29 @@ notes = Table(
     Index("ix_notes_deal", "deal_id", "created_at"),
     Index("ix_notes_customer", "customer_id", "created_at"),
 )
+
+# A CSV import (issue 18): its report, and each valid, new row with the deal it starts.
+lead_imports = Table(
+    "lead_imports",
+    metadata,
+    Column("import_id", String(40), primary_key=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("to_create", Integer, nullable=False),
+    Column("report", JSONB, nullable=False),
+    Column("policy", JSONB, nullable=False),
+    Column("finished_at", TS),
+)
+
+lead_import_deals = Table(
+    "lead_import_deals",
+    metadata,
+    Column("import_id", String(40), ForeignKey("lead_imports.import_id")),
+    Column("row", Integer, nullable=False),
+    Column("deal_id", String(40), nullable=False),
+    Column("deal", JSONB, nullable=False),
+    Column("started", Boolean, nullable=False, server_default=text("false")),
+    PrimaryKeyConstraint("import_id", "row"),
+    Index("ix_lead_import_deals_pending", "import_id", "row", postgresql_where=text("NOT started")),
+)

@@ -4,17 +4,18 @@ territories that assign imported leads."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 
 from domain.access import Action
 from domain.deal import DealInput
-from domain.errors import Conflict, InvalidInput
+from domain.errors import Conflict, InvalidInput, NotFound
 from domain.leads import Lead
 from domain.policy import DealPolicy
 from domain.users import Actor, Role
 from workflows.ids import deal_workflow_id
+from workflows.lead_import import LeadImport
 
 from ..lead_import import ParsedLead, RowError, parse_leads
 from ..schemas import LeadCreated, LeadIn
@@ -40,10 +41,32 @@ class DuplicateRow(BaseModel):
 
 
 class ImportResult(BaseModel):
+    """What the file holds, known at once: the deals it will start (`created`, started in
+    the background: follow `progress_url`), its duplicates and its bad rows."""
+
+    import_id: str
+    progress_url: str
     created: int
     duplicates: int
     errors: list[RowError]
     deals: list[ImportedDeal]
+    duplicate_rows: list[DuplicateRow]
+
+
+class ImportStatus(BaseModel):
+    """An import's progress: `started` of `to_create` deals so far; `done` once all are."""
+
+    import_id: str
+    created_by: str
+    created_at: datetime
+    rows: int
+    to_create: int
+    started: int
+    percent: int
+    done: bool
+    finished_at: datetime | None
+    duplicates: int
+    errors: list[RowError]
     duplicate_rows: list[DuplicateRow]
 
 
@@ -146,7 +169,8 @@ def import_leads(
 ) -> Callable[[], ImportResult]:
     """Authorize now; the returned call imports. Every valid, new row starts a deal owned by
     the assignment rules (territory, then round-robin); bad rows and duplicates are
-    reported, never half-imported."""
+    reported, never half-imported. The file's deals are kept with the import and started in
+    the background by its workflow (the answer does not wait for them)."""
     authorize(user, Action.CREATE_LEAD)
 
     def run_import() -> ImportResult:
@@ -165,8 +189,19 @@ def import_leads(
             )
             for item, owner in zip(fresh, owners, strict=True)
         ]
-        services.temporal.start_deals(deals)
+        import_id = deal_ids("lead-import")
+        report = {
+            "errors": [e.model_dump(mode="json") for e in errors],
+            "duplicate_rows": [d.model_dump(mode="json") for d in duplicates],
+        }
+        rows = len(parsed) + len({e.row for e in errors})
+        started_rows = [(item.row, deal) for item, deal in zip(fresh, deals, strict=True)]
+        now = datetime.now(UTC)
+        services.imports.create(import_id, user.username, now, rows, started_rows, report)
+        services.temporal.start_import(LeadImport(import_id=import_id))
         return ImportResult(
+            import_id=import_id,
+            progress_url=f"/imports/{import_id}",
             created=len(deals),
             duplicates=len(duplicates),
             errors=errors,
@@ -178,6 +213,32 @@ def import_leads(
         )
 
     return run_import
+
+
+def import_status(services: Services, user: Actor, import_id: str) -> ImportStatus:
+    """Its creator, managers and admins follow an import."""
+    found = services.imports.progress(import_id)
+    if found is None or (found.created_by != user.username and not can_follow_imports(user)):
+        raise NotFound("no such import")
+    report = found.report
+    return ImportStatus(
+        import_id=found.import_id,
+        created_by=found.created_by,
+        created_at=found.created_at,
+        rows=found.rows,
+        to_create=found.to_create,
+        started=found.started,
+        percent=100 if found.to_create == 0 else found.started * 100 // found.to_create,
+        done=found.finished_at is not None,
+        finished_at=found.finished_at,
+        duplicates=len(report.get("duplicate_rows", [])),
+        errors=[RowError.model_validate(e) for e in report.get("errors", [])],
+        duplicate_rows=[DuplicateRow.model_validate(d) for d in report.get("duplicate_rows", [])],
+    )
+
+
+def can_follow_imports(user: Actor) -> bool:
+    return user.role in (Role.SALES_MANAGER, Role.ADMIN)
 
 
 def set_territory(services: Services, user: Actor, country: str, username: str) -> str:

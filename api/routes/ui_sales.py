@@ -113,13 +113,24 @@ def import_leads(
     services: ServicesDep,
     file: Annotated[UploadFile, File()],
     form_id: Annotated[str, Form(max_length=64)] = "",
-) -> HTMLResponse:
-    """The CSV import of POST /leads/import; the page shows what it created and refused."""
+) -> RedirectResponse:
+    """The CSV import of POST /leads/import; then its page (progress and what was refused)."""
     data = file.file.read(MAX_BYTES + 1)
     result = leads.import_leads(
         services, session.user, data, form_ids(session.user.username, form_id or new_form_id())
     )()
-    return page(request, session, "sales/lead_import_result.html", {"result": result})
+    return RedirectResponse(f"/ui/imports/{result.import_id}", status_code=303)
+
+
+@router.get("/imports/{import_id}")
+def import_page(
+    import_id: str, request: Request, session: UiUser, services: ServicesDep
+) -> HTMLResponse:
+    """An import's progress bar (the page reloads itself until every deal is started), the
+    deals started so far (the first hundred) and the rows refused."""
+    status = leads.import_status(services, session.user, import_id)
+    context = {"status": status, "started": services.imports.started_deals(import_id, 100)}
+    return page(request, session, "sales/lead_import_result.html", context)
 
 
 # --- the deals list --------------------------------------------------------------------

@@ -6,6 +6,7 @@ import csv
 import io
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from tests.conftest import wait_for
@@ -193,7 +194,7 @@ def test_a_lead_in_between_waits_for_a_human(as_user):
 def test_imported_leads_go_round_robin_among_active_reps(as_user):
     t = tag()
     result = as_user("manager").post("/leads/import", files=csv_file([row(t, i) for i in range(6)]))
-    assert result.status_code == 200, result.text
+    assert result.status_code == 202, result.text
     owners = [d["owner"] for d in result.json()["deals"]]
     # Other tests may have added reps of their own: the round goes over whoever is active.
     reps = {
@@ -285,3 +286,32 @@ def test_deal_lists_page_with_a_cursor(as_user):
     assert first["next_cursor"] and second["items"]
     assert not {d["deal_id"] for d in first["items"]} & {d["deal_id"] for d in second["items"]}
     assert manager.get("/deals", params={"cursor": "garbage"}).status_code == 422
+
+
+def test_an_import_answers_at_once_and_its_progress_is_followed_to_the_end(live, as_user):
+    rep, t = as_user("rep1"), tag()
+    bad = dict(row(t, 99), email="nope")
+    answer = rep.post("/leads/import", files=csv_file([row(t, i) for i in range(4)] + [bad]))
+    assert answer.status_code == 202, answer.text
+    result = answer.json()
+    assert result["created"] == 4 and result["progress_url"] == f"/imports/{result['import_id']}"
+
+    def finished() -> dict[str, Any]:
+        status = rep.get(result["progress_url"])
+        assert status.status_code == 200, status.text
+        return dict(status.json()) if status.json()["done"] else {}
+
+    done = finished() or wait_for(finished, 60, "the import to finish")
+    assert (done["rows"], done["to_create"], done["started"], done["percent"]) == (5, 4, 4, 100)
+    assert [(e["row"], e["field"]) for e in done["errors"]] == [(6, "email")]
+    manager = as_user("manager")  # the deals are the assignment rules' owners', not rep1's
+
+    def visible(deal_id: str) -> bool:
+        return bool(manager.get(f"/deals/{deal_id}").status_code == 200)
+
+    for deal in result["deals"]:
+        wait_for(partial(visible, deal["deal_id"]), 60, "the imported deal")
+    # Its creator, managers and admins follow it; another rep does not even learn it exists.
+    assert as_user("manager").get(result["progress_url"]).status_code == 200
+    assert as_user("rep2").get(result["progress_url"]).status_code == 404
+    assert rep.get("/imports/no-such-import").status_code == 404
