@@ -32,8 +32,10 @@ def need_database(settings: Settings) -> str:
 
 
 def dev(settings: Settings) -> int:
-    from stack import run_dev
-
+    try:
+        from stack import run_dev
+    except FileNotFoundError as err:  # installed without the dev extra (as in the image)
+        raise CliError(str(err)) from None
     return run_dev(settings)
 
 

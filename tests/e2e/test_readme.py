@@ -1,6 +1,6 @@
 """The README, as a new user follows it: a fresh virtualenv (no system site-packages, no test
-extra), `pip install -e .`, `l2c dev`, its curl example, then `l2c demo` and `l2c kpis` in a
-second terminal that is told nothing.
+extra), `pip install -e '.[dev]'`, `l2c dev`, its curl example, then `l2c demo` and `l2c kpis`
+in a second terminal that is told nothing.
 
 It installs into a new venv (about a minute from the local package index here), so it also
 catches a runtime import that only the test extra happens to provide.
@@ -22,11 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def fresh_venv(where: Path) -> Path:
-    """`python -m venv` + `pip install -e .`: the README's first command, minus `l2c dev`."""
+    """`python -m venv` + `pip install -e '.[dev]'`: the README's first command, minus `l2c dev`."""
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", str(where)], check=True, timeout=120)
     subprocess.run(
-        [str(where / "bin" / "pip"), "install", "-q", "-e", str(ROOT)],
+        [str(where / "bin" / "pip"), "install", "-q", "-e", f"{ROOT}[dev]"],
         check=True,
         timeout=600,
         capture_output=True,
