@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -85,6 +86,19 @@ def is_told(action: str) -> bool:
     return action in _BY_ACTION or action in SETTLING_ACTIONS
 
 
+_HOST = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*"
+)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
@@ -97,10 +111,15 @@ def _is_loopback(host: str) -> bool:
 def check_endpoint_url(url: str, allow_loopback_http: bool) -> str:
     """An https URL with a host; plain http only to this machine, where the deployment
     allows it (development and tests). Refused with the field named."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # a malformed IPv6 host, say
+        raise InvalidInput("not a URL", field=("url",)) from None
     if not host or parts.username or parts.password:
         raise InvalidInput("the URL needs a host and no credentials", field=("url",))
+    if not (_HOST.fullmatch(host) or _is_ip(host)) or not url.isprintable() or " " in url:
+        raise InvalidInput("not a valid URL", field=("url",))
     if parts.scheme == "https":
         return url
     if parts.scheme == "http" and allow_loopback_http and _is_loopback(host):

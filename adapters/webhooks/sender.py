@@ -42,7 +42,7 @@ class WebhookSender:
             code = answer.status_code
             if not 200 <= code < 300:
                 error = f"HTTP {code}: {answer.text[:200]}"
-        except httpx.HTTPError as err:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as err:
             error = f"{type(err).__name__}: {err}"[:500]
         return Attempt(
             generation=generation,

@@ -52,7 +52,10 @@ async def lead_form(request: Request, services: ServicesDep) -> PublicLeadIn:
             },
         }
     },
-    responses={429: {"description": "too many requests from this client; see Retry-After"}},
+    responses={
+        422: {"description": "a field is missing or invalid: `detail[].loc` names it"},
+        429: {"description": "too many requests from this client; see Retry-After"},
+    },
 )
 def submit_public_lead(
     body: Annotated[PublicLeadIn, Depends(lead_form)], request: Request, services: ServicesDep

@@ -109,6 +109,9 @@ def test_https_urls_are_accepted(url: str) -> None:
         ("https:///no-host", True),
         ("https://user:pw@hooks.example.com/", True),  # credentials in the URL
         ("not a url", True),
+        ("https://[::1/broken", True),
+        ("https://hooks example.com/", True),
+        ("https://hooks.example.com/\x00", True),
     ],
 )
 def test_other_urls_are_refused_naming_the_url(url: str, allowed: bool) -> None:
