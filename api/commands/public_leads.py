@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from domain.deal import DealInput
-from domain.errors import DomainError
+from domain.errors import Conflict, DomainError
 from domain.leads import Lead, LeadSource, Name, UtmValue
 
 from ..services import Services
@@ -80,15 +80,17 @@ def submit(services: Services, client: str, body: PublicLeadIn) -> Accepted:
         return Accepted()
     lead = body.lead()
     owner = services.assignment.owners_for([lead.country])[0]
-    services.temporal.open_deal(
-        DealInput(
-            deal_id=uuid.uuid4().hex,
-            lead=lead,
-            owner=owner,
-            created_by=WEB_FORM,
-            policy=_policy(services),
-        )
+    deal = DealInput(
+        deal_id=uuid.uuid4().hex,
+        lead=lead,
+        owner=owner,
+        created_by=WEB_FORM,
+        policy=_policy(services),
     )
+    try:
+        services.temporal.open_deal(deal)
+    except Conflict:  # the same contact's deal opened meanwhile: told to nobody here either
+        log.info("web-to-lead: %s raced an open deal; nothing created", client)
     return Accepted()
 
 
