@@ -35,9 +35,19 @@ async def lead_form(request: Request, services: ServicesDep) -> PublicLeadIn:
     try:
         return PublicLeadIn.model_validate(raw)
     except ValidationError as err:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in err.errors(include_url=False)]
-        ) from None
+        raise RequestValidationError([_named(e) for e in err.errors(include_url=False)]) from None
+
+
+def _named(error: Any) -> dict[str, Any]:
+    """A field's error as FastAPI words its own, without an input that is not plain text
+    (an uploaded file, say, which JSON cannot show)."""
+    shown = error.get("input") if isinstance(error.get("input"), str | int | float) else None
+    return {
+        "type": error["type"],
+        "loc": ("body", *error["loc"]),
+        "msg": error["msg"],
+        "input": shown,
+    }
 
 
 @router.post(

@@ -119,3 +119,11 @@ def test_a_missing_field_is_named(visitor) -> None:
     refused = visitor.post("/public/leads", data={"company": "X", "contact_name": "Y"})
     assert refused.status_code == 422
     assert ["body", "email"] in [e["loc"] for e in refused.json()["detail"]]
+
+
+def test_a_file_instead_of_a_field_is_422_naming_it(visitor) -> None:
+    sent = form()
+    del sent["company"]
+    refused = visitor.post("/public/leads", data=sent, files={"company": ("c.txt", b"Acme")})
+    assert refused.status_code == 422
+    assert ["body", "company"] in [e["loc"] for e in refused.json()["detail"]]
