@@ -93,6 +93,17 @@ class Settings(BaseSettings):
     # login (`l2c dev` only: its UI has no way to sign in).
     codec_trusts_loopback: bool = False
 
+    # Outbound webhooks (docs/webhooks.md): plain http only to this machine (dev and tests);
+    # retried with exponential backoff, by default 20 attempts over about three days.
+    webhook_allow_loopback_http: bool = False
+    webhook_retry_initial_seconds: float = Field(default=60, gt=0)
+    webhook_retry_max_interval_seconds: float = Field(default=6 * 3600, gt=0)
+    webhook_retry_max_attempts: int = Field(default=20, ge=1)
+    webhook_timeout_seconds: float = Field(default=10, gt=0)
+    # The public web-to-lead form (POST /public/leads): per client address, per API process.
+    public_leads_per_minute: float = Field(default=5, gt=0)
+    public_leads_burst: int = Field(default=5, ge=1)
+
     # Fault injection (adapters/chaos.py), for the reliability tests: off unless a ledger is set.
     chaos_ledger: Path | None = None
     chaos_kill_within: int = 0  # kill the worker once per deal, within its first N activities
@@ -104,6 +115,11 @@ class Settings(BaseSettings):
         if self.audit_key:
             return self.audit_key.encode()
         return hmac.new(self.secret_key.encode(), b"l2c-audit-chain", hashlib.sha256).digest()
+
+    @property
+    def webhook_sealing_key(self) -> bytes:
+        """The AES key that seals webhook signing secrets at rest (derived, never stored)."""
+        return hmac.new(self.secret_key.encode(), b"l2c-webhook-secrets", hashlib.sha256).digest()
 
     @property
     def seller(self) -> SellerProfile:

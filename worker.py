@@ -20,6 +20,7 @@ from activities.email import EmailActivities
 from activities.finance import FinanceActivities
 from activities.imports import ImportActivities
 from activities.storage import StorageActivities
+from activities.webhooks import WebhookActivities
 from adapters.chaos import chaos_from, chaos_refusal
 from adapters.deal_commits import DealCommits
 from adapters.documents import Documents
@@ -34,13 +35,19 @@ from adapters.storage.imports import ImportStore
 from adapters.storage.users import UserDirectory
 from adapters.storage.views import Views
 from adapters.temporal import connect_temporal
+from adapters.webhooks.relay import WebhookRelay
+from adapters.webhooks.secrets import SecretBox
+from adapters.webhooks.sender import WebhookSender
+from adapters.webhooks.store import WebhookStore
 from config import Settings, get_settings
+from domain.webhooks import RetrySchedule
 from workflows.deal import DealWorkflow
 from workflows.invoice import InvoiceWorkflow
 from workflows.lead_import import LeadImportWorkflow
 from workflows.legacy.deal import DealWorkflow as LegacyDealWorkflow
 from workflows.revenue import RevenueWorkflow
 from workflows.subscription_billing import SubscriptionBillingWorkflow
+from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 # LegacyDealWorkflow: deals started before the Step 9 reshape finish on the code they began on.
 WORKFLOWS = [
@@ -50,6 +57,7 @@ WORKFLOWS = [
     RevenueWorkflow,
     SubscriptionBillingWorkflow,
     LeadImportWorkflow,
+    WebhookDeliveryWorkflow,
 ]
 # Pure libraries our domain models use lazily (e-mail validation); safe to share.
 PASSTHROUGH = ("email_validator", "idna", "dns")
@@ -106,6 +114,10 @@ class Effects:
         storage = StorageActivities(deals, CustomerCredit(engine))
         finance = FinanceActivities(book, outbox)
         email = EmailActivities(mailer)
+        hooks = WebhookActivities(
+            WebhookStore(engine, SecretBox(settings.webhook_sealing_key)),
+            WebhookSender(settings.webhook_timeout_seconds),
+        )
         self.activities: list[Callable[..., Any]] = [
             commits.commit_deal,
             storage.read_credit_exposure,  # deals recorded before read_credit_standing; legacy
@@ -117,6 +129,8 @@ class Effects:
             finance.recognize_revenue,
             finance.queue_email,
             email.send_email,
+            hooks.deliver_webhook,
+            hooks.give_up_webhook,
             # Only deals started before the reshape (workflows/legacy) call these:
             storage.open_deal,
             storage.reassign_owner,
@@ -145,8 +159,33 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
-def make_worker(client: Client, settings: Settings, engine: Engine) -> tuple[Worker, OutboxRelay]:
-    """The Temporal worker and the outbox relay that runs beside it (start it yourself)."""
+class Relays:
+    """The relays beside the worker: the outbox's (e-mail) and the webhooks'."""
+
+    def __init__(self, *relays: OutboxRelay | WebhookRelay) -> None:
+        self.relays = relays
+
+    def start(self) -> Relays:
+        for relay in self.relays:
+            relay.start()
+        return self
+
+    def stop(self) -> None:
+        for relay in self.relays:
+            relay.stop()
+
+
+def webhook_retry(settings: Settings) -> RetrySchedule:
+    return RetrySchedule(
+        initial_seconds=settings.webhook_retry_initial_seconds,
+        max_interval_seconds=settings.webhook_retry_max_interval_seconds,
+        max_attempts=settings.webhook_retry_max_attempts,
+        timeout_seconds=settings.webhook_timeout_seconds,
+    )
+
+
+def make_worker(client: Client, settings: Settings, engine: Engine) -> tuple[Worker, Relays]:
+    """The Temporal worker and the relays that run beside it (start them yourself)."""
     effects = Effects(settings, engine)
     imports = ImportActivities(ImportStore(engine), client, settings.task_queue)
     worker = Worker(
@@ -165,7 +204,8 @@ def make_worker(client: Client, settings: Settings, engine: Engine) -> tuple[Wor
         max_concurrent_local_activities=settings.activity_threads,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_grace_seconds),
     )
-    return worker, effects.relay
+    hooks = WebhookRelay(engine, client, settings.task_queue, webhook_retry(settings))
+    return worker, Relays(effects.relay, hooks)
 
 
 async def run_worker(settings: Settings) -> None:

@@ -33,6 +33,7 @@ from .routes import (
     people,
     policy,
     portal,
+    public_leads,
     reports,
     subscriptions,
     ui,
@@ -48,6 +49,7 @@ from .routes import (
     ui_reports,
     ui_sales,
     ui_subscriptions,
+    webhooks,
 )
 from .services import make_services
 
@@ -102,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         codec,
         email_templates,
         notes,
+        webhooks,
+        public_leads,
     ):
         app.include_router(module.router)
     # The back office's pages before ui_deals: /ui/deals/export.csv is not a deal's page.

@@ -41,6 +41,9 @@ def error_body(err: DomainError) -> dict[str, Any]:
 async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    retry_after = getattr(exc, "retry_after", None)  # a throttle's refusal says when
+    if retry_after is not None:
+        headers = {"Retry-After": str(retry_after)}
     return JSONResponse(error_body(exc), status_code=exc.status, headers=headers)
 
 

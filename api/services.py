@@ -22,9 +22,12 @@ from adapters.storage.notes import NoteBook
 from adapters.storage.policies import PolicyVersions
 from adapters.storage.users import UserDirectory
 from adapters.storage.views import Views
+from adapters.webhooks.secrets import SecretBox
+from adapters.webhooks.store import WebhookStore
 from config import Settings
 
 from .gateway import TemporalGateway
+from .rate_limits import RateLimiter
 
 
 @dataclass
@@ -49,6 +52,8 @@ class Services:
     portal: PortalTokens
     documents: Documents
     temporal: TemporalGateway
+    webhooks: WebhookStore
+    public_leads: RateLimiter  # the web-to-lead form's, per client address
 
 
 def make_services(settings: Settings, engine: Engine, client: Client) -> Services:
@@ -73,4 +78,6 @@ def make_services(settings: Settings, engine: Engine, client: Client) -> Service
         portal=portal_tokens(settings.secret_key, settings.portal_token_days),
         documents=Documents(views, settings.seller),
         temporal=TemporalGateway(client, settings.task_queue),
+        webhooks=WebhookStore(engine, SecretBox(settings.webhook_sealing_key)),
+        public_leads=RateLimiter(settings.public_leads_per_minute, settings.public_leads_burst),
     )

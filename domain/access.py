@@ -33,6 +33,7 @@ class Action(StrEnum):
     READ_PAYLOADS = "read_payloads"  # sealed workflow payloads, in the Temporal UI
     REFUND_CREDIT = "refund_credit"
     MANAGE_EMAIL_TEMPLATES = "manage_email_templates"
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 _ALL = frozenset(Role)
@@ -78,6 +79,7 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.REFUND_CREDIT: (frozenset({Role.FINANCE}), frozenset()),
     Action.READ_PAYLOADS: (frozenset({Role.OPS, Role.ADMIN}), frozenset()),
     Action.MANAGE_EMAIL_TEMPLATES: (frozenset({Role.ADMIN}), frozenset()),
+    Action.MANAGE_WEBHOOKS: (frozenset({Role.ADMIN}), frozenset()),
 }
 
 

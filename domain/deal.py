@@ -84,6 +84,8 @@ class DealState(BaseModel):
     blocked: str | None = None  # a step refused for a business reason, until resumed
     policy_version: int | None = None  # the company policy it started with; None: before those
     change_orders: list[ChangeOrder] = Field(default_factory=list)
+    # The lead's campaign attribution (utm_source, ...), as a web form or an import gave it.
+    campaign: dict[str, str] = Field(default_factory=dict)
 
 
 class ChangeOrderCommand(BaseModel):

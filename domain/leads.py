@@ -20,6 +20,8 @@ from .money import Currency, ExactDecimal
 from .tax import check_vat_id
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+# A UTM parameter of the page a web lead came from (utm_source=newsletter, ...).
+UtmValue = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class LeadSource(StrEnum):
@@ -55,6 +57,12 @@ class Lead(BaseModel):
     notes: Annotated[str, Field(max_length=5000)] | None = None
     # ISO 639-1: the language of the e-mails the contact receives; None: the company's default.
     language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None
+    # Campaign attribution, as the web form captured it (POST /public/leads) or imported.
+    utm_source: UtmValue | None = None
+    utm_medium: UtmValue | None = None
+    utm_campaign: UtmValue | None = None
+    utm_term: UtmValue | None = None
+    utm_content: UtmValue | None = None
 
     @field_validator("vat_id")
     @classmethod

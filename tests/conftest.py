@@ -113,6 +113,11 @@ def test_settings(root: Path) -> Settings:
         day_seconds=3600,
         public_url=f"http://127.0.0.1:{api_port}",
         payload_keys=new_key_setting("test1"),
+        # Webhooks to a receiver in the test, retried within seconds (docs/webhooks.md).
+        webhook_allow_loopback_http=True,
+        webhook_retry_initial_seconds=0.2,
+        webhook_retry_max_interval_seconds=1,
+        webhook_retry_max_attempts=4,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 from sqlalchemy.dialects.postgresql import insert
 
+from adapters.webhooks.enqueue import enqueue_in as enqueue_webhooks
 from domain.audit import (
     GENESIS,
     AuditEvent,
@@ -54,7 +55,7 @@ def append_event(
     data: dict[str, Any],
 ) -> None:
     """Add one event to the deal's chain, once per `key` (a retried write is a no-op), and
-    move its signed head in the same transaction."""
+    move its signed head in the same transaction; the webhook deliveries it causes too."""
     secret = audit_key(conn)
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:deal))"), {"deal": deal_id})
     exists = conn.execute(
@@ -90,6 +91,7 @@ def append_event(
     )
     legacy_upto = head.legacy_upto if head else 0
     _save_head(conn, signed_head(secret, deal_id, seq, digest, legacy_upto))
+    enqueue_webhooks(conn, deal_id, key, at, action, data)  # subscribers told, same commit
 
 
 def _check_head(head: AuditHead | None, deal_id: str, seq: int, last: str, key: bytes) -> None:

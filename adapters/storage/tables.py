@@ -567,3 +567,62 @@ lead_import_deals = Table(
     PrimaryKeyConstraint("import_id", "row"),
     Index("ix_lead_import_deals_pending", "import_id", "row", postgresql_where=text("NOT started")),
 )
+
+# Outbound webhooks (0023, docs/webhooks.md): the endpoints admins register, one delivery per
+# endpoint and event (written with the audit event), and each attempt to deliver it.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("endpoint_id", String(40), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("events", JSONB, nullable=False),
+    Column("description", Text),
+    Column("secret_sealed", Text, nullable=False),  # AES-GCM under a key from L2C_SECRET_KEY
+    Column("enabled", Boolean, nullable=False, server_default="true"),
+    Column("disabled_reason", Text),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", String(40), primary_key=True),
+    Column("endpoint_id", String(40), ForeignKey("webhook_endpoints.endpoint_id"), nullable=False),
+    Column("event_id", String(40), nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("deal_id", String(40), nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    # A redelivery is a new generation; the relay starts each generation's workflow once.
+    Column("generation", Integer, nullable=False, server_default="0"),
+    Column("dispatched", Integer, nullable=False, server_default="-1"),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("created_at", TS, nullable=False),
+    Column("last_attempt_at", TS),
+    Column("delivered_at", TS),
+    Column("failed_at", TS),
+    UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_event"),
+    Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+    Index(
+        "ix_webhook_deliveries_undispatched",
+        "created_at",
+        postgresql_where=text("dispatched < generation"),
+    ),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("delivery_id", String(40), ForeignKey("webhook_deliveries.delivery_id")),
+    Column("generation", Integer),
+    Column("attempt", Integer),
+    Column("at", TS, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+    PrimaryKeyConstraint("delivery_id", "generation", "attempt"),
+)

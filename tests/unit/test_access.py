@@ -46,6 +46,7 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.REFUND_CREDIT: {REP: NO, MANAGER: NO, FINANCE: ANY, OPS: NO, ADMIN: NO},
     Action.READ_PAYLOADS: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: ANY, ADMIN: ANY},
     Action.MANAGE_EMAIL_TEMPLATES: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
+    Action.MANAGE_WEBHOOKS: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
 }
 
 CASES = [(action, role) for action in Action for role in Role]

@@ -35,6 +35,8 @@ def emitted_actions() -> set[str]:
         for path in (ROOT / folder).rglob("*.py"):
             if path.name == "history_text.py" or "migrations" in path.parts:
                 continue
+            if path == ROOT / "domain" / "webhooks.py":  # event types, not audit actions
+                continue
             source = path.read_text()
             for literal in LITERAL.findall(source):
                 if not NOT_ACTIONS.search(literal) and literal.split(".")[0] not in tables:

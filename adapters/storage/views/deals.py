@@ -74,6 +74,8 @@ _DEAL_STATE = text(
     """
     SELECT d.deal_id, d.stage, d.owner, d.customer_id, d.source, d.score, d.score_reasons,
            d.close_reason, d.blocked, d.lead ->> 'company' AS company,
+           (SELECT coalesce(jsonb_object_agg(u.key, u.value), '{}') FROM jsonb_each_text(d.lead) u
+             WHERE left(u.key, 4) = 'utm_' AND u.value IS NOT NULL)::text AS campaign,
            (d.policy ->> 'version')::int AS policy_version,
            cu.name AS customer_name, co.name AS contact_name, co.email, co.phone,
            (SELECT coalesce(json_agg(json_build_object('document', q.document,
@@ -120,6 +122,7 @@ def _state(row: Any) -> DealState:
             "company": row.company,
         },
         source=row.source,
+        campaign=from_json(row.campaign),
         score=LeadScore(
             score=row.score, reasons=[ScoreReason.model_validate(r) for r in row.score_reasons]
         ),

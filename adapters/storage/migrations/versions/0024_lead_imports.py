@@ -3,7 +3,7 @@ with the deal each will start, and a workflow starts them batch by batch, markin
 started; the report (errors, duplicates) is kept for GET /imports/{id}.
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Outbound webhooks: endpoints, deliveries written with audit events, and their sending."""
