@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -92,6 +93,16 @@ class Settings(BaseSettings):
     # The Temporal UI's codec endpoint may decode for requests from this machine without a
     # login (`l2c dev` only: its UI has no way to sign in).
     codec_trusts_loopback: bool = False
+
+    # Observability (docs/operations.md, "Monitoring", "Tracing and logs"). The worker serves
+    # its metrics on one port and the Temporal SDK's on another (0: not served), on
+    # metrics_host (all interfaces by default, so a Prometheus in another container scrapes
+    # them). Tracing exports by OTLP to OTEL_EXPORTER_OTLP_ENDPOINT (standard OTel variables).
+    worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
+    temporal_metrics_port: int = Field(default=9465, ge=0, le=65535)
+    metrics_host: str = "0.0.0.0"
+    otel_enabled: bool = False
+    log_format: Literal["text", "json"] = "text"
 
     # Fault injection (adapters/chaos.py), for the reliability tests: off unless a ledger is set.
     chaos_ledger: Path | None = None

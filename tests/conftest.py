@@ -113,6 +113,9 @@ def test_settings(root: Path) -> Settings:
         day_seconds=3600,
         public_url=f"http://127.0.0.1:{api_port}",
         payload_keys=new_key_setting("test1"),
+        worker_metrics_port=free_port(),
+        temporal_metrics_port=free_port(),
+        metrics_host="127.0.0.1",
     )
 
 
