@@ -84,9 +84,10 @@ def test_failed_activity_attempts_are_counted_by_activity(live):
             interceptors=[ActivityMetrics(metrics)],
             workflow_runner=UnsandboxedWorkflowRunner(),
         ):
-            return await live.client.execute_workflow(
+            result: str = await live.client.execute_workflow(
                 FlakyWorkflow.run, 2, id=f"flaky-{uuid.uuid4().hex}", task_queue=queue
             )
+            return result
 
     assert live.run(run_flaky()) == "done"
     text = metrics.exposition().decode()
