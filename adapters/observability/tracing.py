@@ -6,6 +6,7 @@ leave by OTLP over HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT` (the standard OTel vari
 from __future__ import annotations
 
 import logging
+import os
 
 from fastapi import FastAPI
 from opentelemetry import trace
@@ -21,12 +22,14 @@ log = logging.getLogger(__name__)
 
 def install_tracer_provider(service: str) -> None:
     """The process's tracer provider, exporting by OTLP, unless one is set already (a test's
-    in-memory exporter; OTel lets a process set its provider only once)."""
+    in-memory exporter; OTel lets a process set its provider only once). `OTEL_SERVICE_NAME`,
+    when set, names the service instead of `service`."""
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
+    named = {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: service}
+    provider = TracerProvider(resource=Resource.create(named))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     log.info("tracing on: spans by OTLP")
@@ -48,5 +51,5 @@ def instrument_app(app: FastAPI, settings: Settings) -> None:
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    install_tracer_provider("l2c")
+    install_tracer_provider("l2c-api")
     FastAPIInstrumentor.instrument_app(app, excluded_urls="metrics,healthz")
