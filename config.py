@@ -102,6 +102,7 @@ class Settings(BaseSettings):
     temporal_metrics_port: int = Field(default=9465, ge=0, le=65535)
     metrics_host: str = "0.0.0.0"
     otel_enabled: bool = False
+    otlp_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     log_format: Literal["text", "json"] = "text"
 
     # Fault injection (adapters/chaos.py), for the reliability tests: off unless a ledger is set.

@@ -189,7 +189,7 @@ async def run_worker(settings: Settings) -> None:
         audit_key=settings.audit_secret,
     )
     if settings.otel_enabled:
-        install_tracer_provider("l2c-worker")
+        install_tracer_provider(settings, "l2c-worker")
     metrics = serve_worker_metrics(settings, engine)
     try:
         client = await connect_temporal(settings, worker=True)

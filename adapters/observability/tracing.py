@@ -20,7 +20,7 @@ from config import Settings
 log = logging.getLogger(__name__)
 
 
-def install_tracer_provider(service: str) -> None:
+def install_tracer_provider(settings: Settings, service: str) -> None:
     """The process's tracer provider, exporting by OTLP, unless one is set already (a test's
     in-memory exporter; OTel lets a process set its provider only once). `OTEL_SERVICE_NAME`,
     when set, names the service instead of `service`."""
@@ -30,9 +30,18 @@ def install_tracer_provider(service: str) -> None:
 
     named = {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: service}
     provider = TracerProvider(resource=Resource.create(named))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url(settings))))
     trace.set_tracer_provider(provider)
-    log.info("tracing on: spans by OTLP")
+    log.info("tracing on: spans by OTLP to %s", traces_url(settings) or "the OTel default")
+
+
+def traces_url(settings: Settings) -> str | None:
+    """Where spans go: OTEL_EXPORTER_OTLP_ENDPOINT (a .env file may set it too) plus the
+    traces path, as the OTel exporters read it; None leaves it to the exporter's own
+    variables (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) and default."""
+    if not settings.otlp_endpoint:
+        return None
+    return settings.otlp_endpoint.rstrip("/") + "/v1/traces"
 
 
 def temporal_interceptors(settings: Settings) -> list[Interceptor]:
@@ -41,7 +50,7 @@ def temporal_interceptors(settings: Settings) -> list[Interceptor]:
         return []
     from temporalio.contrib.opentelemetry import TracingInterceptor
 
-    install_tracer_provider("l2c")
+    install_tracer_provider(settings, "l2c")
     return [TracingInterceptor()]
 
 
@@ -51,5 +60,5 @@ def instrument_app(app: FastAPI, settings: Settings) -> None:
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    install_tracer_provider("l2c-api")
+    install_tracer_provider(settings, "l2c-api")
     FastAPIInstrumentor.instrument_app(app, excluded_urls="metrics,healthz")
