@@ -34,15 +34,18 @@ async def connect_temporal(
 
 
 def sdk_metrics_runtime(settings: Settings) -> Runtime | None:
-    """A runtime serving the SDK's metrics on `L2C_TEMPORAL_METRICS_PORT` (None: the default
-    runtime, no metrics: the port is 0 or in use, which is logged, not fatal)."""
+    """A runtime serving the SDK's metrics on `L2C_TEMPORAL_METRICS_PORT`, durations in
+    seconds as Prometheus has them (None: the default runtime, no metrics: the port is 0 or
+    in use, which is logged, not fatal)."""
     if settings.temporal_metrics_port == 0:
         return None
     bind = f"{settings.metrics_host}:{settings.temporal_metrics_port}"
     if bind not in _runtimes:
         try:
             _runtimes[bind] = Runtime(
-                telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind))
+                telemetry=TelemetryConfig(
+                    metrics=PrometheusConfig(bind_address=bind, durations_as_seconds=True)
+                )
             )
             log.info("Temporal SDK metrics on http://%s/metrics", bind)
         except ValueError as err:  # the core reports a busy port so
