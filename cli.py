@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 import traceback
@@ -53,7 +52,14 @@ def api(settings: Settings) -> int:
 
     need_secret(settings)
     need_database(settings)
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+    # JSON logs: uvicorn's loggers (the access log) go to the root's handler, not to its own.
+    log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=log_config,
+    )
     return 0
 
 
@@ -284,13 +290,6 @@ def with_running_dev(settings: Settings) -> Settings:
     return settings.model_copy(update=update)
 
 
-def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    # Chatter on every command: alembic's plugin set-up, the SMTP sink, each HTTP request.
-    for name in ("alembic.runtime.plugins", "mail.log", "httpx"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
 def explain(error: Exception) -> str:
     """One line for what went wrong, and what to do, where we know."""
     import httpx
@@ -311,10 +310,13 @@ def explain(error: Exception) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from adapters.observability.logs import configure_logging
+
     args = parser().parse_args(argv)
     configure_logging()
     try:
         settings = get_settings()
+        configure_logging(settings.log_format)
         if args.command in CLIENTS:
             settings = with_running_dev(settings)
         code = run(args, settings)

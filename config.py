@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -103,6 +104,16 @@ class Settings(BaseSettings):
     # The public web-to-lead form (POST /public/leads): per client address, per API process.
     public_leads_per_minute: float = Field(default=5, gt=0)
     public_leads_burst: int = Field(default=5, ge=1)
+    # Observability (docs/operations.md, "Monitoring", "Tracing and logs"). The worker serves
+    # its metrics on one port and the Temporal SDK's on another (0: not served), on
+    # metrics_host (all interfaces by default, so a Prometheus in another container scrapes
+    # them). Tracing exports by OTLP to OTEL_EXPORTER_OTLP_ENDPOINT (standard OTel variables).
+    worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
+    temporal_metrics_port: int = Field(default=9465, ge=0, le=65535)
+    metrics_host: str = "0.0.0.0"
+    otel_enabled: bool = False
+    otlp_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    log_format: Literal["text", "json"] = "text"
 
     # Fault injection (adapters/chaos.py), for the reliability tests: off unless a ledger is set.
     chaos_ledger: Path | None = None

@@ -134,13 +134,14 @@ async def serve(
     with_worker: bool = True,
 ) -> None:
     """Run the worker and the API in this event loop until the API stops or we are cancelled."""
-    from worker import make_worker
+    from worker import make_worker, serve_worker_metrics
 
     assert settings.database_url is not None
     engine = make_engine(settings.database_url, audit_key=settings.audit_secret)
-    client = await connect_temporal(settings)
+    client = await connect_temporal(settings, worker=with_worker)
     tasks: list[asyncio.Task[None]] = []
-    worker, relay = make_worker(client, settings, engine) if with_worker else (None, None)
+    metrics = serve_worker_metrics(settings, engine) if with_worker else None
+    worker, relay = make_worker(client, settings, engine, metrics) if with_worker else (None, None)
     server = (
         uvicorn.Server(
             uvicorn.Config(
@@ -175,6 +176,8 @@ async def serve(
         if relay is not None:
             await asyncio.to_thread(relay.stop)
         await asyncio.gather(*tasks, return_exceptions=True)
+        if metrics is not None:
+            metrics.stop()
         engine.dispose()
 
 

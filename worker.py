@@ -27,6 +27,10 @@ from adapters.documents import Documents
 from adapters.email.mailer import Mailer, SmtpConfig
 from adapters.email.outbox import Outbox, OutboxRelay
 from adapters.finance.invoices import InvoiceBook
+from adapters.observability.activity_metrics import ActivityMetrics
+from adapters.observability.logs import configure_logging
+from adapters.observability.metrics import WorkerMetrics
+from adapters.observability.tracing import install_tracer_provider
 from adapters.portal_tokens import portal_tokens
 from adapters.storage.credit import CustomerCredit
 from adapters.storage.db import make_engine
@@ -184,10 +188,14 @@ def webhook_retry(settings: Settings) -> RetrySchedule:
     )
 
 
-def make_worker(client: Client, settings: Settings, engine: Engine) -> tuple[Worker, Relays]:
-    """The Temporal worker and the relays that run beside it (start them yourself)."""
+def make_worker(
+    client: Client, settings: Settings, engine: Engine, metrics: WorkerMetrics | None = None
+) -> tuple[Worker, Relays]:
+    """The Temporal worker and the relays that run beside it (start them yourself). Its
+    activities are counted in `metrics` (served by `serve_worker_metrics`)."""
     effects = Effects(settings, engine)
     imports = ImportActivities(ImportStore(engine), client, settings.task_queue)
+    counted = ActivityMetrics(metrics or WorkerMetrics())
     worker = Worker(
         client,
         task_queue=settings.task_queue,
@@ -195,7 +203,7 @@ def make_worker(client: Client, settings: Settings, engine: Engine) -> tuple[Wor
         activities=[*effects.activities, imports.start_import_batch, imports.finish_import],
         activity_executor=ThreadPoolExecutor(settings.activity_threads),
         workflow_runner=workflow_runner(),
-        interceptors=chaos_from(settings),
+        interceptors=[*chaos_from(settings), counted],
         max_concurrent_activities=settings.activity_threads,
         # A deal's workflow task runs its command's commit (a local activity) before it
         # completes: take no more tasks at once than commits can run, or under a backlog
@@ -220,16 +228,29 @@ async def run_worker(settings: Settings) -> None:
         pool_size=settings.activity_threads,
         audit_key=settings.audit_secret,
     )
+    if settings.otel_enabled:
+        install_tracer_provider(settings, "l2c-worker")
+    metrics = serve_worker_metrics(settings, engine)
     try:
-        client = await connect_temporal(settings)
-        worker, relay = make_worker(client, settings, engine)
+        client = await connect_temporal(settings, worker=True)
+        worker, relay = make_worker(client, settings, engine, metrics)
         relay.start()
         try:
             await _run_until_signalled(worker, settings)
         finally:
             await asyncio.to_thread(relay.stop)
     finally:
+        metrics.stop()
         engine.dispose()
+
+
+def serve_worker_metrics(settings: Settings, engine: Engine) -> WorkerMetrics:
+    """The worker's metrics, the outbox's depth among them, on `L2C_WORKER_METRICS_PORT`
+    (stop them after the worker)."""
+    metrics = WorkerMetrics()
+    metrics.watch_database(engine)
+    metrics.serve(settings.metrics_host, settings.worker_metrics_port)
+    return metrics
 
 
 async def _run_until_signalled(worker: Worker, settings: Settings) -> None:
@@ -252,8 +273,9 @@ async def _run_until_signalled(worker: Worker, settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO)
-    asyncio.run(run_worker(get_settings()))
+    settings = get_settings()
+    configure_logging(settings.log_format)
+    asyncio.run(run_worker(settings))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 
+from adapters.observability.metrics import ApiMetrics
+from adapters.observability.tracing import instrument_app
 from adapters.storage.db import make_engine
 from adapters.temporal import connect_temporal
 from config import Settings, get_settings
@@ -19,6 +21,7 @@ from .access_log import mask_access_log
 from .browser_links import unauthenticated_handler
 from .errors import Unauthenticated, database_error_handler, domain_error_handler
 from .limits import BodyLimit
+from .request_metrics import RequestMetrics
 from .routes import (
     auth,
     bank,
@@ -29,6 +32,7 @@ from .routes import (
     finance,
     health,
     leads,
+    metrics,
     notes,
     people,
     policy,
@@ -58,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     settings.check_secret()
+    app_metrics = ApiMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,10 +77,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         client = await connect_temporal(settings)
         mask_access_log()  # after uvicorn configured its loggers
-        app.state.services = make_services(settings, engine, client)
+        app.state.services = make_services(settings, engine, client, app_metrics)
+        app_metrics.watch_database(engine)
         try:
             yield
         finally:
+            app_metrics.unwatch()
             engine.dispose()
 
     app = FastAPI(
@@ -88,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Unauthenticated, unauthenticated_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)
     app.add_middleware(BodyLimit)
+    app.add_middleware(RequestMetrics, metrics=app_metrics)  # outermost: sees every answer
+    app.state.metrics = app_metrics
     for module in (
         auth,
         health,
@@ -106,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notes,
         webhooks,
         public_leads,
+        metrics,
     ):
         app.include_router(module.router)
     # The back office's pages before ui_deals: /ui/deals/export.csv is not a deal's page.
@@ -122,4 +132,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for page in (ui, *back_office, *pages):
         app.include_router(page.router)
     app.mount("/ui/static", StaticFiles(packages=[("api", "static")]), name="ui-static")
+    instrument_app(app, settings)
     return app

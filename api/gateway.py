@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 import anyio.from_thread
+from prometheus_client import Histogram
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -43,11 +45,18 @@ T = TypeVar("T")
 
 
 class TemporalGateway:
-    """One per app, on the app's one Temporal client."""
+    """One per app, on the app's one Temporal client. Each update's round trip is timed in
+    `commands` (`l2c_command_duration_seconds{command}`, by the update's name)."""
 
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(self, client: Client, task_queue: str, commands: Histogram | None = None) -> None:
         self.client = client
         self.task_queue = task_queue
+        self.commands = commands
+
+    def _timed(self, update: object) -> AbstractContextManager[object]:
+        if self.commands is None:
+            return nullcontext()
+        return self.commands.labels(command=update_name(update)).time()
 
     def open_deal(self, deal: DealInput) -> DealState:
         """Start the deal's workflow (once per deal id) and wait until the lead is recorded."""
@@ -68,7 +77,8 @@ class TemporalGateway:
 
         # `opened` only waits for the lead to be recorded, so sending it again is harmless:
         # a worker killed in the deal's first task can abort it in several transient ways.
-        return self._call(lambda: _while_transient(start), closed="the deal is closed")
+        with self._timed(DealWorkflow.opened):
+            return self._call(lambda: _while_transient(start), closed="the deal is closed")
 
     def start_import(self, job: LeadImport) -> None:
         """Start the import's workflow (once per import id); it starts the deals."""
@@ -97,7 +107,8 @@ class TemporalGateway:
         async def send() -> R:
             return await handle.execute_update(update, arg)
 
-        return self._call(send, closed="the deal is closed")
+        with self._timed(update):
+            return self._call(send, closed="the deal is closed")
 
     def deal_caught_up(self, deal_id: str) -> None:
         """Until the deal has applied what its invoice collectors told it (a settled invoice
@@ -129,7 +140,8 @@ class TemporalGateway:
         async def send() -> R:
             return await _while_not_started(lambda: handle.execute_update(update, arg))
 
-        return self._call(send, closed=f"invoice {number} is settled")
+        with self._timed(update):
+            return self._call(send, closed=f"invoice {number} is settled")
 
     def update_subscription(
         self,
@@ -145,7 +157,8 @@ class TemporalGateway:
         async def send() -> R:
             return await handle.execute_update(update, arg)
 
-        return self._call(send, closed="the subscription has ended")
+        with self._timed(update):
+            return self._call(send, closed="the subscription has ended")
 
     def subscription_view(self, subscription_id: str) -> SubscriptionView | None:
         """The subscription as its workflow holds it (None when it has ended or is gone)."""
@@ -180,6 +193,13 @@ class TemporalGateway:
             if refusal is None:
                 raise
             raise refusal from err
+
+
+def update_name(update: object) -> str:
+    """The name a workflow update is sent by (its handler's, unless the decorator renamed it)."""
+    definition = getattr(update, "_defn", None)  # temporalio's; no public accessor
+    name = getattr(definition, "name", None) or getattr(update, "__name__", None)
+    return str(name or "update")
 
 
 NOT_READY_FOR = 60.0  # seconds: a worker that died in a workflow task is replaced by then

@@ -10,6 +10,7 @@ from temporalio.client import Client
 from adapters.documents import Documents
 from adapters.finance.bank_statements import BankStatements
 from adapters.finance.customer_credit import CreditBalances
+from adapters.observability.metrics import ApiMetrics
 from adapters.portal_tokens import PortalTokens, portal_tokens
 from adapters.storage.assignment import AssignmentRules
 from adapters.storage.catalogue import Catalogue
@@ -56,8 +57,11 @@ class Services:
     public_leads: RateLimiter  # the web-to-lead form's, per client address
 
 
-def make_services(settings: Settings, engine: Engine, client: Client) -> Services:
-    """The one wiring of the API's services, on the app's one engine and Temporal client."""
+def make_services(
+    settings: Settings, engine: Engine, client: Client, metrics: ApiMetrics | None = None
+) -> Services:
+    """The one wiring of the API's services, on the app's one engine and Temporal client;
+    commands are timed in the app's `metrics`."""
     views = Views(engine)
     return Services(
         settings=settings,
@@ -77,7 +81,9 @@ def make_services(settings: Settings, engine: Engine, client: Client) -> Service
         idempotency=IdempotencyStore(engine),
         portal=portal_tokens(settings.secret_key, settings.portal_token_days),
         documents=Documents(views, settings.seller),
-        temporal=TemporalGateway(client, settings.task_queue),
+        temporal=TemporalGateway(
+            client, settings.task_queue, metrics.command_seconds if metrics else None
+        ),
         webhooks=WebhookStore(engine, SecretBox(settings.webhook_sealing_key)),
         public_leads=RateLimiter(settings.public_leads_per_minute, settings.public_leads_burst),
     )

@@ -118,6 +118,9 @@ def test_settings(root: Path) -> Settings:
         webhook_retry_initial_seconds=0.2,
         webhook_retry_max_interval_seconds=1,
         webhook_retry_max_attempts=4,
+        worker_metrics_port=free_port(),
+        temporal_metrics_port=free_port(),
+        metrics_host="127.0.0.1",
     )
 
 

@@ -21,3 +21,8 @@ def subscription_billing_workflow_id(deal_id: str, sku: str) -> str:
 
 def lead_import_workflow_id(import_id: str) -> str:
     return f"lead-import-{import_id}"
+
+
+def deal_id_of(workflow_id: str) -> str | None:
+    """The deal a deal workflow's id names (None for other workflows): for logs and traces."""
+    return workflow_id.removeprefix("deal-") if workflow_id.startswith("deal-") else None
