@@ -13,7 +13,8 @@ def test_the_demo_ends_every_story_where_it_should(live, as_user):
     # A policy day of a second, as `l2c demo` has: a lead closes unqualified after ten days,
     # and a worker busy with the suite's other deals must have time to qualify it first.
     demo = Demo(live.base_url, PASSWORD, day_seconds=1.0, mail=live.stack.smtp.path)
-    demo.run(progress=lambda line: None)
+    told: list[str] = []
+    demo.run(progress=told.append)
     stages: Counter[str] = Counter()
     for deal in as_user("admin").get("/deals", params={"limit": 200}).json()["items"]:
         if demo.tag not in deal["customer_name"]:
@@ -36,5 +37,5 @@ def test_the_demo_ends_every_story_where_it_should(live, as_user):
         )
         or stages["QUALIFYING"] == 0
         and stages["LOST"] == 2
-    )
+    ), (stages, told[-20:])  # what the demo said, should a story end elsewhere
     assert as_user("manager").get("/kpis").json()["leads_created"] >= 10
