@@ -19,6 +19,8 @@ from config import DEV_SECRET, Settings
 from domain.users import Role
 from tests.conftest import PASSWORD, wait_for
 from tests.flows import (
+    create_lead,
+    lead_body,
     lead_email,
     portal_token,
     quote_body,
@@ -147,6 +149,25 @@ def test_an_oversized_body_is_refused_unread(live, as_user):
     streamed = rep.post("/leads", content=chunks(), headers={"Content-Type": "application/json"})
     assert streamed.status_code == 413
     assert rep.get("/deals").status_code == 200
+
+
+def test_a_nul_character_is_refused_before_anything_reads_it(live, as_user):
+    """Postgres stores no NUL in text or JSON: a 422 naming where it was, never a 500."""
+    rep = as_user("rep1")
+    deal = create_lead(rep)["deal_id"]
+    noted = rep.post(f"/deals/{deal}/notes", json={"body": "call\u0000back"})
+    assert noted.status_code == 422 and noted.json()["detail"][0]["loc"] == ["body"]
+    lead = rep.post("/leads", json=lead_body(company="Nul\x00 AG"))
+    assert lead.status_code == 422, lead.text
+    listed = rep.get("/deals", params={"owner": "rep1\x00"})
+    assert listed.status_code == 422 and listed.json()["detail"][0]["loc"] == ["query"]
+    form = rep.post(
+        "/ui/login",
+        content=b"username=rep1%00&password=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert form.status_code == 422
+    assert rep.get(f"/deals/{deal}/notes").json() == []  # nothing was written
 
 
 def new_user(as_user, prefix: str, password: str = "a-long-password") -> str:
