@@ -124,7 +124,9 @@ class Demo:
     ) -> None:
         """The customer answers through the link in their e-mail (staff never get it)."""
         path = self.link(deal_id, action)
-        self.public.post(f"{path}/{verb}", json=body or {}).raise_for_status()
+        answer = self.public.post(f"{path}/{verb}", json=body or {})
+        if answer.status_code >= 400:  # say why (a 409 names the stage the deal is in)
+            raise RuntimeError(f"customer {verb} {action}: {answer.status_code} {answer.text}")
 
     def link(self, deal_id: str, action: str, timeout: float = 60) -> str:
         """The portal path in the newest e-mail for the version waiting for the customer."""

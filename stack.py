@@ -206,9 +206,21 @@ def _banner(settings: Settings, stack: Stack) -> str:
     return "\n".join(lines)
 
 
+def stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop everything, even when l2c dev was started with
+    SIGINT ignored (a background job of a script inherits that, and Python then keeps it)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def run_dev(settings: Settings) -> int:
     """Start what is not configured (Postgres, Temporal, SMTP), migrate, seed, then run the
     worker and the API as two processes of their own (one per core)."""
+    stop_on_signals()
     stack = Stack(settings)
     running = RunningDev.read(stack.data_dir)
     if running is not None:

@@ -232,9 +232,13 @@ def test_installments_fall_due_by_the_policys_day(live, as_user, keep_history):
             "lines": [{"sku": "GW-100", "quantity": "3"}, {"sku": "ONBOARD", "quantity": "1"}],
         },
     )
-    state = wait_for(
-        lambda: (s := rep.get(f"/deals/{deal_id}").json())["stage"] == "COLLECTING" and s,
-        30,
+    state = wait_for(  # the third invoice and the stage change may be read apart
+        lambda: (
+            (s := rep.get(f"/deals/{deal_id}").json())["stage"] == "COLLECTING"
+            and len(s["invoices"]) == 3
+            and s
+        ),
+        60,
         "all three installments",
     )
     issued = [i["issued_at"] for i in state["invoices"]]
