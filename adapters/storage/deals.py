@@ -108,6 +108,7 @@ class DealStore:
                 score_reasons=_dump(score)["reasons"],
                 lead=_dump(deal.lead),
                 policy=_dump(deal.policy),
+                day_seconds=Decimal(str(deal.policy.day.total_seconds())),
                 amount=deal.lead.estimated_value,
                 currency=deal.lead.currency,
                 created_at=at,

@@ -12,7 +12,6 @@ from sqlalchemy import Engine, select, text
 from domain import saas_kpis
 from domain.kpis import (
     FUNNEL,
-    FUNNEL_STEP,
     STAGE_PROBABILITY,
     dso,
     funnel_reached,
@@ -84,15 +83,7 @@ def _round(value: Any, places: str = "0.01") -> Decimal | None:
 
 
 def _segments(conn: Any, column: str, p: dict[str, Any]) -> list[Segment]:
-    rows = _rows(
-        conn,
-        f"""
-        SELECT {column} AS key, count(*) AS leads, count(signed_at) AS signed,
-               count(*) FILTER (WHERE stage = 'WON') AS won
-        FROM deals WHERE created_at >= :s AND created_at < :e
-        GROUP BY {column} ORDER BY {column}""",
-        **p,
-    )
+    rows = _rows(conn, _SEGMENTS.format(column=column), **p)
     return [
         Segment(
             key=r.key,
@@ -105,87 +96,81 @@ def _segments(conn: Any, column: str, p: dict[str, Any]) -> list[Segment]:
     ]
 
 
-_LEADS = """
-    SELECT count(*) AS created, count(signed_at) AS signed FROM deals
-    WHERE created_at >= :s AND created_at < :e"""
-_DECIDED = """
-    SELECT count(*) FILTER (WHERE signed_at >= :s AND signed_at < :e) AS signed,
-           count(*) FILTER (WHERE stage = 'LOST' AND closed_at >= :s
-                            AND closed_at < :e) AS lost
-    FROM deals WHERE (signed_at >= :s AND signed_at < :e)
-                  OR (closed_at >= :s AND closed_at < :e)"""
-_CYCLE = """
-    SELECT avg(extract(epoch FROM signed_at - created_at) / 86400) AS mean,
-           percentile_cont(0.5) WITHIN GROUP
-               (ORDER BY extract(epoch FROM signed_at - created_at) / 86400) AS median
-    FROM deals WHERE signed_at >= :s AND signed_at < :e"""
-_DELIVERED = """
-    SELECT count(*) AS done, count(*) FILTER (WHERE fulfilled_at <= due_date) AS on_time
-    FROM orders WHERE fulfilled_at >= :s AND fulfilled_at < :e"""
-_CLV = """
-    SELECT currency, avg(paid) AS value FROM (
-        SELECT i.customer_id, p.currency, sum(p.amount) AS paid
-        FROM payments p JOIN invoices i ON i.number = p.invoice_number
-        WHERE p.received_at < :e GROUP BY i.customer_id, p.currency) per_customer
-    GROUP BY currency ORDER BY currency"""
-_RECEIVABLES = """
-    SELECT e.currency, sum(l.debit - l.credit) FROM journal_lines l
-    JOIN journal_entries e ON e.entry_id = l.entry_id
-    WHERE l.account = 'accounts_receivable' AND e.posted_at < :e
-    GROUP BY e.currency"""
-_INVOICED = """
-    SELECT currency, sum(total) FROM invoices WHERE issued_at >= :s AND issued_at < :e
-    GROUP BY currency"""
+# Every count and sum comes from the KPI facts (migration 0025: kept current by triggers,
+# one row per UTC day and owner, source, funnel step or currency), so a period of any
+# length reads hundreds of rows; :a and :b are its first and last day.
+_SEGMENTS = """
+    SELECT {column} AS key, sum(leads) AS leads, sum(signed) AS signed, sum(won) AS won
+    FROM kpi_leads_by_{column} WHERE day BETWEEN :a AND :b
+    GROUP BY {column} HAVING sum(leads) > 0 ORDER BY {column}"""
+_DAYS = """
+    SELECT coalesce(sum(signed), 0) AS signed, sum(cycle_days) / nullif(sum(signed), 0) AS cycle,
+           coalesce(sum(lost), 0) AS lost, coalesce(sum(delivered), 0) AS delivered,
+           coalesce(sum(on_time), 0) AS on_time,
+           sum(approval_hours) / nullif(sum(approvals), 0) AS turnaround
+    FROM kpi_days WHERE day BETWEEN :a AND :b"""
+# The median needs the values themselves: an index-only scan of the period's signings.
+_MEDIAN_CYCLE = """
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY cycle_days) FROM deals
+    WHERE signed_at >= :s AND signed_at < :e"""
+_FUNNEL = """
+    SELECT step, sum(deals) FROM kpi_funnel WHERE day BETWEEN :a AND :b
+    GROUP BY step HAVING sum(deals) > 0"""
+# Open deals are the live pipeline (a partial index holds just them).
 _PIPELINE = """
     SELECT stage, coalesce(currency, '') AS currency, count(*) AS n,
            coalesce(sum(amount), 0) AS amount
     FROM deals WHERE closed_at IS NULL GROUP BY stage, currency"""
-_STEP = "CASE c.stage {} END".format(
-    " ".join(f"WHEN '{stage}' THEN {step}" for stage, step in FUNNEL_STEP.items())
-)
-_REACHED = f"""
-    SELECT furthest, count(*) FROM (
-        SELECT c.deal_id, max({_STEP}) AS furthest FROM stage_changes c
-        JOIN deals d ON d.deal_id = c.deal_id
-        WHERE d.created_at >= :s AND d.created_at < :e GROUP BY c.deal_id
-    ) reached WHERE furthest IS NOT NULL GROUP BY furthest"""
-_TURNAROUND = """
-    SELECT avg(extract(epoch FROM decided_at - requested_at) / 3600) AS hours
-    FROM approval_steps WHERE decided_at >= :s AND decided_at < :e
-      AND NOT carried_over"""
+_MONEY = """
+    SELECT currency, coalesce(sum(receivable), 0) AS receivable,
+           sum(receivable_lines) > 0 AS has_receivables,
+           coalesce(sum(invoiced) FILTER (WHERE day >= :a), 0) AS invoiced,
+           coalesce(sum(invoices) FILTER (WHERE day >= :a), 0) > 0 AS has_invoices,
+           sum(paid) AS paid
+    FROM kpi_money WHERE day <= :b GROUP BY currency"""
+_PAYERS = """
+    SELECT currency, count(*) AS payers FROM kpi_payers WHERE first_paid <= :b
+    GROUP BY currency"""
 
 
 def _selling(conn: Any, p: dict[str, Any]) -> dict[str, Any]:
     """The KPIs of leads, deals, deliveries and approvals."""
-    leads, decided = _one(conn, _LEADS, **p), _one(conn, _DECIDED, **p)
-    cycle, delivered = _one(conn, _CYCLE, **p), _one(conn, _DELIVERED, **p)
+    by_source = _segments(conn, "source", p)
+    created, signed = sum(s.leads for s in by_source), sum(s.signed for s in by_source)
+    days = _one(conn, _DAYS, **p)
     pipeline = _rows(conn, _PIPELINE)
     return {
-        "leads_created": leads.created,
-        "leads_signed": leads.signed,
-        "lead_conversion_rate": rate(leads.signed, leads.created),
-        "win_rate": rate(decided.signed, decided.signed + decided.lost),
-        "avg_sales_cycle_days": _round(cycle.mean),
-        "median_sales_cycle_days": _round(cycle.median),
-        "on_time_delivery_rate": rate(delivered.on_time, delivered.done),
+        "leads_created": created,
+        "leads_signed": signed,
+        "lead_conversion_rate": rate(signed, created),
+        "win_rate": rate(days.signed, days.signed + days.lost),
+        "avg_sales_cycle_days": _round(days.cycle),
+        "median_sales_cycle_days": _round(_one(conn, _MEDIAN_CYCLE, **p)[0]),
+        "on_time_delivery_rate": rate(days.on_time, days.delivered),
         "pipeline_by_stage": _pipeline(pipeline),
         "weighted_pipeline": _weighted(pipeline),
-        "funnel": _funnel(dict(_rows(conn, _REACHED, **p))),
-        "approval_turnaround_hours": _round(_one(conn, _TURNAROUND, **p).hours),
+        "funnel": _funnel(dict(_rows(conn, _FUNNEL, **p))),
+        "approval_turnaround_hours": _round(days.turnaround),
         "by_owner": _segments(conn, "owner", p),
-        "by_source": _segments(conn, "source", p),
+        "by_source": by_source,
     }
 
 
 def _money(conn: Any, p: dict[str, Any], end: date, days: int) -> dict[str, Any]:
     """The KPIs of cash: lifetime value, DSO, AR aging (domain.kpis.AGING buckets)."""
-    receivables = dict(_rows(conn, _RECEIVABLES, **p))
-    invoiced = dict(_rows(conn, _INVOICED, **p))
+    money = _rows(conn, _MONEY, **p)
+    payers = dict(_rows(conn, _PAYERS, **p))
     return {
-        "customer_lifetime_value": {r.currency: _round(r.value) for r in _rows(conn, _CLV, **p)},
+        # The average over paying customers of all each has paid by the period's end.
+        "customer_lifetime_value": {
+            m.currency: _round(Decimal(m.paid) / payers[m.currency])
+            for m in sorted(money, key=lambda m: m.currency)
+            if payers.get(m.currency)
+        },
         "dso_days": {
-            c: dso(Decimal(receivables.get(c, 0)), Decimal(invoiced.get(c, 0)), days)
-            for c in sorted(set(receivables) | set(invoiced))
+            m.currency: dso(Decimal(m.receivable), Decimal(m.invoiced), days)
+            for m in sorted(money, key=lambda m: m.currency)
+            if m.has_receivables or m.has_invoices
         },
         "ar_aging": ar_aging(conn, end),
     }
@@ -193,7 +178,9 @@ def _money(conn: Any, p: dict[str, Any], end: date, days: int) -> dict[str, Any]
 
 def kpis(engine: Engine, start: date, end: date) -> KpiReport:
     """Every KPI for the days start..end (inclusive, UTC)."""
-    p = {
+    p: dict[str, Any] = {
+        "a": start,
+        "b": end,
         "s": datetime.combine(start, time.min, UTC),
         "e": datetime.combine(end + timedelta(days=1), time.min, UTC),
     }

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -131,6 +133,14 @@ deals = Table(
     Column("closed_at", TS),
     Column("close_reason", Text),
     Column("blocked", Text),
+    # KPI facts (0025): durations are counted in the deal's policy days.
+    Column("day_seconds", Numeric, nullable=False, server_default="86400"),
+    Column(
+        "cycle_days",
+        Numeric,
+        Computed("extract(epoch FROM signed_at - created_at) / day_seconds", persisted=True),
+    ),
+    Column("furthest_step", SmallInteger),  # set by a trigger on stage_changes
     Index("ix_deals_owner", "owner"),
     Index("ix_deals_stage", "stage"),
     Index("ix_deals_customer", "customer_id"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -232,15 +233,14 @@ def test_installments_fall_due_by_the_policys_day(live, as_user, keep_history):
             "lines": [{"sku": "GW-100", "quantity": "3"}, {"sku": "ONBOARD", "quantity": "1"}],
         },
     )
-    state = wait_for(  # the third invoice and the stage change may be read apart
-        lambda: (
-            (s := rep.get(f"/deals/{deal_id}").json())["stage"] == "COLLECTING"
-            and len(s["invoices"]) == 3
-            and s
-        ),
-        60,
-        "all three installments",
-    )
+
+    def collecting_three_invoices() -> dict[str, Any] | None:
+        s: dict[str, Any] = rep.get(f"/deals/{deal_id}").json()
+        return s if s["stage"] == "COLLECTING" and len(s["invoices"]) == 3 else None
+
+    # the third invoice and the stage change may be read apart
+    state = wait_for(collecting_three_invoices, 60, "all three installments")
+    assert state is not None
     issued = [i["issued_at"] for i in state["invoices"]]
     assert len(issued) == 3
     assert sum(Decimal(i["total"]) for i in state["invoices"]) == Decimal("2636.65")
