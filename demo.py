@@ -1,6 +1,11 @@
 """`l2c demo`: a few months of business through the API, with the policy day shortened so
 reminders, dunning and a write-off happen within a couple of minutes.
 
+Each story keeps business dates: people take days to answer (a rep qualifies after a couple
+of days, a customer thinks a week over a quote, pays near the due date), each pause a number
+of policy days. KPIs count durations in each deal's policy days, so the demo's sales cycle,
+approval turnaround and DSO read like months of business, not seconds.
+
 Leads from several sources, hot ones qualified by score, cold ones disqualified, a quote
 rejected and the deal closed lost, a discount a manager approves before the customer sees it,
 a deal big enough for three approvers, partial deliveries, a subscription billed and earning
@@ -84,6 +89,10 @@ class Demo:
         self.log.append(f"lead {body['company']} ({source}) -> {deal['stage']}")
         return str(deal["deal_id"])
 
+    def pause(self, days: float) -> None:
+        """Business days pass: someone takes this long to answer (not a wait on the system)."""
+        time.sleep(days * self.day_seconds)
+
     def stage(self, deal_id: str) -> str:
         return str(self.call("admin", "GET", f"/deals/{deal_id}")["stage"])
 
@@ -103,9 +112,13 @@ class Demo:
         plan: dict[str, Any],
         terms: int = 30,
         qualify: bool = True,
+        after_days: float = 3,
     ) -> None:
+        """The owner qualifies the lead (unless its score did) and quotes, `after_days` on."""
+        self.pause(after_days / 2)
         if qualify and self.stage(deal_id) == "QUALIFYING":
             self.call(owner, "POST", f"/deals/{deal_id}/qualify", json={"decision": "qualify"})
+        self.pause(after_days / 2)
         self.call(
             owner,
             "POST",
@@ -166,9 +179,15 @@ class Demo:
                     json={"decision": "approve", "comment": "ok"},
                 )
 
-    def to_signed(self, deal_id: str, owner: str) -> None:
+    def to_signed(self, deal_id: str, owner: str, think_days: float = 7) -> None:
+        """Approvers answer within the day; the customer accepts after `think_days` and signs
+        two days later."""
+        if self.stage(deal_id) == "AWAITING_APPROVAL":
+            self.pause(0.5)
         self.approve_all(deal_id)  # before the customer sees the quote
+        self.pause(think_days)
         self.customer(deal_id, owner, "quote", "accept")
+        self.pause(2)
         self.customer(deal_id, owner, "contract", "sign", {"name": "Dana Buyer"})
 
     def deliver(self, deal_id: str, reference: str, lines: list[dict[str, str]]) -> None:
@@ -202,18 +221,21 @@ class Demo:
 
     # --- stories ---
 
-    def won_on_delivery(self, name: str, owner: str, source: str) -> None:
+    def won_on_delivery(self, name: str, owner: str, source: str, think_days: float) -> None:
         deal = self.lead(name, owner, source, budget_confirmed=True, need="gateways")
         lines = [{"sku": "GW-100", "quantity": "6"}, {"sku": "SENSOR-T", "quantity": "10"}]
         self.quote(deal, owner, lines, {"kind": "on_delivery"})
-        self.to_signed(deal, owner)
+        self.to_signed(deal, owner, think_days)
+        self.pause(4)
         self.deliver(deal, "DN-1", [{"sku": "GW-100", "quantity": "4"}])
+        self.pause(6)
         self.deliver(
             deal,
             "DN-2",
             [{"sku": "GW-100", "quantity": "2"}, {"sku": "SENSOR-T", "quantity": "10"}],
         )
         self.wait(deal, {"COLLECTING"})
+        self.pause(think_days * 2)  # paid well within the 30 days' terms
         self.pay(deal)
         self.wait(deal, {"WON"})
 
@@ -223,8 +245,10 @@ class Demo:
             {"sku": "GW-100", "quantity": "40", "discount_pct": "15"},
             {"sku": "ONBOARD", "quantity": "2"},
         ]
-        self.quote(deal, "rep2", lines, {"kind": "upfront"}, terms=5)
-        self.to_signed(deal, "rep2")  # 15 %: a manager approves before the customer sees it
+        self.quote(deal, "rep2", lines, {"kind": "upfront"}, terms=5, after_days=5)
+        # 15 %: a manager approves before the customer sees it
+        self.to_signed(deal, "rep2", think_days=12)
+        self.pause(3)
         self.deliver(
             deal,
             "DN-1",
@@ -263,14 +287,18 @@ class Demo:
                 ],
             },
         )
-        self.to_signed(deal, "rep1")  # over 250,000: manager, finance and admin in turn
+        # over 250,000: manager, finance and admin in turn
+        self.to_signed(deal, "rep1", think_days=20)
+        self.pause(10)
         self.pay(deal)
+        self.pause(8)
         self.deliver(
             deal,
             "DN-1",
             [{"sku": "GW-100", "quantity": "800"}, {"sku": "ONBOARD", "quantity": "20"}],
         )
         self.wait(deal, {"COLLECTING"})
+        self.pause(14)
         self.pay(deal, tag="final")
         self.wait(deal, {"WON"})
 
@@ -280,7 +308,8 @@ class Demo:
         deal = self.lead("Wayne Enterprises", "rep1", "web", budget_confirmed=True, need="seats")
         lines = [{"sku": "L2C-SEAT", "quantity": "25"}]
         self.quote(deal, "rep1", lines, {"kind": "on_delivery"})
-        self.to_signed(deal, "rep1")
+        self.to_signed(deal, "rep1", think_days=5)
+        self.pause(2)
         self.deliver(deal, "ACT-1", lines)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the first month's invoice, paid
@@ -300,15 +329,17 @@ class Demo:
     def write_off(self) -> None:
         deal = self.lead("Vandelay Industries", "rep1", "outbound", need="import-export")
         self.quote(deal, "rep1", [{"sku": "GW-100", "quantity": "3"}], {"kind": "upfront"}, terms=2)
-        self.to_signed(deal, "rep1")
+        self.to_signed(deal, "rep1", think_days=3)
         self.deliver(deal, "DN-1", [{"sku": "GW-100", "quantity": "3"}])
         self.wait(deal, {"WRITTEN_OFF"}, timeout=240)
 
     def cancelled(self) -> None:
         deal = self.lead("Soylent", "rep2", "web", need="food tech")
         self.quote(deal, "rep2", [{"sku": "ONBOARD", "quantity": "3"}], {"kind": "upfront"})
-        self.to_signed(deal, "rep2")
+        self.to_signed(deal, "rep2", think_days=4)
+        self.pause(6)
         self.pay(deal, Decimal("0.2"))
+        self.pause(3)
         self.call("rep2", "POST", f"/deals/{deal}/cancel", json={"reason": "budget frozen"})
         # It has an invoice: cancelling takes money back, so finance decides.
         self.call(
@@ -318,15 +349,24 @@ class Demo:
             json={"decision": "approve", "comment": "credit what is open"},
         )
 
+    def open_invoice(self) -> None:
+        """Invoiced with 60 days' terms, not yet due when the demo ends: receivables open."""
+        deal = self.lead("Tyrell", "rep2", "partner", budget_confirmed=True, need="sensors")
+        lines = [{"sku": "SENSOR-T", "quantity": "40"}]
+        self.quote(deal, "rep2", lines, {"kind": "upfront"}, terms=60)
+        self.to_signed(deal, "rep2", think_days=8)
+        self.wait(deal, {"FULFILLING", "INVOICING", "COLLECTING"})
+
     def small_leads(self) -> None:
         self.lead("Cold Call GmbH", "rep1", "import")  # scored low: disqualified at once
         self.lead("Pending Partners", "rep2", "referral")  # waits: reminder, escalation
 
     def run(self, progress: Callable[[str], None] = print) -> list[str]:
         stories: list[Callable[[], None]] = [
-            lambda: self.won_on_delivery("Acme", "rep1", "web"),
-            lambda: self.won_on_delivery("Globex", "rep2", "referral"),
-            lambda: self.won_on_delivery("Stark", "rep1", "trade_show"),
+            lambda: self.won_on_delivery("Acme", "rep1", "web", think_days=6),
+            lambda: self.won_on_delivery("Globex", "rep2", "referral", think_days=10),
+            lambda: self.won_on_delivery("Stark", "rep1", "trade_show", think_days=15),
+            self.open_invoice,
             self.discount_late_payment,
             self.big_deal,
             self.subscriber,
@@ -338,9 +378,20 @@ class Demo:
         with ThreadPoolExecutor(len(stories)) as pool:
             for future in [pool.submit(story) for story in stories]:
                 future.result()
+        self.log.append(self.headline())
         for line in self.log:
             progress(line)
         return self.log
+
+    def headline(self) -> str:
+        """The last 30 days' KPIs that show business dates (durations in policy days)."""
+        k = self.call("manager", "GET", "/kpis")
+        dso = ", ".join(f"{v} {c}" for c, v in k["dso_days"].items() if v is not None)
+        return (
+            f"KPIs, last 30 days: {k['leads_created']} leads, sales cycle "
+            f"{k['avg_sales_cycle_days']} days (mean), approvals in "
+            f"{k['approval_turnaround_hours']} hours, DSO {dso or '-'} days"
+        )
 
 
 PORTAL_TOKEN = re.compile(r"/portal/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")

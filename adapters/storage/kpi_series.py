@@ -1,7 +1,8 @@
 """KPI series for the dashboard's charts: lead conversion by month, and how long sales take.
 
-Same definitions as kpis.py (shared/API.md): a lead counts in the month it was created and
-converts when its contract is signed; a sales cycle runs from lead created to signed.
+Same definitions and facts as kpis.py (shared/API.md): a lead counts in the month it was
+created and converts when its contract is signed; a sales cycle runs from lead created to
+signed, in the deal's policy days.
 """
 
 from __future__ import annotations
@@ -43,12 +44,11 @@ def monthly_conversion(engine: Engine, last_month: date, months: int = 12) -> li
             text(
                 """
             SELECT to_char(m.month, 'YYYY-MM') AS month,
-                   count(d.deal_id) AS leads, count(d.signed_at) AS signed
-            FROM generate_series(CAST(:first AS timestamp), CAST(:last AS timestamp),
+                   coalesce(sum(k.leads), 0) AS leads, coalesce(sum(k.signed), 0) AS signed
+            FROM generate_series(CAST(:first AS date), CAST(:last AS date),
                                  interval '1 month') AS m(month)
-            LEFT JOIN deals d
-              ON d.created_at >= (m.month AT TIME ZONE 'UTC')
-             AND d.created_at < ((m.month + interval '1 month') AT TIME ZONE 'UTC')
+            LEFT JOIN kpi_leads_by_source k
+              ON k.day >= m.month AND k.day < m.month + interval '1 month'
             GROUP BY m.month ORDER BY m.month"""
             ),
             {"first": first, "last": last},
@@ -67,7 +67,7 @@ def cycle_time_histogram(engine: Engine, start: date, end: date) -> list[CycleBu
             conn.execute(
                 text(
                     """
-                SELECT width_bucket(extract(epoch FROM signed_at - created_at) / 86400,
+                SELECT width_bucket(cycle_days,
                                     CAST(:edges AS numeric[])) AS bucket,
                        count(*) AS deals
                 FROM deals WHERE signed_at >= :s AND signed_at < :e
