@@ -9,7 +9,7 @@ import psycopg2.errors
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -66,6 +66,12 @@ def from_temporal(err: BaseException, closed: str) -> DomainError | None:
     if isinstance(err, WorkflowUpdateFailedError):
         # A validator or handler refused with a typed domain error: 403/409/422 by its type.
         return from_failure(err.cause)
+    if isinstance(err, WorkflowUpdateRPCTimeoutOrCancelledError) or (
+        isinstance(err, RPCError) and err.status in BUSY
+    ):
+        # Sent again with the same update id for a minute (api/gateway.py) and still not
+        # answered: the deal's worker is being replaced. Whatever was sent is applied once.
+        return Busy("not answered in time (a worker is restarting); send it again shortly")
     if isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND:
         # We address only workflows of records we found, so a completed one is a closed
         # deal or settled invoice (409); one that does not exist at all is a 404.
@@ -77,6 +83,24 @@ def from_temporal(err: BaseException, closed: str) -> DomainError | None:
 
 class Unauthenticated(DomainError):
     status = 401
+
+
+class Busy(DomainError):
+    """Temporal could not answer in time: 503, retry soon (nothing is lost: the command
+    either was applied once or not at all)."""
+
+    status = 503
+    retry_after = 5
+
+
+# gRPC statuses that mean "not now" rather than "no".
+BUSY = {
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.ABORTED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.CANCELLED,
+}
 
 
 async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
@@ -35,7 +36,7 @@ from workflows.invoice import InvoiceWorkflow
 from workflows.lead_import import LeadImport, LeadImportWorkflow
 from workflows.subscription_billing import SubscriptionBillingWorkflow, SubscriptionView
 
-from .errors import from_temporal
+from .errors import BUSY, from_temporal
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +104,10 @@ class TemporalGateway:
     ) -> R:
         """Send the deal `update(arg)`; its answer once the deal has settled."""
         handle = self.client.get_workflow_handle_for(DealWorkflow.run, deal_workflow_id(deal_id))
+        update_id = uuid.uuid4().hex  # sent again after a timeout, it is applied once
 
         async def send() -> R:
-            return await handle.execute_update(update, arg)
+            return await _while_transient(lambda: handle.execute_update(update, arg, id=update_id))
 
         with self._timed(update):
             return self._call(send, closed="the deal is closed")
@@ -137,8 +139,12 @@ class TemporalGateway:
             InvoiceWorkflow.run, invoice_workflow_id(number)
         )
 
+        update_id = uuid.uuid4().hex  # sent again after a timeout, it is applied once
+
         async def send() -> R:
-            return await _while_not_started(lambda: handle.execute_update(update, arg))
+            return await _while_transient(
+                lambda: _while_not_started(lambda: handle.execute_update(update, arg, id=update_id))
+            )
 
         with self._timed(update):
             return self._call(send, closed=f"invoice {number} is settled")
@@ -153,9 +159,10 @@ class TemporalGateway:
         handle = self.client.get_workflow_handle_for(
             SubscriptionBillingWorkflow.run, subscription_id
         )
+        update_id = uuid.uuid4().hex  # sent again after a timeout, it is applied once
 
         async def send() -> R:
-            return await handle.execute_update(update, arg)
+            return await _while_transient(lambda: handle.execute_update(update, arg, id=update_id))
 
         with self._timed(update):
             return self._call(send, closed="the subscription has ended")
@@ -224,26 +231,18 @@ async def _while_not_started(call: Callable[[], Coroutine[Any, Any, T]]) -> T:
         delay = min(delay * 2, 1.0)
 
 
-TRANSIENT = {
-    RPCStatusCode.UNAVAILABLE,
-    RPCStatusCode.DEADLINE_EXCEEDED,
-    RPCStatusCode.ABORTED,
-    RPCStatusCode.RESOURCE_EXHAUSTED,
-    RPCStatusCode.CANCELLED,
-}
-
-
 async def _while_transient(call: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """`call()`, again while it fails in a way that says "not now" (the update was aborted
     with its workflow task, or the server was busy) for up to NOT_READY_FOR; only for calls
-    that are safe to send twice."""
+    that are safe to send twice: an update sent again under its first id is deduplicated by
+    Temporal (one outcome per update id and run)."""
     delay, waited = 0.1, 0.0
     while True:
         try:
             return await call()
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
             transient = isinstance(err, WorkflowUpdateRPCTimeoutOrCancelledError) or (
-                err.status in TRANSIENT
+                err.status in BUSY
             )
             if not transient or waited >= NOT_READY_FOR:
                 raise

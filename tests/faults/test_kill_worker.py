@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from demo import Demo
@@ -49,6 +50,9 @@ def one_deal(demo: Demo, index: int) -> tuple[str, int]:
     return deal, invoices
 
 
+# About four minutes on a busy two-core machine: some twenty worker restarts, each costing a
+# workflow task timeout, then mail in flight at a kill waits out its attempt (60 s).
+@pytest.mark.timeout(900)
 def test_deals_survive_a_worker_killed_after_each_kind_of_effect(fault_stack):
     stack = fault_stack({"L2C_CHAOS_LEDGER": "", "L2C_CHAOS_KILL_WITHIN": "7"})
     demo = Demo(stack.base_url, PASSWORD, day_seconds=60, mail=stack.stack.smtp.path)
