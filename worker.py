@@ -194,7 +194,7 @@ def make_worker(
     """The Temporal worker and the relays that run beside it (start them yourself). Its
     activities are counted in `metrics` (served by `serve_worker_metrics`)."""
     effects = Effects(settings, engine)
-    imports = ImportActivities(ImportStore(engine), client, settings.task_queue)
+    imports = ImportActivities(ImportStore(engine, DealStore(engine)), client, settings.task_queue)
     counted = ActivityMetrics(metrics or WorkerMetrics())
     worker = Worker(
         client,

@@ -69,18 +69,9 @@ class DealStore:
     def open_deal_in(
         self, conn: Connection, deal: DealInput, score: LeadScore, at: datetime, workflow_id: str
     ) -> OpenedDeal:
-        row = conn.execute(
-            select(deals.c.customer_id, deals.c.created_at).where(deals.c.deal_id == deal.deal_id)
-        ).first()
-        if row is not None:
-            name = conn.execute(
-                select(customers.c.name).where(customers.c.customer_id == row.customer_id)
-            ).scalar_one()
-            return OpenedDeal(
-                customer=CustomerRef(customer_id=row.customer_id, name=name),
-                score=score,
-                created_at=row.created_at,
-            )
+        opened = self._opened(conn, deal.deal_id, score)
+        if opened is not None:
+            return opened
         # Serialize leads of one contact: the loser of a race sees the winner's deal.
         email_key = contact_key(deal.lead.email)
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": email_key})
@@ -89,6 +80,8 @@ class DealStore:
                 deals.c.email_key == email_key, deals.c.closed_at.is_(None)
             )
         ).scalar()
+        if open_deal == deal.deal_id:  # this very deal, opened meanwhile (an import's batch)
+            return self._opened(conn, deal.deal_id, score) or OpenedDeal(duplicate_of=open_deal)
         if open_deal is not None:
             return OpenedDeal(duplicate_of=open_deal)
         customer = self._match_customer(conn, deal, at)
@@ -135,6 +128,23 @@ class DealStore:
             },
         )
         return OpenedDeal(customer=customer, score=score, created_at=at)
+
+    @staticmethod
+    def _opened(conn: Connection, deal_id: str, score: LeadScore) -> OpenedDeal | None:
+        """The deal as opened before (by an earlier try, or an import's batch), if it was."""
+        row = conn.execute(
+            select(deals.c.customer_id, deals.c.created_at).where(deals.c.deal_id == deal_id)
+        ).first()
+        if row is None:
+            return None
+        name = conn.execute(
+            select(customers.c.name).where(customers.c.customer_id == row.customer_id)
+        ).scalar_one()
+        return OpenedDeal(
+            customer=CustomerRef(customer_id=row.customer_id, name=name),
+            score=score,
+            created_at=row.created_at,
+        )
 
     def reassign(
         self, deal_id: str, owner: str, at: datetime, actor: str, reason: str | None

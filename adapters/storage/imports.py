@@ -1,19 +1,23 @@
 """Lead imports kept in Postgres: the report of a file (errors, duplicates) and its deals to
-start, each marked once started. A batch is read and marked by row number, so a batch run
-again after a crash starts only what is not marked (and starting a deal twice is harmless:
-its workflow id is its deal id)."""
+start, each marked once started. A batch's deals are opened (listed) in one transaction before
+their workflows start; it is read and marked by row number, so a batch run again after a crash
+opens nothing twice (a deal is opened once per deal id) and starts only what is not marked
+(starting a deal twice is harmless: its workflow id is its deal id)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Connection, Engine, delete, func, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from domain.deal import DealInput
+from domain.leads import score_lead
 
+from .deals import DealStore
 from .tables import lead_import_deals, lead_imports
 
 COLUMNS = ("import_id", "created_by", "created_at", "rows", "to_create", "report", "finished_at")
@@ -38,8 +42,9 @@ class StartedDeal(BaseModel):
 
 
 class ImportStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, deals: DealStore | None = None) -> None:
         self.engine = engine
+        self.deals = deals or DealStore(engine)
 
     def create(
         self,
@@ -99,6 +104,57 @@ class ImportStore:
                 .limit(limit)
             ).all()
         return [(row, DealInput.model_validate({**deal, "policy": policy})) for row, deal in rows]
+
+    def open_batch(
+        self,
+        import_id: str,
+        batch: list[tuple[int, DealInput]],
+        at: datetime,
+        workflow_id: Callable[[str], str],
+    ) -> list[tuple[int, DealInput]]:
+        """Open (list) the batch's deals in one transaction, before any of their workflows
+        runs; the rows whose contact has an open deal by now go to the import's duplicates
+        (and leave its deals to start). The deals to start, by row."""
+        fresh: list[tuple[int, DealInput]] = []
+        duplicates: list[dict[str, Any]] = []
+        with self.engine.begin() as conn:
+            for row, deal in batch:
+                opened = self.deals.open_deal_in(
+                    conn, deal, score_lead(deal.lead), at, workflow_id(deal.deal_id)
+                )
+                if opened.duplicate_of is None:
+                    fresh.append((row, deal))
+                    continue
+                duplicates.append(
+                    {"row": row, "email": deal.lead.email.lower(), "open_deal": opened.duplicate_of}
+                )
+            if duplicates:
+                self._drop_duplicates(conn, import_id, duplicates)
+        return fresh
+
+    @staticmethod
+    def _drop_duplicates(
+        conn: Connection, import_id: str, duplicates: list[dict[str, Any]]
+    ) -> None:
+        """Rows that became duplicates after the file was read: reported, not to be started."""
+        conn.execute(
+            delete(lead_import_deals).where(
+                lead_import_deals.c.import_id == import_id,
+                lead_import_deals.c.row.in_([d["row"] for d in duplicates]),
+            )
+        )
+        report = lead_imports.c.report
+        rows = func.coalesce(report["duplicate_rows"], literal([], JSONB)).op("||")(
+            literal(duplicates, JSONB)
+        )
+        conn.execute(
+            update(lead_imports)
+            .where(lead_imports.c.import_id == import_id)
+            .values(
+                to_create=lead_imports.c.to_create - len(duplicates),
+                report=report.op("||")(func.jsonb_build_object("duplicate_rows", rows)),
+            )
+        )
 
     def mark_started(self, import_id: str, rows: list[int]) -> None:
         with self.engine.begin() as conn:

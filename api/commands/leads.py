@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 
-from domain.access import Action
+from domain.access import Action, sees_all_deals
 from domain.deal import DealInput
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.leads import Lead
@@ -233,8 +233,20 @@ def import_status(services: Services, user: Actor, import_id: str) -> ImportStat
         finished_at=found.finished_at,
         duplicates=len(report.get("duplicate_rows", [])),
         errors=[RowError.model_validate(e) for e in report.get("errors", [])],
-        duplicate_rows=[DuplicateRow.model_validate(d) for d in report.get("duplicate_rows", [])],
+        duplicate_rows=[
+            _shown(services, user, DuplicateRow.model_validate(d))
+            for d in report.get("duplicate_rows", [])
+        ],
     )
+
+
+def _shown(services: Services, user: Actor, duplicate: DuplicateRow) -> DuplicateRow:
+    """A duplicate found while the import ran names the open deal only to who may see it."""
+    if duplicate.open_deal is None or sees_all_deals(user):
+        return duplicate
+    if _may_see(services, user, duplicate.open_deal):
+        return duplicate
+    return duplicate.model_copy(update={"open_deal": None})
 
 
 def can_follow_imports(user: Actor) -> bool:

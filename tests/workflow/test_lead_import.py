@@ -1,18 +1,23 @@
-"""A lead import is durable background work: a crash mid-batch (deals started, their rows
-not yet marked) resumes without a duplicate deal, and the import's history stays small."""
+"""A lead import is durable background work: a batch lists its deals before their workflows
+run, a crash mid-batch (deals started, their rows not yet marked) resumes without a duplicate
+deal, and the import's history stays small."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
+from temporalio.api.enums.v1 import EventType
+from temporalio.service import RPCError
 
-from activities.imports import start_deals
+from activities.imports import ImportActivities, ImportBatch, start_deals
+from adapters.storage.deals import DealStore
 from adapters.storage.imports import ImportStore
 from adapters.storage.tables import deals
 from domain.deal import DealInput
-from domain.leads import Lead
+from domain.leads import Lead, score_lead
 from tests.conftest import wait_for
 from workflows.ids import deal_workflow_id, lead_import_workflow_id
 from workflows.lead_import import LeadImport, LeadImportWorkflow
@@ -81,3 +86,41 @@ def test_an_import_that_crashed_mid_batch_resumes_without_a_duplicate_deal(live)
     wait_for(lambda: recorded() == ROWS, 120, "every imported deal, once")
     history = live.run(handle.fetch_history())
     assert len(history.events) < 60  # three batches and the finish
+
+
+def _listed(live, ids: list[str]) -> set[str]:
+    with live.engine.connect() as conn:
+        return set(conn.execute(select(deals.c.deal_id).where(deals.c.deal_id.in_(ids))).scalars())
+
+
+def test_a_batch_lists_its_deals_before_their_workflows_run_and_reports_late_duplicates(live):
+    t = uuid.uuid4().hex[:8]
+    import_id = f"listed-{t}"
+    rows = [(row, _deal(t, row)) for row in range(2, 7)]
+    store = ImportStore(live.engine)
+    now = datetime.now(UTC)
+    assert store.create(import_id, "rep1", now, 5, rows, report={"errors": []})
+    # Since the file was read, the contact of row 3 has got an open deal of its own.
+    late = rows[1][1].model_copy(update={"deal_id": uuid.uuid4().hex})
+    DealStore(live.engine).open_deal(late, score_lead(late.lead), now, "deal-elsewhere")
+
+    # No worker polls this queue: the batch's deal workflows are started and never run.
+    idle = ImportActivities(store, live.client, task_queue=f"nobody-{t}")
+    assert live.run(idle.start_import_batch(ImportBatch(import_id=import_id))) == 5
+
+    fresh = [deal.deal_id for row, deal in rows if row != 3]
+    assert _listed(live, [deal.deal_id for _, deal in rows]) == set(fresh)
+    for deal_id in fresh:
+        handle = live.client.get_workflow_handle(deal_workflow_id(deal_id))
+        events = [e.event_type for e in live.run(handle.fetch_history()).events]
+        assert EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED not in events  # it has not run
+        live.run(handle.terminate("test done"))
+    progress = store.progress(import_id)
+    assert progress is not None
+    assert (progress.started, progress.to_create) == (4, 4)
+    assert progress.report["duplicate_rows"] == [
+        {"row": 3, "email": late.lead.email.lower(), "open_deal": late.deal_id}
+    ]
+    with pytest.raises(RPCError):  # the duplicate's workflow was never started
+        live.run(live.client.get_workflow_handle(deal_workflow_id(rows[1][1].deal_id)).describe())
+    assert live.run(idle.start_import_batch(ImportBatch(import_id=import_id))) == 0
