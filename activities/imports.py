@@ -1,6 +1,6 @@
 """Starting the deals of a lead import, one batch per activity (see workflows/lead_import.py).
 
-A batch reads the next rows not started, opens their deals in one transaction (so they are
+A batch reads the next rows not started, opens their deals, 50 to a transaction (so they are
 listed at once; a contact with an open deal by now makes a duplicate, not started), starts
 their deal workflows (at most `concurrency` calls at a time) and marks the rows started. Run
 again after a crash, it starts again only what was not marked; a deal opened twice is found by
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 class ImportBatch(BaseModel):
     import_id: str
-    # A batch opens its deals in one transaction, two advisory locks each (the contact, the
+    # A batch opens its deals 50 to a transaction, two advisory locks each (the contact, the
     # audit chain): 2,000 deals stay well inside Postgres' shared lock table.
     size: int = Field(default=500, ge=1, le=2_000)
 
