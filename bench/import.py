@@ -20,9 +20,7 @@ import asyncio
 import csv
 import inspect
 import io
-import json
 import os
-import shutil
 import sys
 import time
 import uuid
@@ -33,7 +31,14 @@ import psycopg2
 from bare_start import BareStart
 from temporalio.client import Client
 from temporalio.worker import Worker
-from throughput import PASSWORD, cpu_seconds, cpu_since, start_stack
+from throughput import (
+    PASSWORD,
+    cpu_seconds,
+    cpu_since,
+    report_and_exit,
+    start_stack,
+    stop_stack,
+)
 
 from activities.imports import start_deals
 from adapters.temporal import connect_temporal
@@ -207,15 +212,8 @@ def main() -> None:
             measure(settings, options.rows, options.bare_rows or options.rows, CONCURRENCY)
         )
     finally:
-        loop.call_soon_threadsafe(stop.set)
-        serving.result(60)
-        loop.call_soon_threadsafe(loop.stop)
-        stack.stop()
-        shutil.rmtree(settings.data_dir, ignore_errors=True)
-    print_table(results)
-    print(json.dumps(results, default=str))
-    sys.stdout.flush()
-    os._exit(0)  # temporalio/sdk-python#300: a process that used a client may abort at exit
+        stop_stack(stack, settings, loop, stop, serving)
+    report_and_exit(results, print_table)
 
 
 if __name__ == "__main__":

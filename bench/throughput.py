@@ -370,12 +370,22 @@ def main() -> None:
     try:
         results = asyncio.run(measure(settings, stack, options.deals, options.concurrency))
     finally:
-        loop.call_soon_threadsafe(stop.set)
-        serving.result(60)
-        loop.call_soon_threadsafe(loop.stop)
-        stack.stop()
-        shutil.rmtree(settings.data_dir, ignore_errors=True)
-    print_table(results)
+        stop_stack(stack, settings, loop, stop, serving)
+    report_and_exit(results, print_table)
+
+
+def stop_stack(stack: Any, settings: Any, loop: Any, stop: Any, serving: Any) -> None:
+    """Stop what `start_stack` started and remove its data."""
+    loop.call_soon_threadsafe(stop.set)
+    serving.result(60)
+    loop.call_soon_threadsafe(loop.stop)
+    stack.stop()
+    shutil.rmtree(settings.data_dir, ignore_errors=True)
+
+
+def report_and_exit(results: dict[str, Any], table: Any) -> None:
+    """The table, then the results as the last line (JSON), then exit at once."""
+    table(results)
     print(json.dumps(results, default=str))
     sys.stdout.flush()
     os._exit(0)  # temporalio/sdk-python#300: a process that used a client may abort at exit
