@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     # Outbound webhooks (docs/webhooks.md): plain http only to this machine (dev and tests);
     # retried with exponential backoff, by default 20 attempts over about three days.
     webhook_allow_loopback_http: bool = False
+    # Receivers on the private network (10/8, 172.16/12, 192.168/16, fc00::/7, this machine)
+    # are refused unless allowed here; link-local (cloud metadata) never.
+    webhook_allow_private_targets: bool = False
     webhook_retry_initial_seconds: float = Field(default=60, gt=0)
     webhook_retry_max_interval_seconds: float = Field(default=6 * 3600, gt=0)
     webhook_retry_max_attempts: int = Field(default=20, ge=1)

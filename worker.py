@@ -120,7 +120,11 @@ class Effects:
         email = EmailActivities(mailer)
         hooks = WebhookActivities(
             WebhookStore(engine, SecretBox(settings.webhook_sealing_key)),
-            WebhookSender(settings.webhook_timeout_seconds),
+            WebhookSender(
+                settings.webhook_timeout_seconds,
+                allow_loopback=settings.webhook_allow_loopback_http,
+                allow_private=settings.webhook_allow_private_targets,
+            ),
         )
         self.activities: list[Callable[..., Any]] = [
             commits.commit_deal,

@@ -127,6 +127,25 @@ def check_endpoint_url(url: str, allow_loopback_http: bool) -> str:
     raise InvalidInput("webhook URLs must use https", field=("url",))
 
 
+def target_refused(address: str, allow_loopback: bool, allow_private: bool) -> str | None:
+    """Why a receiver at this IP address may not be called, or None. An admin's URL must
+    not make l2c reach what only l2c can: its own machine, the private network, cloud
+    metadata (169.254.169.254). A deployment whose receivers sit on its private network
+    allows them (`webhook_allow_private_targets`); dev and tests allow this machine."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return None if allow_loopback or allow_private else "this machine"
+    if ip.is_link_local:
+        return "a link-local address (cloud metadata lives there)"
+    if ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+        return "not a unicast address"
+    if ip.is_private or not ip.is_global:
+        return None if allow_private else "a private address"
+    return None
+
+
 class RetrySchedule(BaseModel):
     """How a delivery is retried: exponential backoff, capped, for a number of attempts."""
 

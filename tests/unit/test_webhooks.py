@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 from domain.errors import InvalidInput
 from domain.rate_limit import TokenBucket
 from domain.webhook_signature import SignatureInvalid, signature_header, verify_signature
-from domain.webhooks import DeliveryJob, EventType, check_endpoint_url, events_for, workflow_id
+from domain.webhooks import (
+    DeliveryJob,
+    EventType,
+    check_endpoint_url,
+    events_for,
+    target_refused,
+    workflow_id,
+)
 
 AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SECRET = "whsec_test"
@@ -147,3 +154,41 @@ def test_no_more_than_burst_plus_the_rate_get_through(gaps: list[float]) -> None
         bucket, wait = rule.take(bucket, now)
         allowed += wait is None
     assert allowed <= 5 + now * 5 / 60 + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("169.254.169.254", "link-local"),  # cloud metadata
+        ("fe80::1", "link-local"),
+        ("10.0.0.5", "private"),
+        ("172.16.3.4", "private"),
+        ("192.168.1.10", "private"),
+        ("fd00::1", "private"),
+        ("127.0.0.1", "this machine"),
+        ("::ffff:127.0.0.1", "this machine"),
+        ("::1", "this machine"),
+        ("0.0.0.0", "unicast"),
+        ("224.0.0.1", "unicast"),
+    ],
+)
+def test_a_receiver_inside_the_network_is_not_called(address, why):
+    refused = target_refused(address, allow_loopback=False, allow_private=False)
+    assert refused is not None and why in refused
+
+
+def test_a_public_receiver_is_called_and_allowances_open_only_their_part():
+    assert target_refused("93.184.216.34", allow_loopback=False, allow_private=False) is None
+    assert target_refused("127.0.0.1", allow_loopback=True, allow_private=False) is None
+    assert target_refused("10.0.0.5", allow_loopback=True, allow_private=False) is not None
+    assert target_refused("10.0.0.5", allow_loopback=False, allow_private=True) is None
+    assert target_refused("169.254.169.254", allow_loopback=True, allow_private=True) is not None
+
+
+def test_the_sender_refuses_a_url_that_resolves_inside_without_calling_it():
+    from adapters.webhooks.sender import WebhookSender
+
+    sender = WebhookSender(1.0)
+    assert "127.0.0.1, this machine" in (sender.refusal("https://127.0.0.1:9/hook") or "")
+    assert "link-local" in (sender.refusal("https://169.254.169.254/latest") or "")
+    assert WebhookSender(1.0, allow_loopback=True).refusal("http://127.0.0.1:9/hook") is None
