@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
     temporal_metrics_port: int = Field(default=9465, ge=0, le=65535)
     metrics_host: str = "0.0.0.0"
+    # When set, the API's GET /metrics wants `Authorization: Bearer <metrics_token>` (the
+    # API's port is often the public one); Prometheus sends it (deploy/prometheus).
+    metrics_token: str | None = Field(default=None, min_length=16)
     otel_enabled: bool = False
     otlp_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     log_format: Literal["text", "json"] = "text"

@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestMetrics, metrics=app_metrics)  # outermost: sees every answer
     app.state.metrics = app_metrics
+    app.state.settings = settings
     for module in (
         auth,
         health,

@@ -89,3 +89,17 @@ def test_outbox_depth_counts_the_mails_not_yet_sent(fresh_engine):
     assert depth() == 1
     metrics.unwatch()
     assert "l2c_outbox_depth" not in metrics.exposition().decode()
+
+
+def test_a_deployment_with_a_metrics_token_shows_metrics_only_to_its_holder(live):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    token = "scrape-" + "t" * 24
+    settings = live.settings.model_copy(update={"metrics_token": token})
+    with TestClient(create_app(settings)) as api:
+        assert api.get("/metrics").status_code == 401
+        assert api.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        answer = api.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200 and "l2c_http_requests" in answer.text
