@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from adapters.storage.views.deals import DealFilter, DealPage
+from adapters.storage.views.paging import Page
 from domain.approval import ApprovalStep
 from domain.audit import AuditEvent
 from domain.change_orders import ChangeOrder, ChangeOrderRequest
@@ -67,8 +68,15 @@ def get_deal(deal_id: str, user: CurrentUser, services: ServicesDep) -> DealStat
 
 
 @router.get("/deals/{deal_id}/history")
-def deal_history(deal_id: str, user: CurrentUser, services: ServicesDep) -> list[AuditEvent]:
-    return deals.history(services, user, deal_id)
+def deal_history(
+    deal_id: str,
+    user: CurrentUser,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[AuditEvent]:
+    """The deal's audit events, oldest first."""
+    return deals.history_page(services, user, deal_id, limit, cursor)
 
 
 @router.get("/deals/{deal_id}/history/verify")
@@ -145,5 +153,11 @@ def resume_deal(deal_id: str, user: CurrentUser, services: ServicesDep) -> Stage
 
 
 @router.get("/approvals")
-def my_approvals(user: CurrentUser, services: ServicesDep) -> list[PendingApproval]:
-    return approvals.pending(services, user)
+def my_approvals(
+    user: CurrentUser,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[PendingApproval]:
+    """The steps waiting for the caller's role, oldest request first."""
+    return approvals.pending_page(services, user, limit, cursor)

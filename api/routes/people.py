@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.storage.views.customers import CustomerPage, CustomerSummary
+from adapters.storage.views.paging import Page
 from domain.credit import CreditStanding, CreditTermsIn
 from domain.customer_credit import Refund, RefundIn
 from domain.customers import CustomerDetailsIn
@@ -26,10 +27,11 @@ def my_tasks(
     user: CurrentUser,
     services: ServicesDep,
     deal_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[Task]:
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[Task]:
     """Most urgent first: overdue and soonest due, then the oldest."""
-    return tasks.my_tasks(services, user, datetime.now(UTC), deal_id, limit)
+    return tasks.tasks_page(services, user, datetime.now(UTC), deal_id, limit, cursor)
 
 
 class Territory(BaseModel):
@@ -56,9 +58,13 @@ def list_territories(user: CurrentUser, services: ServicesDep) -> dict[str, str]
 
 @router.get("/customers")
 def list_customers(
-    user: CurrentUser, services: ServicesDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
-) -> list[CustomerSummary]:
-    return customers.list_customers(services, user, limit)
+    user: CurrentUser,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[CustomerSummary]:
+    """By name; `next_cursor` asks for the page after this one."""
+    return customers.list_customers(services, user, limit, cursor)
 
 
 @router.get("/customers/{customer_id}")
