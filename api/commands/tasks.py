@@ -19,7 +19,7 @@ from ..services import Services
 from .approvals import pending
 
 # Tasks are ordered by urgency (domain.tasks.most_urgent_first), then by what they are.
-_TASK_KEY = (datetime, datetime, str, str, str, str, int)
+_TASK_KEY = (datetime, datetime, str, str, str, int)
 
 
 def _task_key(task: Task) -> Key:
@@ -28,7 +28,6 @@ def _task_key(task: Task) -> Key:
         task.since,
         task.kind,
         task.deal_id or "",
-        task.title,
         task.statement_id or "",
         task.line or 0,
     )

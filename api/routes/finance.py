@@ -16,7 +16,7 @@ from domain.ledger import TrialBalance
 
 from ..commands import invoices, payments, reports
 from ..commands.payments import WriteOffIn
-from ..deps import CurrentUser, ServicesDep
+from ..deps import CurrentUser, PageCursor, PageLimit, ServicesDep
 from ..idempotency import IdempotencyDep
 from ..schemas import PaymentOut
 
@@ -38,8 +38,8 @@ def list_invoices(
     deal_id: str | None = None,
     customer_id: str | None = None,
     status: InvoiceStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> Page[Invoice]:
     """Newest first; `next_cursor` asks for the page after this one."""
     where = InvoiceFilter(deal_id=deal_id, customer_id=customer_id, status=status)

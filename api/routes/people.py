@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.storage.views.customers import CustomerPage, CustomerSummary
@@ -17,7 +17,7 @@ from domain.customers import CustomerDetailsIn
 from domain.tasks import Task
 
 from ..commands import customers, leads, tasks
-from ..deps import CurrentUser, ServicesDep
+from ..deps import CurrentUser, PageCursor, PageLimit, ServicesDep
 
 router = APIRouter(tags=["people"])
 
@@ -27,8 +27,8 @@ def my_tasks(
     user: CurrentUser,
     services: ServicesDep,
     deal_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> Page[Task]:
     """Most urgent first: overdue and soonest due, then the oldest."""
     return tasks.tasks_page(services, user, datetime.now(UTC), deal_id, limit, cursor)
@@ -60,8 +60,8 @@ def list_territories(user: CurrentUser, services: ServicesDep) -> dict[str, str]
 def list_customers(
     user: CurrentUser,
     services: ServicesDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> Page[CustomerSummary]:
     """By name; `next_cursor` asks for the page after this one."""
     return customers.list_customers(services, user, limit, cursor)

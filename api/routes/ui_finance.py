@@ -27,7 +27,7 @@ from ..commands import invoices as invoice_commands
 from ..commands import payments
 from ..commands.payments import WriteOffIn
 from ..csv_export import Cell, csv_file
-from ..deps import ServicesDep
+from ..deps import CURSOR_MAX_LENGTH, ServicesDep
 from ..ui_auth import UiForm, UiUser
 from .finance import pdf
 from .ui import act, page, ui_router
@@ -52,7 +52,7 @@ class InvoiceQuery(BaseModel):
     status: InvoiceStatus | None = None
     customer: str | None = Field(default=None, max_length=200)
     overdue: bool = False
-    cursor: str | None = Field(default=None, max_length=200)
+    cursor: str | None = Field(default=None, max_length=CURSOR_MAX_LENGTH)
 
     @field_validator("status", "customer", mode="before")
     @classmethod

@@ -26,7 +26,7 @@ from domain.stages import OPEN_STAGES, DealStage
 from domain.users import Actor
 
 from ..commands import deals, leads, notes, portal
-from ..deps import ServicesDep
+from ..deps import CURSOR_MAX_LENGTH, ServicesDep
 from ..lead_import import COLUMNS, MAX_BYTES
 from ..schemas import LeadIn
 from ..services import Services
@@ -156,7 +156,7 @@ class DealListQuery(BaseModel):
     reached: DealStage | None = None
     created_from: date | None = None
     created_to: date | None = None
-    cursor: str | None = Field(default=None, max_length=200)
+    cursor: str | None = Field(default=None, max_length=CURSOR_MAX_LENGTH)
 
     def where(self) -> DealFilter:
         return DealFilter(

@@ -40,7 +40,8 @@ class Page(BaseModel, Generic[T]):
 
 def cursor_of(key: Key, types: Sequence[KeyType]) -> str:
     """The cursor that resumes a list after the item whose sort key is `key`."""
-    raw = json.dumps([_WRITE[t](v) for v, t in zip(key, types, strict=True)])
+    values = [_WRITE[t](v) for v, t in zip(key, types, strict=True)]
+    raw = json.dumps(values, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
