@@ -72,7 +72,8 @@ def add_inbox_and_history(dsn: str) -> dict[str, Any]:
         ),
         "rep deal": middle(
             "SELECT created_at, deal_id FROM deals WHERE owner = 'rep1'"
-            " ORDER BY created_at DESC, deal_id DESC OFFSET 10000 LIMIT 1"
+            " ORDER BY created_at DESC, deal_id DESC"
+            " OFFSET (SELECT count(*) / 2 FROM deals WHERE owner = 'rep1') LIMIT 1"
         ),
         "invoice": middle(
             "SELECT issued_at, number FROM invoices ORDER BY issued_at DESC, number DESC"
