@@ -202,7 +202,9 @@ class Demo:
         )
 
     def pay(self, deal_id: str, share: Decimal = Decimal(1), tag: str = "") -> None:
-        for invoice in self.call("finance", "GET", "/invoices", params={"deal_id": deal_id}):
+        for invoice in self.call("finance", "GET", "/invoices", params={"deal_id": deal_id})[
+            "items"
+        ]:
             if invoice["status"] != "open":
                 continue
             amount = (Decimal(invoice["total"]) * share).quantize(Decimal("0.01"))
@@ -316,7 +318,7 @@ class Demo:
         self.deliver(deal, "ACT-1", lines)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the first month's invoice, paid
-            if self.call("finance", "GET", "/invoices", params={"deal_id": deal}):
+            if self.call("finance", "GET", "/invoices", params={"deal_id": deal})["items"]:
                 self.pay(deal, tag="month-1")
                 return
             time.sleep(0.2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from adapters.storage.users import User
@@ -20,6 +20,7 @@ def get_services(request: Request) -> Services:
     return services
 
 
+CURSOR_MAX_LENGTH = 500
 ServicesDep = Annotated[Services, Depends(get_services)]
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
@@ -47,3 +48,9 @@ def client_address(request: Request) -> str:
     """The caller's address (behind a proxy: run uvicorn with --forwarded-allow-ips so this
     is the client's, not the proxy's)."""
     return request.client.host if request.client else "unknown"
+
+
+# Every paged list: how many items a page holds, and the cursor its answer's `next_cursor`
+# gave (opaque; adapters/storage/views/paging.py reads it).
+PageLimit = Annotated[int, Query(ge=1, le=200)]
+PageCursor = Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)]

@@ -248,7 +248,7 @@ class L2cRun:
         invoices = await self.call(
             deal, "GET /invoices", "finance", "/invoices", method="GET", params=query
         )
-        for invoice in invoices:
+        for invoice in invoices["items"]:  # a deal's few invoices: one page
             if invoice["status"] != "open":
                 continue
             body = {

@@ -175,7 +175,10 @@ def tasks_for(
     return tasks
 
 
-def most_urgent_first(tasks: list[Task], limit: int) -> list[Task]:
+# Where undated tasks sort: after every dated one.
+FAR = datetime.max.replace(tzinfo=UTC)
+
+
+def most_urgent_first(tasks: list[Task], limit: int | None = None) -> list[Task]:
     """Overdue and soonest due first, then the oldest; undated tasks after dated ones."""
-    far = datetime.max.replace(tzinfo=UTC)
-    return sorted(tasks, key=lambda t: (t.due or far, t.since))[:limit]
+    return sorted(tasks, key=lambda t: (t.due or FAR, t.since))[:limit]

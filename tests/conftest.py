@@ -174,6 +174,25 @@ class Api:
     def post(self, path: str, **kw: Any) -> httpx.Response:
         return self.http.post(path, **kw)
 
+    def every(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """Every item of a paged list (`{items, next_cursor}`), walking its pages in order;
+        a `limit` asked for is left out (the largest page is read)."""
+        url = httpx.URL(path)
+        asked = {k: v for k, v in {**dict(url.params), **(params or {})}.items() if k != "limit"}
+        items: list[Any] = []
+        cursor: str | None = None
+        while True:
+            paging: dict[str, Any] = {"limit": 200}
+            if cursor is not None:
+                paging["cursor"] = cursor
+            answer = self.http.get(url.copy_with(query=None), params={**asked, **paging})
+            assert answer.status_code == 200, answer.text
+            page = answer.json()
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return items
+
     def put(self, path: str, **kw: Any) -> httpx.Response:
         return self.http.put(path, **kw)
 

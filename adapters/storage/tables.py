@@ -93,6 +93,7 @@ customers = Table(
     Column("vat_id", String(40)),
     Column("kind", String(16), nullable=False, server_default="business"),
     Index("ix_customers_email_domain", "email_domain"),
+    Index("ix_customers_name", "name", "customer_id"),
 )
 
 contacts = Table(
@@ -145,6 +146,8 @@ deals = Table(
     Index("ix_deals_stage", "stage"),
     Index("ix_deals_customer", "customer_id"),
     Index("ix_deals_created", "created_at", "deal_id"),
+    Index("ix_deals_owner_created", "owner", "created_at", "deal_id"),
+    Index("ix_deals_stage_created", "stage", "created_at", "deal_id"),
     Index("ix_deals_signed", "signed_at"),
     Index("ix_deals_closed", "closed_at"),
     # One open deal per contact e-mail: a second lead of an open deal is a duplicate.
@@ -216,6 +219,14 @@ approval_steps = Table(
     PrimaryKeyConstraint("deal_id", "contract_version", "idx"),
     Index("ix_approval_steps_pending", "role", "status"),
     Index("ix_approval_steps_decided", "decided_at"),
+    Index(
+        "ix_approval_steps_inbox",
+        "requested_at",
+        "deal_id",
+        "contract_version",
+        "idx",
+        postgresql_where=text("status = 'pending'"),
+    ),
 )
 
 change_orders = Table(
@@ -312,6 +323,9 @@ invoices = Table(
     Index("ix_invoices_customer", "customer_id"),
     Index("ix_invoices_status", "status"),
     Index("ix_invoices_issued", "issued_at"),
+    Index("ix_invoices_issued_number", "issued_at", "number"),
+    Index("ix_invoices_status_issued", "status", "issued_at", "number"),
+    Index("ix_invoices_customer_issued", "customer_id", "issued_at", "number"),
 )
 
 payments = Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.storage.views.paging import Page, key_of
 from domain.approval import ApprovalStep
 from domain.deal import ApprovalCommand, ApprovalDecision
 from domain.tasks import PendingApproval
@@ -28,3 +29,13 @@ def pending(services: Services, user: Actor) -> list[PendingApproval]:
     if user.role is None:
         return []
     return services.views.inbox.pending_approvals(user.role, user.username)
+
+
+def pending_page(
+    services: Services, user: Actor, limit: int, cursor: str | None
+) -> Page[PendingApproval]:
+    """A page of the user's inbox, oldest request first."""
+    if user.role is None:
+        key_of(cursor, ())  # a bad cursor is refused for everyone alike
+        return Page[PendingApproval](items=[], next_cursor=None)
+    return services.views.inbox.pending_page(user.role, user.username, limit, cursor)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from adapters.storage.views.customers import CustomerPage, CustomerSummary
+from adapters.storage.views.paging import Page
 from domain.access import Action, can
 from domain.credit import CreditStanding, CreditTermsIn
 from domain.customer_credit import Refund, RefundIn
@@ -21,8 +22,11 @@ from .authorization import authorize, owner_scope
 CUSTOMER_NOT_FOUND = "customer not found"
 
 
-def list_customers(services: Services, user: Actor, limit: int) -> list[CustomerSummary]:
-    return services.views.customers.summaries(limit, owner_scope(user))
+def list_customers(
+    services: Services, user: Actor, limit: int, cursor: str | None = None
+) -> Page[CustomerSummary]:
+    """By name; a rep: the customers of their own deals only."""
+    return services.views.customers.summaries(limit, cursor, owner_scope(user))
 
 
 def customer(services: Services, user: Actor, customer_id: str) -> CustomerPage:

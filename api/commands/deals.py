@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
 
 from adapters.storage.views.deals import DealFilter, DealPage, DealRow, DealSummary
+from adapters.storage.views.paging import Page
 from domain.access import Action, can
 from domain.approval import ApprovalStep
 from domain.audit import AuditEvent, check_chain
@@ -23,7 +22,6 @@ from domain.deal import (
     ResumeCommand,
     StageAnswer,
 )
-from domain.errors import InvalidInput
 from domain.stages import OPEN_STAGES, DealStage
 from domain.users import Actor
 from workflows.deal import DealWorkflow
@@ -59,16 +57,6 @@ class BoardColumn(BaseModel):
     more: bool
 
 
-def _cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    if cursor is None:
-        return None
-    at, _, deal_id = cursor.partition("|")
-    try:
-        return datetime.fromisoformat(at), deal_id
-    except ValueError:
-        raise InvalidInput("not a cursor this API gave", field=("cursor",)) from None
-
-
 def list_deals(
     services: Services,
     user: Actor,
@@ -82,7 +70,7 @@ def list_deals(
         if where.owner not in (None, scope):
             return DealPage(items=[], next_cursor=None)
         where = where.model_copy(update={"owner": scope})
-    return services.views.deals.page(where, limit, _cursor(cursor))
+    return services.views.deals.page(where, limit, cursor)
 
 
 def board(services: Services, user: Actor) -> list[BoardColumn]:
@@ -123,9 +111,12 @@ def deal_page(services: Services, user: Actor, deal_id: str) -> DealPageView:
     )
 
 
-def history(services: Services, user: Actor, deal_id: str) -> list[AuditEvent]:
+def history_page(
+    services: Services, user: Actor, deal_id: str, limit: int, cursor: str | None
+) -> Page[AuditEvent]:
+    """A page of the deal's audit events, oldest first."""
     visible_deal(services, user, deal_id)
-    return services.views.deals.history(deal_id)
+    return services.views.deals.history_page(deal_id, limit, cursor)
 
 
 def verify_history(services: Services, user: Actor, deal_id: str) -> ChainCheck:

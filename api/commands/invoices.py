@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from adapters.storage.views.invoices import InvoiceFilter, ListedInvoice
+from adapters.storage.views.paging import Page
 from domain.access import Action, can
 from domain.errors import NotFound
 from domain.invoices import Invoice
@@ -18,20 +19,20 @@ INVOICE_NOT_FOUND = "invoice not found"
 
 
 def list_invoices(
-    services: Services, user: Actor, where: InvoiceFilter, limit: int
-) -> list[Invoice]:
-    authorize(user, Action.VIEW_INVOICES, user.username)  # reps: their own deals' invoices
-    owner = None if can(user, Action.VIEW_INVOICES) else user.username
-    return services.views.invoices.list(where.model_copy(update={"owner": owner}), limit)
+    services: Services, user: Actor, where: InvoiceFilter, limit: int, cursor: str | None = None
+) -> Page[Invoice]:
+    """A page of invoices, newest first (reps: their own deals' only)."""
+    found = invoice_listing(services, user, where, limit, cursor)
+    return Page[Invoice](items=[i.invoice for i in found.items], next_cursor=found.next_cursor)
 
 
 def invoice_listing(
-    services: Services, user: Actor, where: InvoiceFilter, limit: int, offset: int
-) -> list[ListedInvoice]:
+    services: Services, user: Actor, where: InvoiceFilter, limit: int, cursor: str | None
+) -> Page[ListedInvoice]:
     """A page of the invoice list with customer names (the UI's list and its export)."""
-    authorize(user, Action.VIEW_INVOICES, user.username)
+    authorize(user, Action.VIEW_INVOICES, user.username)  # reps: their own deals' invoices
     owner = None if can(user, Action.VIEW_INVOICES) else user.username
-    return services.views.invoices.listing(where.model_copy(update={"owner": owner}), limit, offset)
+    return services.views.invoices.listing(where.model_copy(update={"owner": owner}), limit, cursor)
 
 
 def invoice(services: Services, user: Actor, number: str) -> Invoice:

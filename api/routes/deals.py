@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from adapters.storage.views.deals import DealFilter, DealPage
+from adapters.storage.views.paging import Page
 from domain.approval import ApprovalStep
 from domain.audit import AuditEvent
 from domain.change_orders import ChangeOrder, ChangeOrderRequest
@@ -28,7 +29,7 @@ from domain.tasks import PendingApproval
 
 from ..commands import approvals, change_orders, deals, deliveries, quotes
 from ..commands.deals import ChainCheck
-from ..deps import CurrentUser, ServicesDep
+from ..deps import CurrentUser, PageCursor, PageLimit, ServicesDep
 from ..idempotency import IdempotencyDep
 
 router = APIRouter(tags=["deals"])
@@ -45,8 +46,8 @@ def list_deals(
     min_amount: Annotated[Decimal | None, Query(ge=0)] = None,
     max_amount: Annotated[Decimal | None, Query(ge=0)] = None,
     closed: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
 ) -> DealPage:
     """Newest first; `closed` true lists ended deals only, false open ones only."""
     where = DealFilter(
@@ -67,8 +68,15 @@ def get_deal(deal_id: str, user: CurrentUser, services: ServicesDep) -> DealStat
 
 
 @router.get("/deals/{deal_id}/history")
-def deal_history(deal_id: str, user: CurrentUser, services: ServicesDep) -> list[AuditEvent]:
-    return deals.history(services, user, deal_id)
+def deal_history(
+    deal_id: str,
+    user: CurrentUser,
+    services: ServicesDep,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
+) -> Page[AuditEvent]:
+    """The deal's audit events, oldest first."""
+    return deals.history_page(services, user, deal_id, limit, cursor)
 
 
 @router.get("/deals/{deal_id}/history/verify")
@@ -145,5 +153,11 @@ def resume_deal(deal_id: str, user: CurrentUser, services: ServicesDep) -> Stage
 
 
 @router.get("/approvals")
-def my_approvals(user: CurrentUser, services: ServicesDep) -> list[PendingApproval]:
-    return approvals.pending(services, user)
+def my_approvals(
+    user: CurrentUser,
+    services: ServicesDep,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
+) -> Page[PendingApproval]:
+    """The steps waiting for the caller's role, oldest request first."""
+    return approvals.pending_page(services, user, limit, cursor)

@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.finance.ledger import RevenueReport
 from adapters.storage.views.invoices import InvoiceFilter
+from adapters.storage.views.paging import Page
 from domain.invoices import CreditNoteIn, Invoice, InvoiceStatus, PaymentIn
 from domain.ledger import TrialBalance
 
 from ..commands import invoices, payments, reports
 from ..commands.payments import WriteOffIn
-from ..deps import CurrentUser, ServicesDep
+from ..deps import CurrentUser, PageCursor, PageLimit, ServicesDep
 from ..idempotency import IdempotencyDep
 from ..schemas import PaymentOut
 
@@ -37,10 +38,12 @@ def list_invoices(
     deal_id: str | None = None,
     customer_id: str | None = None,
     status: InvoiceStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[Invoice]:
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
+) -> Page[Invoice]:
+    """Newest first; `next_cursor` asks for the page after this one."""
     where = InvoiceFilter(deal_id=deal_id, customer_id=customer_id, status=status)
-    return invoices.list_invoices(services, user, where, limit)
+    return invoices.list_invoices(services, user, where, limit, cursor)
 
 
 @router.get("/invoices/{number}.pdf", response_model=None)

@@ -6,17 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.storage.views.customers import CustomerPage, CustomerSummary
+from adapters.storage.views.paging import Page
 from domain.credit import CreditStanding, CreditTermsIn
 from domain.customer_credit import Refund, RefundIn
 from domain.customers import CustomerDetailsIn
 from domain.tasks import Task
 
 from ..commands import customers, leads, tasks
-from ..deps import CurrentUser, ServicesDep
+from ..deps import CurrentUser, PageCursor, PageLimit, ServicesDep
 
 router = APIRouter(tags=["people"])
 
@@ -26,10 +27,11 @@ def my_tasks(
     user: CurrentUser,
     services: ServicesDep,
     deal_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[Task]:
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
+) -> Page[Task]:
     """Most urgent first: overdue and soonest due, then the oldest."""
-    return tasks.my_tasks(services, user, datetime.now(UTC), deal_id, limit)
+    return tasks.tasks_page(services, user, datetime.now(UTC), deal_id, limit, cursor)
 
 
 class Territory(BaseModel):
@@ -56,9 +58,13 @@ def list_territories(user: CurrentUser, services: ServicesDep) -> dict[str, str]
 
 @router.get("/customers")
 def list_customers(
-    user: CurrentUser, services: ServicesDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
-) -> list[CustomerSummary]:
-    return customers.list_customers(services, user, limit)
+    user: CurrentUser,
+    services: ServicesDep,
+    limit: PageLimit = 50,
+    cursor: PageCursor = None,
+) -> Page[CustomerSummary]:
+    """By name; `next_cursor` asks for the page after this one."""
+    return customers.list_customers(services, user, limit, cursor)
 
 
 @router.get("/customers/{customer_id}")

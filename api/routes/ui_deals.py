@@ -17,8 +17,8 @@ from domain.qualification import QualifyDecision
 from domain.stages import OPEN_STAGES, DealStage
 
 from ..commands import approvals, deals
-from ..commands.tasks import my_tasks
-from ..deps import ServicesDep
+from ..commands.tasks import my_tasks, tasks_page
+from ..deps import PageCursor, ServicesDep
 from ..ui_auth import UiForm, UiUser
 from .ui import act, page, ui_router
 from .ui_sales import sales_panel
@@ -28,6 +28,7 @@ router = ui_router()
 # The stages a deal that goes well passes through, for the deal page's stage bar.
 HAPPY_PATH = (*OPEN_STAGES, DealStage.WON)
 TASKS_SHOWN = 20  # "my tasks", first on the home page
+LIST_PAGE = 50  # rows of a page of the inbox and of all tasks
 Comment = Annotated[str, Form(max_length=2000)]
 PAST = {
     "qualify": "qualified",
@@ -119,7 +120,21 @@ def decide_approval(
 
 
 @router.get("/inbox")
-def inbox(request: Request, session: UiUser, services: ServicesDep) -> HTMLResponse:
-    """The approval steps waiting for this user's role, on deals they do not own."""
-    pending = approvals.pending(services, session.user)
-    return page(request, session, "inbox.html", {"pending": pending})
+def inbox(
+    request: Request, session: UiUser, services: ServicesDep, cursor: PageCursor = None
+) -> HTMLResponse:
+    """The approval steps waiting for this user's role, on deals they do not own, a page
+    at a time (oldest request first)."""
+    found = approvals.pending_page(services, session.user, LIST_PAGE, cursor)
+    context = {"pending": found.items, "next_cursor": found.next_cursor, "cursor": cursor}
+    return page(request, session, "inbox.html", context)
+
+
+@router.get("/tasks")
+def all_tasks(
+    request: Request, session: UiUser, services: ServicesDep, cursor: PageCursor = None
+) -> HTMLResponse:
+    """All the user's open tasks, most urgent first, a page at a time."""
+    found = tasks_page(services, session.user, datetime.now(UTC), None, LIST_PAGE, cursor)
+    context = {"tasks": found.items, "next_cursor": found.next_cursor, "cursor": cursor}
+    return page(request, session, "tasks.html", context)

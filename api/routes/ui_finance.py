@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,7 +27,7 @@ from ..commands import invoices as invoice_commands
 from ..commands import payments
 from ..commands.payments import WriteOffIn
 from ..csv_export import Cell, csv_file
-from ..deps import ServicesDep
+from ..deps import CURSOR_MAX_LENGTH, ServicesDep
 from ..ui_auth import UiForm, UiUser
 from .finance import pdf
 from .ui import act, page, ui_router
@@ -40,6 +41,7 @@ INVOICE_COLUMNS = (
     "number", "customer", "deal_id", "issued_at", "due_date", "currency",
     "net", "tax", "gross", "paid", "credited", "balance", "status",
 )  # fmt: skip
+EXPORT_LIMIT, EXPORT_PAGE = 10_000, 200
 ShortText = Annotated[str, Form(max_length=2000)]
 
 
@@ -50,7 +52,7 @@ class InvoiceQuery(BaseModel):
     status: InvoiceStatus | None = None
     customer: str | None = Field(default=None, max_length=200)
     overdue: bool = False
-    page: int = Field(default=1, ge=1, le=10_000)
+    cursor: str | None = Field(default=None, max_length=CURSOR_MAX_LENGTH)
 
     @field_validator("status", "customer", mode="before")
     @classmethod
@@ -69,8 +71,8 @@ class InvoiceQuery(BaseModel):
     def link(self, **change: Any) -> str:
         """This list's URL with some filters changed (empty ones left out)."""
         values = {**self.model_dump(exclude_defaults=True), **change}
-        pairs = [f"{k}={v.value if hasattr(v, 'value') else v}" for k, v in values.items() if v]
-        return "?" + "&".join(pairs) if pairs else ""
+        pairs = {k: v.value if hasattr(v, "value") else v for k, v in values.items() if v}
+        return "?" + urlencode(pairs) if pairs else ""
 
 
 Filters = Annotated[InvoiceQuery, Query()]
@@ -82,11 +84,12 @@ def invoices(
 ) -> HTMLResponse:
     """Finance sees every invoice (reps their own deals'); KPI readers also the AR aging."""
     user = session.user
-    offset = (filters.page - 1) * PAGE_SIZE
-    found = invoice_commands.invoice_listing(services, user, filters.where(), PAGE_SIZE + 1, offset)
+    found = invoice_commands.invoice_listing(
+        services, user, filters.where(), PAGE_SIZE, filters.cursor
+    )
     context = {
-        "invoices": found[:PAGE_SIZE],
-        "more": len(found) > PAGE_SIZE,
+        "invoices": found.items,
+        "next_cursor": found.next_cursor,
         "filters": filters,
         "statuses": list(InvoiceStatus),
         "aging": invoice_commands.ar_aging(services, user, datetime.now(UTC).date()),
@@ -97,9 +100,18 @@ def invoices(
 
 @router.get("/invoices/export.csv")
 def export_invoices(session: UiUser, services: ServicesDep, filters: Filters) -> Response:
-    """Every invoice the list's filters select (at most 10 000), one row each."""
-    found = invoice_commands.invoice_listing(services, session.user, filters.where(), 10_000, 0)
-    return csv_file("invoices", INVOICE_COLUMNS, [_invoice_row(listed) for listed in found])
+    """Every invoice the list's filters select (at most 10 000), one row each, newest first."""
+    rows: list[list[Cell]] = []
+    cursor: str | None = None
+    while len(rows) < EXPORT_LIMIT:
+        found = invoice_commands.invoice_listing(
+            services, session.user, filters.where(), EXPORT_PAGE, cursor
+        )
+        rows += [_invoice_row(listed) for listed in found.items]
+        cursor = found.next_cursor
+        if cursor is None:
+            break
+    return csv_file("invoices", INVOICE_COLUMNS, rows[:EXPORT_LIMIT])
 
 
 def _invoice_row(listed: ListedInvoice) -> list[Cell]:

@@ -25,8 +25,8 @@ from domain.notes import NoteIn
 from domain.stages import OPEN_STAGES, DealStage
 from domain.users import Actor
 
-from ..commands import deals, leads, notes, portal
-from ..deps import ServicesDep
+from ..commands import customers, deals, leads, notes, portal
+from ..deps import CURSOR_MAX_LENGTH, PageCursor, ServicesDep
 from ..lead_import import COLUMNS, MAX_BYTES
 from ..schemas import LeadIn
 from ..services import Services
@@ -38,6 +38,7 @@ from .ui_nav import SELLERS, nav_entry
 router = ui_router()
 nav_entry("/ui/deals", "Deals", order=15)
 nav_entry("/ui/leads/new", "New lead", roles=SELLERS, order=16)
+nav_entry("/ui/customers", "Customers", order=30)
 Text = Annotated[str, Form(max_length=5000)]
 Reason = Annotated[str, Form(max_length=2000)]
 # Stages a seller can still win or lose the deal in (close-lost works until signature).
@@ -156,7 +157,7 @@ class DealListQuery(BaseModel):
     reached: DealStage | None = None
     created_from: date | None = None
     created_to: date | None = None
-    cursor: str | None = Field(default=None, max_length=200)
+    cursor: str | None = Field(default=None, max_length=CURSOR_MAX_LENGTH)
 
     def where(self) -> DealFilter:
         return DealFilter(
@@ -195,7 +196,17 @@ def _sellers(services: Services, user: Actor) -> list[str]:
     return leads.sellers(services, user) if can(user, Action.ASSIGN_OWNER) else []
 
 
-# --- a customer ------------------------------------------------------------------------
+# --- customers -------------------------------------------------------------------------
+
+
+@router.get("/customers")
+def customers_list(
+    request: Request, session: UiUser, services: ServicesDep, cursor: PageCursor = None
+) -> HTMLResponse:
+    """Customers by name (a rep: those of their own deals), a page at a time."""
+    found = customers.list_customers(services, session.user, LIST_PAGE, cursor)
+    context = {"customers": found.items, "next_cursor": found.next_cursor, "cursor": cursor}
+    return page(request, session, "sales/customers.html", context)
 
 
 @router.get("/customers/{customer_id}")

@@ -26,7 +26,7 @@ def upfront_invoice(live, as_user, company: str, lines=None) -> dict[str, Any]:
     """A signed deal of `company` billed upfront: its one invoice, open."""
     quote = quote_body(billing_plan={"kind": "upfront"}, **({"lines": lines} if lines else {}))
     deal = to_fulfilment(live, as_user("rep1"), as_user("manager"), quote, company=company)
-    (invoice,) = as_user("finance").get(f"/invoices?deal_id={deal['deal_id']}").json()
+    (invoice,) = as_user("finance").every(f"/invoices?deal_id={deal['deal_id']}")
     return {**invoice, "customer_id": deal["customer"]["customer_id"]}
 
 
@@ -167,7 +167,7 @@ def test_the_unmatched_line_is_finances_task_until_matched_by_hand(
 ):
     finance, c = as_user("finance"), books_of_a_customer
     statement_id = upload(finance, c["statement"]).json()["statement_id"]
-    tasks = finance.get("/tasks?limit=1000").json()
+    tasks = finance.every("/tasks")
     mine = [t for t in tasks if t["statement_id"] == statement_id]
     assert [(t["kind"], t["line"], t["deal_id"]) for t in mine] == [("match_payment", 4, None)]
     assert "77.77 EUR" in mine[0]["title"]
@@ -187,9 +187,7 @@ def test_the_unmatched_line_is_finances_task_until_matched_by_hand(
         "unapplied_cash": Decimal("77.77"),
         "accounts_receivable": Decimal("-77.77"),
     }
-    assert not [
-        t for t in finance.get("/tasks?limit=1000").json() if t["statement_id"] == statement_id
-    ]
+    assert not [t for t in finance.every("/tasks") if t["statement_id"] == statement_id]
     again = finance.post(
         f"/bank-statements/{statement_id}/lines/4/match",
         json={"invoice_number": c["partial"]["number"]},

@@ -27,7 +27,7 @@ def delivered_invoice(live, as_user) -> tuple[str, str]:
         },
     )
     assert delivered.status_code == 200, delivered.text
-    (invoice,) = as_user("finance").get("/invoices", params={"deal_id": deal_id}).json()
+    (invoice,) = as_user("finance").every("/invoices", params={"deal_id": deal_id})
     return deal_id, str(invoice["number"])
 
 

@@ -96,7 +96,7 @@ def test_a_rep_does_not_see_the_contacts_of_another_reps_customer(as_user):
     theirs = create_lead(as_user("rep2"), company=f"Poach {t}", email=f"boss@poach-{t}.example")
     customer = theirs["customer"]["customer_id"]
     assert as_user("rep1").get(f"/customers/{customer}").status_code == 404
-    listed = as_user("rep1").get("/customers", params={"limit": 500}).json()
+    listed = as_user("rep1").every("/customers")
     assert customer not in [c["customer_id"] for c in listed]
     for user in ("rep2", "manager", "finance", "ops", "admin"):
         page = as_user(user).get(f"/customers/{customer}")
@@ -160,9 +160,7 @@ def test_a_hot_lead_is_qualified_automatically(live, as_user):
     assert deal["score"]["score"] == 100
     assert deal["stage"] == "QUOTING"
     event = next(
-        e
-        for e in rep.get(f"/deals/{deal['deal_id']}/history").json()
-        if e["action"] == "lead.qualified"
+        e for e in rep.every(f"/deals/{deal['deal_id']}/history") if e["action"] == "lead.qualified"
     )
     assert (event["actor"], event["data"]["automatic"]) == ("system", True)
     attributes = live.run(
@@ -227,7 +225,7 @@ def test_a_manager_reassigns_a_deal_and_it_is_recorded(live, as_user):
     assert moved.json()["owner"] == "rep2"
     assert as_user("rep1").get(f"/deals/{deal['deal_id']}").status_code == 404
     assert as_user("rep2").get(f"/deals/{deal['deal_id']}").json()["owner"] == "rep2"
-    event = as_user("rep2").get(f"/deals/{deal['deal_id']}/history").json()[-1]
+    event = as_user("rep2").every(f"/deals/{deal['deal_id']}/history")[-1]
     assert (event["action"], event["actor"], event["data"]["to"]) == (
         "owner.changed",
         "manager",
@@ -256,8 +254,8 @@ def test_tasks_follow_the_deal(live, as_user):
     deal = create_lead(rep)
 
     def tasks(user: str) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = (
-            as_user(user).get("/tasks", params={"deal_id": deal["deal_id"]}).json()
+        found: list[dict[str, Any]] = as_user(user).every(
+            "/tasks", params={"deal_id": deal["deal_id"]}
         )
         return found
 

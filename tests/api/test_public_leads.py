@@ -62,7 +62,7 @@ def test_a_web_form_starts_a_deal_with_its_campaign(live, as_user, visitor) -> N
         "utm_campaign": "spring",
     }
     assert deal["owner"].startswith("rep")
-    history = as_user("admin").get(f"/deals/{deal_id}/history").json()
+    history = as_user("admin").every(f"/deals/{deal_id}/history")
     assert history[0]["action"] == "lead.created" and history[0]["actor"] == "web-form"
 
 

@@ -94,10 +94,10 @@ def test_a_bad_portal_link_is_404(as_user):
 def test_a_rep_cannot_read_another_reps_invoice(live, as_user):
     rep, manager = as_user("rep1"), as_user("manager")
     deal = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))
-    number = rep.get(f"/invoices?deal_id={deal['deal_id']}").json()[0]["number"]
+    number = rep.every(f"/invoices?deal_id={deal['deal_id']}")[0]["number"]
     assert rep.get(f"/invoices/{number}").status_code == 200
     assert as_user("rep2").get(f"/invoices/{number}").status_code == 404
-    assert as_user("rep2").get(f"/invoices?deal_id={deal['deal_id']}").json() == []
+    assert as_user("rep2").every(f"/invoices?deal_id={deal['deal_id']}") == []
 
 
 # --- 403: your role may not ---
@@ -322,7 +322,7 @@ def invoice(live, as_user):
     """An open invoice of an upfront-billed deal, for the payment refusals."""
     rep, manager = as_user("rep1"), as_user("manager")
     deal = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))
-    return as_user("finance").get(f"/invoices?deal_id={deal['deal_id']}").json()[0]
+    return as_user("finance").every(f"/invoices?deal_id={deal['deal_id']}")[0]
 
 
 class TestPayments:

@@ -94,14 +94,14 @@ def test_staff_resend_the_customers_link_to_the_contact_and_never_see_it(live, a
     assert sent.json() == {"action": "quote", "version": 1, "sent_to": contact}
     assert "/portal/" not in sent.text
     wait_for(lambda: len(live.mail_to(contact, "Your quote")) > before, 30, "the resent mail")
-    history = rep.get(f"/deals/{deal}/history").json()
+    history = rep.every(f"/deals/{deal}/history")
     assert [e["data"]["sent_to"] for e in history if e["action"] == "portal.link_sent"] == [contact]
 
 
 def test_the_customers_answer_records_where_their_link_was_sent(live, as_user):
     rep = as_user("rep1")
     deal = to_signature(live, rep, as_user("manager"))["deal_id"]  # accepted through the e-mail
-    history = rep.get(f"/deals/{deal}/history").json()
+    history = rep.every(f"/deals/{deal}/history")
     accepted = [e for e in history if e["action"] == "quote.accepted"]
     assert accepted[0]["data"]["link_sent_to"] == lead_email(rep, deal)
 

@@ -63,7 +63,7 @@ def test_the_owner_changes_cancels_and_renews_a_subscription(live, as_user):
         ("3", True),
         ("3", False),
     ]
-    events = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
+    events = [e["action"] for e in rep.every(f"/deals/{deal_id}/history")]
     assert "subscription.changed" in events and "subscription.renewal_confirmed" in events
     assert "mrr" in manager.get("/kpis").json()
 

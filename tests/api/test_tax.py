@@ -71,7 +71,7 @@ def invoiced(live, as_user, details: dict[str, Any]) -> tuple[str, dict[str, Any
         f"/deals/{deal_id}/deliveries", json={"reference": "D1", "lines": LINES}
     )
     assert done.status_code == 200, done.text
-    (invoice,) = as_user("finance").get(f"/invoices?deal_id={deal_id}").json()
+    (invoice,) = as_user("finance").every(f"/invoices?deal_id={deal_id}")
     return deal_id, quote, invoice
 
 

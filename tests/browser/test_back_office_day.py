@@ -42,7 +42,7 @@ def upfront_invoice(live: Live, as_user: Callable[[str], Api], company: str) -> 
     """A signed deal of `company`, billed upfront: its one open invoice."""
     quote = quote_body(billing_plan={"kind": "upfront"})
     deal = to_fulfilment(live, as_user("rep1"), as_user("manager"), quote, company=company)
-    (invoice,) = as_user("finance").get(f"/invoices?deal_id={deal['deal_id']}").json()
+    (invoice,) = as_user("finance").every(f"/invoices?deal_id={deal['deal_id']}")
     return dict(invoice)
 
 

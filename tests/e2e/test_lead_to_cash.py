@@ -60,7 +60,7 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
     # A discount over 10 %: the manager approves from the inbox before the customer sees it.
     assert stage_of(rep, deal_id) == "AWAITING_APPROVAL"
     assert not live.mail_to(lead["email"], "Your quote")
-    inbox = manager.get("/approvals").json()
+    inbox = manager.every("/approvals")
     assert [item["deal_id"] for item in inbox].count(deal_id) == 1
     steps = manager.post(
         f"/deals/{deal_id}/approvals", json={"decision": "approve", "comment": "fine"}
@@ -93,7 +93,7 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
     wait_for(lambda: stage_of(rep, deal_id) == "COLLECTING", 30, "COLLECTING")
 
     # One invoice, for the quote's total; finance records the full payment.
-    listed = finance.get("/invoices", params={"deal_id": deal_id}).json()
+    listed = finance.every("/invoices", params={"deal_id": deal_id})
     assert len(listed) == 1 and listed[0]["total"] == "2510.69"
     number = listed[0]["number"]
     assert finance.get(f"/invoices/{number}").json()["status"] == "open"
@@ -196,7 +196,7 @@ def test_a_deal_goes_from_lead_to_cash(live, as_user, keep_history):
     assert earned == Decimal("2092.24")  # 2510.69 less 418.45 tax
 
     # The audit chain is intact and tells the story.
-    history = [AuditEvent.model_validate(e) for e in rep.get(f"/deals/{deal_id}/history").json()]
+    history = [AuditEvent.model_validate(e) for e in rep.every(f"/deals/{deal_id}/history")]
     assert rep.get(f"/deals/{deal_id}/history/verify").json()["intact"] is True
     actions = [e.action for e in history]
     for action in (

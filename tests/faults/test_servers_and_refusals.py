@@ -67,7 +67,10 @@ def test_a_refused_step_blocks_the_deal_until_resumed(fault_stack):
     assert rep.post(f"/deals/{deal}/resume").json()["stage"] == "FULFILLING"
     state = rep.get(f"/deals/{deal}").json()
     assert state["blocked"] is None and len(state["invoices"]) == 1
-    actions = [e["action"] for e in rep.get(f"/deals/{deal}/history").json()]
+    actions = [
+        e["action"]
+        for e in rep.get(f"/deals/{deal}/history", params={"limit": 200}).json()["items"]
+    ]
     assert (
         actions.index("deal.blocked")
         < actions.index("deal.resumed")
@@ -93,7 +96,10 @@ def test_a_deal_that_cannot_write_shows_itself_blocked_and_goes_on_by_itself(fau
     rep = stack.client("rep1")
 
     def written() -> list[str]:
-        actions = [e["action"] for e in rep.get(f"/deals/{deal}/history").json()]
+        actions = [
+            e["action"]
+            for e in rep.get(f"/deals/{deal}/history", params={"limit": 200}).json()["items"]
+        ]
         return actions if "lead.reminder_sent" in actions else []
 
     actions = wait_for(written, 90, "the reminder to be written")

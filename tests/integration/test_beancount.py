@@ -14,7 +14,7 @@ def test_the_exported_ledger_passes_bean_check(live, as_user, tmp_path):
     deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))[
         "deal_id"
     ]
-    number = finance.get(f"/invoices?deal_id={deal_id}").json()[0]["number"]
+    number = finance.every(f"/invoices?deal_id={deal_id}")[0]["number"]
     finance.post(f"/invoices/{number}/credit-notes", json={"amount": "10.00", "reason": "x"})
     out = tmp_path / "l2c.beancount"
     bin_dir = Path(sys.executable).parent

@@ -48,7 +48,7 @@ def test_a_mail_that_can_never_be_sent_fails_once_and_holds_up_no_other(live, as
 
     wait_for(lambda: set(statuses().values()) == {"failed", "sent"}, 30, "the relay")
     assert statuses() == {bad["key"]: "failed", good["key"]: "sent"}
-    history = rep.get(f"/deals/{deal_id}/history").json()
+    history = rep.every(f"/deals/{deal_id}/history")
     assert [e["data"]["kind"] for e in history if e["action"] == "email.failed"] == ["test"]
     assert rep.get(f"/deals/{deal_id}/history/verify").json()["intact"] is True
 

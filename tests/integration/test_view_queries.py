@@ -17,6 +17,7 @@ from sqlalchemy import event
 
 from adapters.storage.views.deals import DealFilter
 from adapters.storage.views.invoices import InvoiceFilter
+from adapters.storage.views.paging import Page
 from api.commands import approvals, customers, deals, invoices, tasks
 from api.services import Services, make_services
 from domain.stages import OPEN_STAGES
@@ -69,7 +70,7 @@ def test_a_whole_deal_is_read_in_at_most_three_statements(live, as_user, service
     deal_id = to_fulfilment(
         live, rep, manager, quote_body(lines=DISCOUNTED_LINES, billing_plan={"kind": "upfront"})
     )["deal_id"]
-    number = finance.get(f"/invoices?deal_id={deal_id}").json()[0]["number"]
+    number = finance.every(f"/invoices?deal_id={deal_id}")[0]["number"]
     paid = finance.post(
         "/payments",
         json={
@@ -95,15 +96,21 @@ LISTS: dict[str, tuple[int, Callable[[Services], object]]] = {
     "deals": (1, lambda s: deals.list_deals(s, MANAGER, DealFilter(), 200)),
     "rep's deals": (1, lambda s: deals.list_deals(s, REP, DealFilter(), 200)),
     "board": (len(OPEN_STAGES), lambda s: deals.board(s, MANAGER)),
-    "customers": (1, lambda s: customers.list_customers(s, MANAGER, 500)),
-    "rep's customers": (1, lambda s: customers.list_customers(s, REP, 500)),
-    "invoices": (1, lambda s: invoices.list_invoices(s, FINANCE, InvoiceFilter(), 500)),
-    "approvals": (1, lambda s: approvals.pending(s, MANAGER)),
-    "rep's tasks": (3, lambda s: tasks.my_tasks(s, REP, datetime.now(UTC), None, 1000)),
-    "ops tasks": (3, lambda s: tasks.my_tasks(s, OPS, datetime.now(UTC), None, 1000)),
+    "customers": (1, lambda s: customers.list_customers(s, MANAGER, 200)),
+    "rep's customers": (1, lambda s: customers.list_customers(s, REP, 200)),
+    "invoices": (1, lambda s: invoices.list_invoices(s, FINANCE, InvoiceFilter(), 200)),
+    "approvals": (1, lambda s: approvals.pending_page(s, MANAGER, 200, None)),
+    "rep's tasks": (3, lambda s: tasks.tasks_page(s, REP, datetime.now(UTC), None, 200, None)),
+    "ops tasks": (3, lambda s: tasks.tasks_page(s, OPS, datetime.now(UTC), None, 200, None)),
     # finance's: and the bank statement lines to match
-    "finance tasks": (4, lambda s: tasks.my_tasks(s, FINANCE, datetime.now(UTC), None, 1000)),
-    "manager tasks": (3, lambda s: tasks.my_tasks(s, MANAGER, datetime.now(UTC), None, 1000)),
+    "finance tasks": (
+        4,
+        lambda s: tasks.tasks_page(s, FINANCE, datetime.now(UTC), None, 200, None),
+    ),
+    "manager tasks": (
+        3,
+        lambda s: tasks.tasks_page(s, MANAGER, datetime.now(UTC), None, 200, None),
+    ),
 }
 
 
@@ -137,3 +144,25 @@ def test_a_customer_page_is_six_statements_whatever_its_deals(live, as_user, ser
     customer_id = deal["customer"]["customer_id"]
     # The page in three, its credit standing in two (terms, open invoices), its credit in one.
     assert statements.of(lambda: customers.customer(services, REP, customer_id)) <= 6
+
+
+PAGED: dict[str, Callable[[Services, int, str | None], Page[Any]]] = {
+    # name: a page of `limit` after `cursor`
+    "customers": lambda s, n, c: customers.list_customers(s, MANAGER, n, c),
+    "rep's customers": lambda s, n, c: customers.list_customers(s, REP, n, c),
+    "invoices": lambda s, n, c: invoices.list_invoices(s, FINANCE, InvoiceFilter(), n, c),
+    "rep's invoices": lambda s, n, c: invoices.list_invoices(s, REP, InvoiceFilter(), n, c),
+}
+
+
+def test_a_page_costs_one_statement_whatever_its_size_or_place(live, as_user, services, statements):
+    add_rows(live, as_user, 3)
+    for name, read in PAGED.items():
+        first = read(services, 1, None)
+        assert first.next_cursor is not None, name  # there is a second page to ask for
+        counts = {
+            "one item": statements.of(lambda r=read: r(services, 1, None)),
+            "two hundred": statements.of(lambda r=read: r(services, 200, None)),
+            "second page": statements.of(lambda r=read, f=first: r(services, 1, f.next_cursor)),
+        }
+        assert counts == {"one item": 1, "two hundred": 1, "second page": 1}, name

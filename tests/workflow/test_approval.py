@@ -104,7 +104,7 @@ def test_one_decision_counts_when_two_arrive_at_once(live, as_user):
         )
     codes = sorted(a.status_code for a in answers)
     assert codes == [200, 409], [a.text for a in answers]
-    events = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
+    events = [e["action"] for e in rep.every(f"/deals/{deal_id}/history")]
     assert events.count("approval.approved") + events.count("approval.rejected") == 1
     assert decide(manager, deal_id).status_code == 409  # decided, the deal moved on
 
@@ -146,7 +146,7 @@ def test_closing_a_deal_lost_withdraws_the_approval_it_waited_for(live, as_user)
     closed = rep.post(f"/deals/{deal_id}/close-lost", json={"reason": "budget frozen"})
     assert closed.json()["stage"] == "LOST"
     assert steps(rep, deal_id) == [("sales_manager", "withdrawn")]
-    assert deal_id not in [a["deal_id"] for a in manager.get("/approvals").json()]
+    assert deal_id not in [a["deal_id"] for a in manager.every("/approvals")]
 
 
 def test_a_slow_approver_is_reminded_then_escalated(live, as_user):
@@ -166,10 +166,10 @@ def test_a_slow_approver_is_reminded_then_escalated(live, as_user):
         "pending",
         "admin",
     )
-    assert any(a["deal_id"] == deal_id for a in admin.get("/approvals").json())
+    assert any(a["deal_id"] == deal_id for a in admin.every("/approvals"))
     assert decide(admin, deal_id).status_code == 200  # the admin decides the escalated step
     assert steps(rep, deal_id)[0] == ("sales_manager", "approved")
-    actions = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
+    actions = [e["action"] for e in rep.every(f"/deals/{deal_id}/history")]
     assert (
         actions.index("approval.requested")
         < actions.index("approval.escalated")
@@ -186,7 +186,7 @@ def test_a_manager_cannot_approve_a_deal_they_handed_to_a_rep(live, as_user):
     assert rep.post(f"/deals/{deal_id}/quotes", json=DISCOUNTED).status_code == 201
     assert stage_of(rep, deal_id) == "AWAITING_APPROVAL"
     assert "sales_manager" in [role for role, _ in steps(rep, deal_id)]
-    assert deal_id not in [a["deal_id"] for a in manager.get("/approvals").json()]
+    assert deal_id not in [a["deal_id"] for a in manager.every("/approvals")]
     refused = decide(manager, deal_id)
     assert refused.status_code == 403, refused.text
     assert "owned or quoted" in refused.text
@@ -198,5 +198,5 @@ def test_a_manager_who_wrote_the_quote_cannot_approve_it(live, as_user):
     assert rep.post(f"/deals/{deal_id}/qualify", json={"decision": "qualify"}).status_code == 200
     assert manager.post(f"/deals/{deal_id}/quotes", json=DISCOUNTED).status_code == 201
     assert stage_of(rep, deal_id) == "AWAITING_APPROVAL"
-    assert deal_id not in [a["deal_id"] for a in manager.get("/approvals").json()]
+    assert deal_id not in [a["deal_id"] for a in manager.every("/approvals")]
     assert decide(manager, deal_id).status_code == 403

@@ -30,7 +30,7 @@ def policy(day: float) -> DealPolicy:
 def pay_all_open(finance, deal_id: str) -> list[dict[str, Any]]:
     """Pay every open invoice whose collector has started (a new one may not have yet)."""
     paid = []
-    for invoice in finance.get("/invoices", params={"deal_id": deal_id, "status": "open"}).json():
+    for invoice in finance.every("/invoices", params={"deal_id": deal_id, "status": "open"}):
         response = finance.post(
             "/payments",
             json={
@@ -75,9 +75,7 @@ def test_installments_are_issued_on_their_dates_with_no_delivery(live, as_user, 
 
     pay_all_open(finance, deal_id)
     wait_for(
-        lambda: all(
-            i["status"] == "paid" for i in finance.get(f"/invoices?deal_id={deal_id}").json()
-        ),
+        lambda: all(i["status"] == "paid" for i in finance.every(f"/invoices?deal_id={deal_id}")),
         30,
         "all paid",
     )
@@ -119,7 +117,7 @@ def test_a_yearly_subscription_billed_quarterly_is_four_invoices_and_goods_follo
         return bool(rep.get(f"/deals/{deal_id}").json()["stage"] == "WON")
 
     wait_for(won, 60, "four quarters invoiced and paid")
-    invoices = finance.get("/invoices", params={"deal_id": deal_id}).json()
+    invoices = finance.every("/invoices", params={"deal_id": deal_id})
     quarters = [i for i in invoices if i["total"] != "419.88"]
     assert len(quarters) == 4
     assert sum(Decimal(i["total"]) for i in quarters) == Decimal(support["total"])
@@ -169,6 +167,6 @@ def test_a_cancelled_deal_stops_billing_its_subscription_and_credits_what_is_owe
         subscription_billing_workflow_id(deal_id, "SUPPORT-GOLD")
     )
     wait_for(lambda: live.run(billing.describe()).status.name == "CANCELED", 30, "billing stopped")
-    invoices = finance.get("/invoices", params={"deal_id": deal_id}).json()
+    invoices = finance.every("/invoices", params={"deal_id": deal_id})
     assert 1 <= len(invoices) < 12
     assert all(i["status"] == "credited" for i in invoices), invoices

@@ -46,7 +46,7 @@ def sign_change(live, rep, deal_id: str, version: int) -> None:
 
 
 def invoices(finance, deal_id: str) -> list[dict[str, Any]]:
-    return list(finance.get("/invoices", params={"deal_id": deal_id}).json())
+    return list(finance.every("/invoices", params={"deal_id": deal_id}))
 
 
 def pay_everything(finance, deal_id: str) -> None:
@@ -104,7 +104,7 @@ def test_a_change_that_adds_quantity_after_a_partial_delivery(live, as_user, kee
     assert (books["revenue"], books.get("deferred_revenue", 0)) == (-net, 0)
     pay_everything(finance, deal_id)
     wait_for(lambda: stage_of(rep, deal_id) == "WON", 30, "WON")
-    history = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
+    history = [e["action"] for e in rep.every(f"/deals/{deal_id}/history")]
     for action in ("change_order.requested", "change_order.signed", "order.changed"):
         assert action in history, action
     keep_history(deal_workflow_id(deal_id), "deal-change-order-adds-while-fulfilling")
@@ -173,7 +173,7 @@ def test_a_deep_discount_needs_the_manager_and_a_rejection_keeps_the_contract(
     ]
     created = change(rep, deal_id, lines, "price match")
     assert created.json()["status"] == "awaiting_approval", created.text
-    assert any(a["deal_id"] == deal_id for a in manager.get("/approvals").json())
+    assert any(a["deal_id"] == deal_id for a in manager.every("/approvals"))
     assert (
         finance.post(f"/deals/{deal_id}/approvals", json={"decision": "approve"}).status_code == 403
     )

@@ -47,7 +47,7 @@ def installments(every_days: int) -> dict[str, Any]:
 
 def invoices(finance, deal_id: str) -> list[dict[str, Any]]:
     """The deal's invoices in the order they were issued."""
-    found = finance.get("/invoices", params={"deal_id": deal_id}).json()
+    found = finance.every("/invoices", params={"deal_id": deal_id})
     return sorted(found, key=lambda i: (i["issued_at"], i["number"]))
 
 
@@ -263,7 +263,7 @@ def test_a_change_orders_approvers_are_reminded_then_escalated(live, as_user):
     company = rep.get(f"/deals/{deal_id}").json()["customer"]["name"]
     wait_for(lambda: live.mail_to("manager@", f"Reminder: {company}"), 30, "the reminder")
     wait_for(lambda: live.mail_to("admin@", f"Escalated to you: approval of {company}"), 30, "up")
-    (step,) = [a for a in admin.get("/approvals").json() if a["deal_id"] == deal_id]
+    (step,) = [a for a in admin.every("/approvals") if a["deal_id"] == deal_id]
     assert step["step"]["escalated_to"] == "admin", step
     approved = admin.post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
     assert approved.status_code == 200, approved.text

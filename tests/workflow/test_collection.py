@@ -84,7 +84,7 @@ def test_an_unpaid_invoice_is_dunned_then_written_off(live, as_user):
     as_user("ops").post(f"/deals/{deal_id}/deliveries", json={"reference": "D1", "lines": ALL})
     result = outcome(live, deal_id)
     assert result.stage == "WRITTEN_OFF"
-    invoice = as_user("finance").get(f"/invoices?deal_id={deal_id}").json()[0]
+    invoice = as_user("finance").every(f"/invoices?deal_id={deal_id}")[0]
     assert invoice["status"] == "written_off"
     email = lead_email(as_user("rep1"), deal_id)
     subjects = [str(m["Subject"]) for m in live.mail_to(email, invoice["number"])]
@@ -101,7 +101,7 @@ def test_credit_notes_reduce_what_is_owed_and_are_issued_once(live, as_user):
     deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))[
         "deal_id"
     ]
-    invoice = finance.get(f"/invoices?deal_id={deal_id}").json()[0]
+    invoice = finance.every(f"/invoices?deal_id={deal_id}")[0]
     number, headers = invoice["number"], {"Idempotency-Key": f"cn-{deal_id}"}
     body = {"amount": "100.00", "reason": "late delivery"}
     first = finance.post(f"/invoices/{number}/credit-notes", json=body, headers=headers)
@@ -140,7 +140,7 @@ def test_finance_may_write_off_early_and_then_nothing_more_is_paid(live, as_user
     deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))[
         "deal_id"
     ]
-    number = finance.get(f"/invoices?deal_id={deal_id}").json()[0]["number"]
+    number = finance.every(f"/invoices?deal_id={deal_id}")[0]["number"]
     off = finance.post(f"/invoices/{number}/write-off", json={"reason": "insolvent"})
     assert off.status_code == 200 and off.json()["status"] == "written_off"
     late = finance.post(
@@ -164,7 +164,7 @@ def test_a_cancel_after_invoicing_compensates(live, as_user):
     deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))[
         "deal_id"
     ]
-    invoice = finance.get(f"/invoices?deal_id={deal_id}").json()[0]
+    invoice = finance.every(f"/invoices?deal_id={deal_id}")[0]
     finance.post(
         "/payments",
         json={
@@ -177,7 +177,7 @@ def test_a_cancel_after_invoicing_compensates(live, as_user):
     asked = rep.post(f"/deals/{deal_id}/cancel", json={"reason": "customer went away"})
     assert asked.status_code == 200 and asked.json()["stage"] == "FULFILLING"  # finance decides
     assert Decimal(finance.get(f"/invoices/{invoice['number']}").json()["credited"]) == 0
-    (step,) = [a for a in finance.get("/approvals").json() if a["deal_id"] == deal_id]
+    (step,) = [a for a in finance.every("/approvals") if a["deal_id"] == deal_id]
     assert step["step"]["subject"] == "cancellation"
     decided = finance.post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
     assert decided.status_code == 200, decided.text
@@ -216,7 +216,7 @@ def test_a_cancel_after_invoicing_that_finance_rejects_leaves_the_deal_going(liv
     state = rep.get(f"/deals/{deal_id}").json()
     assert state["stage"] == "FULFILLING"
     assert all(i["status"] == "open" for i in state["invoices"])
-    actions = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
+    actions = [e["action"] for e in rep.every(f"/deals/{deal_id}/history")]
     assert actions.index("cancellation.requested") < actions.index("cancellation.rejected")
     # It can be asked again later.
     assert rep.post(f"/deals/{deal_id}/cancel", json={"reason": "now"}).status_code == 200
@@ -255,7 +255,7 @@ def test_goods_are_recognized_at_delivery_and_subscriptions_month_by_month(live,
     def pay_what_is_open() -> None:
         """Every invoice paid as it comes (the seats are billed month by month): a
         written-off deal would stop earning."""
-        for invoice in finance.get("/invoices", params={"deal_id": deal_id}).json():
+        for invoice in finance.every("/invoices", params={"deal_id": deal_id}):
             if invoice["status"] == "open":
                 finance.post(
                     "/payments",
@@ -325,7 +325,7 @@ def test_nothing_is_delivered_to_a_customer_overdue_past_its_grace_until_it_pays
     upfront = quote_body(billing_plan={"kind": "upfront"}, payment_terms_days=1)
     deal_id = signed_deal(live, as_user, policy, upfront)
     finance, ops = as_user("finance"), as_user("ops")
-    invoice = wait_for(lambda: finance.get(f"/invoices?deal_id={deal_id}").json(), 30)[0]
+    invoice = wait_for(lambda: finance.every(f"/invoices?deal_id={deal_id}"), 30)[0]
     customer = f"/customers/{finance.get(f'/deals/{deal_id}').json()['customer']['customer_id']}"
     wait_for(lambda: finance.get(customer).json()["credit_standing"]["on_hold"], 30, "the hold")
     delivery = {"reference": "D1", "lines": ALL}
@@ -374,7 +374,7 @@ def test_a_payment_and_a_credit_note_at_once_never_take_more_than_is_owed(live, 
     deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))[
         "deal_id"
     ]
-    invoice = as_user("finance").get(f"/invoices?deal_id={deal_id}").json()[0]
+    invoice = as_user("finance").every(f"/invoices?deal_id={deal_id}")[0]
     total = Decimal(invoice["total"])
     part = (total * Decimal("0.6")).quantize(Decimal("0.01"))  # both together: 120 %
     pay, credit = Api(live, "finance"), Api(live, "finance")
@@ -409,7 +409,7 @@ def test_the_payment_that_settles_a_deal_answers_once_the_deal_shows_won(live, a
     )
     assert delivered.status_code == 200, delivered.text
     assert rep.get(f"/deals/{deal_id}").json()["stage"] == "COLLECTING"
-    (invoice,) = finance.get(f"/invoices?deal_id={deal_id}").json()
+    (invoice,) = finance.every(f"/invoices?deal_id={deal_id}")
     paid = finance.post(
         "/payments",
         json={
@@ -437,7 +437,7 @@ def net_part(amount: Decimal, invoice: dict[str, Any]) -> Decimal:
 
 
 def only_invoice(as_user, deal_id: str) -> dict[str, Any]:
-    (invoice,) = as_user("finance").get(f"/invoices?deal_id={deal_id}").json()
+    (invoice,) = as_user("finance").every(f"/invoices?deal_id={deal_id}")
     return dict(invoice)
 
 
@@ -455,7 +455,7 @@ def pay(as_user, invoice: dict[str, Any], amount: Decimal | str, reference: str)
 
 
 def reversals(as_user, deal_id: str) -> list[dict[str, Any]]:
-    history = as_user("finance").get(f"/deals/{deal_id}/history").json()
+    history = as_user("finance").every(f"/deals/{deal_id}/history")
     return [e["data"] for e in history if e["action"] == "revenue.reversed"]
 
 
@@ -518,7 +518,7 @@ def test_a_write_off_by_finance_ends_the_subscription_s_revenue(live, as_user):
     finance = as_user("finance")
 
     def write_off_what_is_open() -> bool:
-        for invoice in finance.get(f"/invoices?deal_id={deal_id}").json():
+        for invoice in finance.every(f"/invoices?deal_id={deal_id}"):
             if invoice["status"] == "open":
                 off = finance.post(
                     f"/invoices/{invoice['number']}/write-off", json={"reason": "insolvent"}
@@ -588,9 +588,7 @@ def test_a_written_off_deal_takes_no_delivery_and_ends_once_its_other_invoices_a
     for reference in ("D1", "D2"):
         one = {"reference": reference, "lines": [{"sku": "GW-100", "quantity": "1"}]}
         assert ops.post(f"/deals/{deal_id}/deliveries", json=one).status_code == 200
-    first, second = sorted(
-        finance.get(f"/invoices?deal_id={deal_id}").json(), key=lambda i: i["number"]
-    )
+    first, second = sorted(finance.every(f"/invoices?deal_id={deal_id}"), key=lambda i: i["number"])
     off = finance.post(f"/invoices/{first['number']}/write-off", json={"reason": "disputed"})
     assert off.status_code == 200, off.text
     assert rep.get(f"/deals/{deal_id}").json()["stage"] == "FULFILLING"  # the second is owed
@@ -599,7 +597,7 @@ def test_a_written_off_deal_takes_no_delivery_and_ends_once_its_other_invoices_a
     assert late.status_code == 409 and "written off" in late.json()["detail"]
     pay(as_user, second, second["total"], f"D2-{deal_id}")
     assert outcome(live, deal_id).stage == "WRITTEN_OFF"
-    assert len(finance.get(f"/invoices?deal_id={deal_id}").json()) == 2  # nothing more billed
+    assert len(finance.every(f"/invoices?deal_id={deal_id}")) == 2  # nothing more billed
     books = ledger(live, deal_id)
     # Both deliveries earned more than they billed (the discount is spread over all lines,
     # ONBOARD too, never delivered): that unbilled revenue is lost with the deal.

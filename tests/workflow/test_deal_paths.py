@@ -69,7 +69,7 @@ def test_a_rejected_quote_returns_to_quoting_and_close_lost_ends_the_deal(
     assert closed.status_code == 200, closed.text
     assert closed.json()["stage"] == "LOST"
     assert outcome(live, deal_id).reason == "went with a rival"
-    history = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
+    history = [e["action"] for e in rep.every(f"/deals/{deal_id}/history")]
     assert history[-1] == "stage.changed"
     keep_history(deal_workflow_id(deal_id), "deal-lost-quote-rejected")
 
@@ -112,7 +112,7 @@ def test_a_cancelled_deal_ends_cancelled(live, as_user, keep_history):
     answer = rep.post(f"/deals/{deal['deal_id']}/cancel", json={"reason": "duplicate"})
     assert answer.json()["stage"] == "CANCELLED"
     assert outcome(live, deal["deal_id"]).stage == "CANCELLED"
-    history = [e["action"] for e in rep.get(f"/deals/{deal['deal_id']}/history").json()]
+    history = [e["action"] for e in rep.every(f"/deals/{deal['deal_id']}/history")]
     assert history[-1] == "stage.changed"
     keep_history(deal_workflow_id(deal["deal_id"]), "deal-cancelled-while-quoting")
 

@@ -91,7 +91,7 @@ def test_a_five_year_monthly_subscription_keeps_histories_small(live, as_user):
     assert delivered.status_code == 200, delivered.text
 
     def pay_what_is_open() -> bool:
-        for invoice in finance.get("/invoices", params={"deal_id": deal, "status": "open"}).json():
+        for invoice in finance.every("/invoices", params={"deal_id": deal, "status": "open"}):
             finance.post(
                 "/payments",
                 json={
@@ -105,7 +105,7 @@ def test_a_five_year_monthly_subscription_keeps_histories_small(live, as_user):
         return stage == "WON"
 
     wait_for(pay_what_is_open, 180, "sixty months paid")
-    invoices = finance.get("/invoices", params={"deal_id": deal, "limit": 500}).json()
+    invoices = finance.every("/invoices", params={"deal_id": deal, "limit": 500})
     assert len(invoices) == 60
     assert sum(Decimal(i["total"]) for i in invoices) == Decimal("7200.00")
 

@@ -29,7 +29,7 @@ def test_an_unqualified_lead_is_reminded_then_escalated_then_closed(live, as_use
     outcome = live.run(handle.result(), timeout=60)
     assert outcome.stage == "LOST"
     assert outcome.reason == "no follow-up: the lead was never qualified"
-    events = as_user("rep1").get(f"/deals/{deal_id}/history").json()
+    events = as_user("rep1").every(f"/deals/{deal_id}/history")
     assert [e["action"] for e in events] == [
         "lead.created",
         "lead.reminder_sent",
@@ -56,5 +56,5 @@ def test_a_decision_in_time_stops_the_follow_up(live, as_user):
     history = live.run(handle.fetch_history()).events
     assert any(e.HasField("timer_canceled_event_attributes") for e in history)
     assert not any(e.HasField("timer_fired_event_attributes") for e in history)
-    actions = [e["action"] for e in rep.get(f"/deals/{deal_id}/history").json()]
+    actions = [e["action"] for e in rep.every(f"/deals/{deal_id}/history")]
     assert "lead.reminder_sent" not in actions

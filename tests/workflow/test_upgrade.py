@@ -107,7 +107,7 @@ def test_a_deal_started_on_the_old_workflow_finishes_on_the_new_worker(live, as_
         wait_for(
             lambda: rep.get(f"/deals/{deal}").json()["stage"] == "COLLECTING", 60, "COLLECTING"
         )
-        for invoice in finance.get("/invoices", params={"deal_id": deal}).json():
+        for invoice in finance.every("/invoices", params={"deal_id": deal}):
             paid = finance.post(
                 "/payments",
                 json={

@@ -1,6 +1,7 @@
 """Customers with their open deals and lifetime value; one customer with contacts and deals.
 
-A list is one query whatever its length (the counts and sums are per-row subqueries)."""
+A page of the list is one statement whatever its length: the counts and sums are grouped
+over the page's customers, not asked per row."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from domain.tax import CustomerKind
 
 from ..tables import contacts
 from .deals import DealFilter, DealSummary, DealViews
+from .paging import Page, key_of, page_of
 from .rows import from_json
 
 
@@ -41,30 +43,60 @@ class CustomerPage(CustomerSummary):
 
 CUSTOMER_DEALS_SHOWN = 200
 
-# `:owner` NULL counts every owner's open deals.
-_SUMMARIES = """
-    SELECT c.customer_id, c.name, c.email_domain, c.country, c.address, c.vat_id, c.kind,
-           c.created_at,
-           (SELECT count(*) FROM deals d
-             WHERE d.customer_id = c.customer_id AND d.closed_at IS NULL
-               AND (CAST(:owner AS text) IS NULL OR d.owner = :owner)) AS open_deals,
-           (SELECT coalesce(json_agg(json_build_object('amount', v.amount::text,
-                                                       'currency', v.currency)
-                                     ORDER BY v.currency), '[]')
-              FROM (SELECT p.currency, sum(p.amount) AS amount
-                      FROM payments p JOIN invoices i ON i.number = p.invoice_number
-                     WHERE i.customer_id = c.customer_id
-                     GROUP BY p.currency) v)::text AS lifetime_value
-    FROM customers c
-    """
 # A rep sees the customers (and their contacts) of their own deals only: no lead poaching.
+# `:owner` NULL sees every customer and counts every owner's open deals.
 _VISIBLE = """
-    WHERE (CAST(:owner AS text) IS NULL
-           OR EXISTS (SELECT 1 FROM deals o WHERE o.customer_id = c.customer_id
-                                              AND o.owner = :owner))
+    (CAST(:owner AS text) IS NULL
+     OR EXISTS (SELECT 1 FROM deals o WHERE o.customer_id = c.customer_id
+                                        AND o.owner = :owner))
     """
-_LIST = text(_SUMMARIES + _VISIBLE + " ORDER BY c.name LIMIT :limit")
-_ONE = text(_SUMMARIES + _VISIBLE + " AND c.customer_id = :customer_id")
+# The customers wanted first (`chosen`), then their open deals and what they paid, each
+# aggregated over those customers at once: one statement, and no work per row beyond them.
+_SUMMARIES = """
+    , open AS (
+        SELECT d.customer_id, count(*) AS n FROM chosen JOIN deals d USING (customer_id)
+         WHERE d.closed_at IS NULL AND (CAST(:owner AS text) IS NULL OR d.owner = :owner)
+         GROUP BY d.customer_id),
+      paid AS (
+        SELECT v.customer_id,
+               json_agg(json_build_object('amount', v.amount::text, 'currency', v.currency)
+                        ORDER BY v.currency) AS lifetime_value
+          FROM (SELECT i.customer_id, p.currency, sum(p.amount) AS amount
+                  FROM chosen JOIN invoices i USING (customer_id)
+                  JOIN payments p ON p.invoice_number = i.number
+                 GROUP BY i.customer_id, p.currency) v
+         GROUP BY v.customer_id)
+    SELECT chosen.*, coalesce(open.n, 0) AS open_deals,
+           coalesce(paid.lifetime_value, '[]')::text AS lifetime_value
+    FROM chosen
+    LEFT JOIN open USING (customer_id)
+    LEFT JOIN paid USING (customer_id)
+    """
+_COLUMNS = (
+    "c.customer_id, c.name, c.email_domain, c.country, c.address, c.vat_id, c.kind, c.created_at"
+)
+# By name, then id; a page starts after the cursor's (name, customer_id).
+_LIST = text(
+    f"""
+    WITH chosen AS (
+        SELECT {_COLUMNS} FROM customers c
+         WHERE {_VISIBLE}
+           AND (CAST(:after_name AS text) IS NULL
+                OR (c.name, c.customer_id) > (:after_name, :after_id))
+         ORDER BY c.name, c.customer_id LIMIT :limit)
+    {_SUMMARIES}
+    ORDER BY chosen.name, chosen.customer_id
+    """
+)
+_ONE = text(
+    f"""
+    WITH chosen AS (
+        SELECT {_COLUMNS} FROM customers c
+         WHERE {_VISIBLE} AND c.customer_id = :customer_id)
+    {_SUMMARIES}
+    """
+)
+_CUSTOMER_KEY = (str, str)
 
 
 def _summary(row: Any) -> CustomerSummary:
@@ -81,10 +113,18 @@ class CustomerViews:
         self.engine = engine
         self.deals = deals
 
-    def summaries(self, limit: int, owner: str | None = None) -> list[CustomerSummary]:
+    def summaries(
+        self, limit: int, cursor: str | None = None, owner: str | None = None
+    ) -> Page[CustomerSummary]:
+        """By name, after the cursor's customer: one statement per page."""
+        last = key_of(cursor, _CUSTOMER_KEY) or (None, None)
         with self.engine.connect() as conn:
-            rows = conn.execute(_LIST, {"limit": limit, "owner": owner}).all()
-        return [_summary(row) for row in rows]
+            rows = conn.execute(
+                _LIST,
+                {"limit": limit + 1, "owner": owner, "after_name": last[0], "after_id": last[1]},
+            ).all()
+        found = [_summary(row) for row in rows]
+        return page_of(found, limit, lambda c: (c.name, c.customer_id), _CUSTOMER_KEY)
 
     def page(self, customer_id: str, owner: str | None = None) -> CustomerPage | None:
         """The customer, its contacts, its deals (only `owner`'s when given) and what it paid."""

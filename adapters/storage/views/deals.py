@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Engine, and_, exists, or_, select, text
+from sqlalchemy import ColumnElement, Engine, exists, select, text
 
 from domain.audit import AuditEvent, AuditHead
 from domain.change_orders import ChangeOrder
@@ -19,7 +19,8 @@ from domain.quotes import Quote
 from domain.stages import DealStage
 
 from ..audit import deal_events, deal_head
-from ..tables import customers, deals, deliveries, quotes, stage_changes
+from ..tables import audit_events, customers, deals, deliveries, quotes, stage_changes
+from .paging import Page, after, key_of, page_of
 from .rows import contract_from_row, from_json, invoice_from_row, step_from_row
 
 
@@ -46,9 +47,10 @@ class DealSummary(BaseModel):
     updated_at: datetime
 
 
-class DealPage(BaseModel):
-    items: list[DealSummary]
-    next_cursor: str | None
+DealPage = Page[DealSummary]
+# A page of deals is ordered newest first by (created_at, deal_id).
+_DEAL_ORDER = (deals.c.created_at, deals.c.deal_id)
+_DEAL_KEY = (datetime, str)
 
 
 class DealFilter(BaseModel):
@@ -221,8 +223,8 @@ class DealViews:
             row = conn.execute(query).first()
         return None if row is None else DealSummary.model_validate(dict(row._mapping))
 
-    def page(self, where: DealFilter, limit: int, cursor: tuple[datetime, str] | None) -> DealPage:
-        """Newest first; `cursor` is the (created_at, deal_id) of the last item seen."""
+    def page(self, where: DealFilter, limit: int, cursor: str | None) -> DealPage:
+        """Newest first; `cursor` resumes after the last item of the page before."""
         query = select(deals, customers.c.name.label("customer_name")).join(
             customers, customers.c.customer_id == deals.c.customer_id
         )
@@ -235,25 +237,14 @@ class DealViews:
             if value is not None:
                 query = query.where(column == value)
         query = query.where(*_narrowing(where))
-        if cursor is not None:
-            at, deal_id = cursor
-            query = query.where(
-                or_(
-                    deals.c.created_at < at,
-                    and_(deals.c.created_at == at, deals.c.deal_id < deal_id),
-                )
-            )
-        query = query.order_by(deals.c.created_at.desc(), deals.c.deal_id.desc()).limit(limit + 1)
+        last = key_of(cursor, _DEAL_KEY)
+        if last is not None:
+            query = query.where(after(_DEAL_ORDER, last, descending=True))
+        query = query.order_by(*(c.desc() for c in _DEAL_ORDER)).limit(limit + 1)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        items = [DealSummary.model_validate(dict(r._mapping)) for r in rows[:limit]]
-        more = len(rows) > limit
-        return DealPage(
-            items=items,
-            next_cursor=(
-                f"{items[-1].created_at.isoformat()}|{items[-1].deal_id}" if more else None
-            ),
-        )
+        found = [DealSummary.model_validate(dict(r._mapping)) for r in rows]
+        return page_of(found, limit, lambda d: (d.created_at, d.deal_id), _DEAL_KEY)
 
     def ids(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -264,6 +255,18 @@ class DealViews:
     def history(self, deal_id: str) -> list[AuditEvent]:
         with self.engine.connect() as conn:
             return deal_events(conn, deal_id)
+
+    def history_page(self, deal_id: str, limit: int, cursor: str | None) -> Page[AuditEvent]:
+        """A page of the deal's audit events, oldest first, after the cursor's `seq`."""
+        query = select(audit_events).where(audit_events.c.deal_id == deal_id)
+        last = key_of(cursor, (int,))
+        if last is not None:
+            query = query.where(audit_events.c.seq > last[0])
+        query = query.order_by(audit_events.c.seq).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        found = [AuditEvent.model_validate(dict(row)) for row in rows]
+        return page_of(found, limit, lambda e: (e.seq,), (int,))
 
     def chain(self, deal_id: str) -> tuple[list[AuditEvent], AuditHead | None]:
         """The deal's audit events and its signed head, read in one snapshot."""

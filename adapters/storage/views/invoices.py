@@ -3,7 +3,6 @@ buckets."""
 
 from __future__ import annotations
 
-import builtins
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -15,6 +14,7 @@ from domain.invoices import Invoice, InvoiceStatus, Payment
 from domain.kpis import AGING, AGING_BUCKETS
 
 from ..tables import customers, deals, invoices, payments
+from .paging import Page, after, key_of, page_of
 from .rows import invoice_from_row
 
 
@@ -48,6 +48,11 @@ class ListedInvoice(NamedTuple):
 
     invoice: Invoice
     customer_name: str | None
+
+
+# A list of invoices is ordered newest first by (issued_at, number).
+_INVOICE_ORDER = (invoices.c.issued_at, invoices.c.number)
+_INVOICE_KEY = (datetime, str)
 
 
 def aging_case(days_late: str) -> str:
@@ -84,14 +89,9 @@ class InvoiceViews:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def list(self, where: InvoiceFilter, limit: int) -> list[Invoice]:
-        """Newest first."""
-        return [listed.invoice for listed in self.listing(where, limit, 0)]
-
-    def listing(
-        self, where: InvoiceFilter, limit: int, offset: int
-    ) -> builtins.list[ListedInvoice]:
-        """Newest first, from the `offset`-th on, each with its customer's name."""
+    def listing(self, where: InvoiceFilter, limit: int, cursor: str | None) -> Page[ListedInvoice]:
+        """Newest first, after the cursor's invoice, each with its customer's name: one
+        statement, an index walk on (issued_at, number) whatever the page."""
         query = (
             select(invoices, customers.c.name.label("customer_name"))
             .join(deals, deals.c.deal_id == invoices.c.deal_id)
@@ -112,10 +112,16 @@ class InvoiceViews:
             query = query.where(
                 invoices.c.status == InvoiceStatus.OPEN, invoices.c.due_date < due_before
             )
-        query = query.order_by(invoices.c.issued_at.desc(), invoices.c.number.desc())
+        last = key_of(cursor, _INVOICE_KEY)
+        if last is not None:
+            query = query.where(after(_INVOICE_ORDER, last, descending=True))
+        query = query.order_by(*(c.desc() for c in _INVOICE_ORDER)).limit(limit + 1)
         with self.engine.connect() as conn:
-            rows = conn.execute(query.limit(limit).offset(offset)).all()
-        return [ListedInvoice(invoice_from_row(r), r.customer_name) for r in rows]
+            rows = conn.execute(query).all()
+        found = [ListedInvoice(invoice_from_row(r), r.customer_name) for r in rows]
+        return page_of(
+            found, limit, lambda i: (i.invoice.issued_at, i.invoice.number), _INVOICE_KEY
+        )
 
     def get(self, number: str) -> OwnedInvoice | None:
         with self.engine.connect() as conn:
