@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
@@ -649,4 +650,17 @@ webhook_attempts = Table(
     Column("error", Text),
     Column("duration_ms", Integer, nullable=False),
     PrimaryKeyConstraint("delivery_id", "generation", "attempt"),
+)
+
+# Win-probability models (0026, issue 19): the pickled domain.win_model.WinModel and its
+# holdout metrics (WinModelMetrics as JSON); the latest trained_at answers.
+win_models = Table(
+    "win_models",
+    metadata,
+    Column("version", String(80), primary_key=True),
+    Column("trained_at", TS, nullable=False),
+    Column("training_deals", Integer, nullable=False),
+    Column("metrics", JSONB, nullable=False),
+    Column("model", LargeBinary, nullable=False),
+    Index("ix_win_models_trained_at", "trained_at"),
 )
