@@ -1,4 +1,4 @@
-"""Trained win-probability models kept in Postgres (migration 0026): once per version, the
+"""Trained win-probability models kept in Postgres (migration 0027): once per version, the
 latest answers with the same predictions it gave before it was stored."""
 
 from __future__ import annotations
