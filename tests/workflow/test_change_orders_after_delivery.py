@@ -51,6 +51,20 @@ def invoices(finance, deal_id: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda i: (i["issued_at"], i["number"]))
 
 
+def collecting_with(rep, finance, deal_id: str, count: int, what: str) -> list[dict[str, Any]]:
+    """The deal's invoices once it is COLLECTING with `count` of them: the stage and the
+    invoice list are read apart, so either may show first."""
+
+    def ready() -> list[dict[str, Any]] | None:
+        found = invoices(finance, deal_id)
+        done = stage_of(rep, deal_id) == "COLLECTING" and len(found) == count
+        return found if done else None
+
+    answer = wait_for(ready, 60, what)
+    assert answer is not None
+    return answer
+
+
 def pay(finance, number: str, amount: str) -> None:
     paid = finance.post(
         "/payments",
@@ -133,8 +147,7 @@ def test_units_added_while_invoicing_reopen_the_order_and_bill_by_the_schedule(l
     assert credited == D("199.44")  # half a gateway: 166.20 + 33.24 tax
     deliver(ops, deal_id, "D2", GW_100="1")
     assert stage_of(rep, deal_id) == "INVOICING"  # the second installment still to come
-    wait_for(lambda: stage_of(rep, deal_id) == "COLLECTING", 60, "the second installment")
-    last = invoices(finance, deal_id)[-1]
+    last = collecting_with(rep, finance, deal_id, 3, "the second installment")[-1]
     assert D(last["total"]) == D("1517.77")  # the rest of four gateways, and of ONBOARD
     billed = sum(D(i["total"]) - D(i["credited"]) for i in invoices(finance, deal_id))
     assert billed == FOUR_TOTAL
@@ -174,8 +187,7 @@ def test_units_added_while_collecting_after_a_partial_payment(live, as_user, kee
     assert stage_of(rep, deal_id) == "FULFILLING"
     assert len(invoices(finance, deal_id)) == 1  # on delivery: nothing to bill yet
     deliver(ops, deal_id, "D2", GW_100="2")
-    wait_for(lambda: stage_of(rep, deal_id) == "COLLECTING", 30, "COLLECTING again")
-    _, second = invoices(finance, deal_id)
+    _, second = collecting_with(rep, finance, deal_id, 2, "COLLECTING again")
     assert D(second["total"]) == D("797.77")
     assert D(first["total"]) + D(second["total"]) == FIVE_TOTAL
     books = ledger(live, deal_id)
@@ -203,7 +215,7 @@ def test_a_price_cut_while_collecting_after_a_partial_payment_is_credited(live, 
     rep, ops, finance = as_user("rep1"), as_user("ops"), as_user("finance")
     # Both installments billed (2 s apart) before the deliveries: COLLECTING, still delivering.
     deal_id = signed_deal(live, as_user, policy(0.1), installments(every_days=20))
-    wait_for(lambda: stage_of(rep, deal_id) == "COLLECTING", 30, "both installments")
+    collecting_with(rep, finance, deal_id, 2, "both installments")
     deliver(ops, deal_id, "D1", GW_100="1")
     first, second = invoices(finance, deal_id)
     assert (D(first["total"]), D(second["total"])) == (D("1318.33"), D("1318.32"))
