@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from sqlalchemy import Engine
+from google.protobuf.message import Message
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
 from adapters.embedded import free_port
-from adapters.payload_codec import new_key_setting
+from adapters.payload_codec import EncryptionCodec, new_key_setting, parse_keys
 from adapters.storage.db import make_engine
 from adapters.temporal import connect_temporal
 from config import Settings
@@ -229,6 +231,23 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 HISTORIES = Path(__file__).parent / "histories"
 
 
+def unseal(codec: EncryptionCodec, message: Any) -> None:
+    """Open every sealed payload in a history's messages, in place."""
+    if isinstance(message, Payload):
+        message.CopyFrom(codec.open(message))
+        return
+    for field, value in message.ListFields():
+        if field.type != field.TYPE_MESSAGE:
+            continue
+        if isinstance(value, Message):
+            unseal(codec, value)
+        else:  # a repeated field, or a map whose values may be messages
+            items = value.values() if hasattr(value, "values") else value
+            for item in items:
+                if isinstance(item, Message):
+                    unseal(codec, item)
+
+
 @pytest.fixture
 def keep_history(live: Live) -> Callable[[str, str], None]:
     """Record a finished workflow's history for the replay tests (L2C_RECORD_HISTORIES=1)."""
@@ -238,6 +257,9 @@ def keep_history(live: Live) -> Callable[[str, str], None]:
             return
         handle = live.client.get_workflow_handle(workflow_id)
         history = live.run(handle.fetch_history())
+        if live.settings.payload_keys:  # replay tests have no key: keep the payloads open
+            for event in history.events:
+                unseal(EncryptionCodec(parse_keys(live.settings.payload_keys)), event)
         HISTORIES.mkdir(exist_ok=True)
         (HISTORIES / f"{name}.json").write_text(history.to_json())
 

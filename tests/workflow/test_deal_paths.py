@@ -74,6 +74,40 @@ def test_a_rejected_quote_returns_to_quoting_and_close_lost_ends_the_deal(
     keep_history(deal_workflow_id(deal_id), "deal-lost-quote-rejected")
 
 
+def test_a_quote_the_customer_rejects_is_renegotiated_and_signed(live, as_user, keep_history):
+    """The customer says no to v1; the owner offers less; the customer takes v2 and signs it."""
+    rep = as_user("rep1")
+    deal_id = to_quoting(rep)["deal_id"]
+    submit_quote(rep, deal_id)  # 5 %: straight to the customer
+    contact = lead_email(rep, deal_id)
+    first = portal_token(live, contact, "Your quote")
+    rejected = rep.http.post(f"/portal/{first}/reject", json={"reason": "we need 8 units, not 10"})
+    assert rejected.json()["stage"] == "QUOTING"
+    fewer = quote_body(lines=[{"sku": "GW-100", "quantity": "8", "discount_pct": "5"}])
+    revised = rep.post(f"/deals/{deal_id}/quotes", json=fewer)
+    assert revised.status_code == 201, revised.text
+    assert revised.json()["version"] == 2
+    assert stage_of(rep, deal_id) == "PROPOSED"
+    second = portal_token(live, contact, "(version 2)")
+    assert rep.http.post(f"/portal/{first}/accept").status_code == 409  # v1 is done with
+    accepted = rep.http.post(f"/portal/{second}/accept")
+    assert accepted.json()["stage"] == "AWAITING_SIGNATURE", accepted.text
+    sign = portal_token(live, contact, "ready to sign")
+    signed = rep.http.post(f"/portal/{sign}/sign", json={"name": "Ada Lovelace"})
+    assert signed.json()["stage"] == "FULFILLING", signed.text
+    state = rep.get(f"/deals/{deal_id}").json()
+    assert [(q["version"], q["status"]) for q in state["quotes"]] == [
+        (1, "rejected"),
+        (2, "accepted"),
+    ]
+    assert state["contract"]["version"] == 2
+    assert state["quotes"][-1]["total"] == revised.json()["total"]
+    assert [line["quantity"] for line in state["order"]["lines"]] == ["8"]  # what v2 sold
+    notes = [t["note"] for t in state["timeline"] if t.get("note")]
+    assert "quote v1 rejected by the customer: we need 8 units, not 10" in notes
+    keep_history(deal_workflow_id(deal_id), "deal-renegotiated-signed")
+
+
 def test_close_lost_is_for_the_owner_or_a_manager_before_signature(live, as_user):
     rep, rep2, manager = as_user("rep1"), as_user("rep2"), as_user("manager")
     deal_id = to_quoting(rep)["deal_id"]
