@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from sqlalchemy import Engine
 from google.protobuf.message import Message
+from sqlalchemy import Engine
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
