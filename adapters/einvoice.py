@@ -11,7 +11,7 @@ import re
 
 from facturx import generate_from_binary
 
-from domain.einvoice import EInvoice, Line, Party, TaxCategory, TaxSubtotal
+from domain.einvoice import EInvoice, Line, Party, TaxSubtotal
 from domain.invoices import Invoice
 from domain.tax import Party as TaxParty
 from domain.tax import SellerProfile
@@ -33,7 +33,7 @@ def einvoice_of(invoice: Invoice, customer: InvoiceCustomer, seller: SellerProfi
             quantity=line.quantity,
             unit_price=line.unit_price,
             net=line.net,
-            category=TaxCategory(line.tax_category.value),
+            category=line.tax_category,
             rate=line.tax_rate,
         )
         for line in invoice.lines
@@ -55,7 +55,7 @@ def einvoice_of(invoice: Invoice, customer: InvoiceCustomer, seller: SellerProfi
         lines=lines,
         tax_breakdown=[
             TaxSubtotal(
-                category=TaxCategory(row.category.value),
+                category=row.category,
                 rate=row.rate,
                 base=row.base,
                 tax=row.tax,

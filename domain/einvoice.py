@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Self
 
 from drafthorse.models.accounting import ApplicableTradeTax, TradeAllowanceCharge
@@ -24,6 +23,7 @@ from drafthorse.models.tradelines import LineItem
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .money import Currency, exact, round_money
+from .tax import TaxCategory
 
 # BT-24: the Factur-X profile EN16931 (also known as COMFORT) is the bare CEN identifier.
 EN16931_GUIDELINE = "urn:cen.eu:en16931:2017"
@@ -34,18 +34,6 @@ UNIT_ONE = "C62"  # UN/ECE Rec 20: "one", for goods, services and subscriptions 
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
-
-
-class TaxCategory(StrEnum):
-    """UNCL 5305 VAT category codes that EN 16931 allows (BT-118, BT-151)."""
-
-    STANDARD = "S"
-    ZERO_RATED = "Z"
-    EXEMPT = "E"
-    REVERSE_CHARGE = "AE"
-    INTRA_COMMUNITY = "K"
-    EXPORT = "G"
-    OUTSIDE_SCOPE = "O"
 
 
 # What a zero-rate category must say about itself (BR-AE-10, BR-IC-10, BR-G-10, BR-O-10,

@@ -37,13 +37,16 @@ _VAT_PREFIX_COUNTRY = {"EL": "GR", "XI": "GB"}
 
 
 class TaxCategory(StrEnum):
-    """UNCL5305 duty/tax category codes, as EN 16931 (BT-118, BT-151) uses them."""
+    """UNCL 5305 VAT category codes that EN 16931 allows (BT-118, BT-151): the ones l2c's
+    rules give a line (S, Z, AE, G), and the ones an e-invoice may still carry."""
 
     STANDARD = "S"
     ZERO_RATED = "Z"
     EXEMPT = "E"
     REVERSE_CHARGE = "AE"
+    INTRA_COMMUNITY = "K"
     EXPORT = "G"
+    OUTSIDE_SCOPE = "O"
 
 
 class CustomerKind(StrEnum):

@@ -6,8 +6,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.einvoice import EInvoice, Line, Party, Seller, TaxCategory, TaxSubtotal
-from domain.tax import SellerProfile
+from domain.einvoice import EInvoice, Line, Party, Seller, TaxSubtotal
+from domain.tax import SellerProfile, TaxCategory
 
 # The seller as the settings give it (config.py): what stored invoices are mapped with.
 PROFILE = SellerProfile(

@@ -20,9 +20,10 @@ from pypdf.generic import ArrayObject, DictionaryObject
 from adapters.documents import invoice_pdf
 from adapters.einvoice import einvoice_of, facturx_pdf
 from adapters.storage.views.invoices import InvoiceCustomer
-from domain.einvoice import EInvoice, TaxCategory, breakdown_of, cii_xml
+from domain.einvoice import EInvoice, breakdown_of, cii_xml
 from domain.invoices import Invoice
 from domain.money import round_money
+from domain.tax import TaxCategory
 from tests.einvoices import PROFILE, SELLER, domestic, export, line, reverse_charge
 from tests.en16931 import assert_valid, schematron_failures, xsd_errors
 

@@ -10,7 +10,8 @@ import pytest
 from lxml import etree
 from pydantic import ValidationError
 
-from domain.einvoice import EInvoice, TaxCategory, breakdown_of, cii_xml
+from domain.einvoice import EInvoice, breakdown_of, cii_xml
+from domain.tax import TaxCategory
 from tests.einvoices import domestic, export, line, reverse_charge
 
 NS = {"ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
