@@ -96,7 +96,7 @@ def _month_start(year: int, month: int) -> date:
 
 
 def parse_period(text: str, field: str = "period") -> Period:
-    """"2026-Q4" or "2026-11"; anything else is a 422 naming `field`."""
+    """ "2026-Q4" or "2026-11"; anything else is a 422 naming `field`."""
     quarter, month = _QUARTER.match(text), _MONTH.match(text)
     if quarter:
         year, first = int(quarter[1]), (int(quarter[2]) - 1) * 3 + 1
@@ -235,7 +235,9 @@ def roll_up(
     for open_deal in open_deals:
         if period.contains(open_deal.close_date):
             _add_open(cell(open_deal), open_deal)
-    return {key: {c: _finish(f) for c, f in sorted(cur.items())} for key, cur in sorted(raw.items())}
+    return {
+        key: {c: _finish(f) for c, f in sorted(cur.items())} for key, cur in sorted(raw.items())
+    }
 
 
 def attainment(closed: Decimal, quota: Decimal | None) -> Decimal | None:

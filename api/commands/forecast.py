@@ -18,7 +18,6 @@ from domain.forecast import (
     ForecastCategory,
     ForecastVsActual,
     Period,
-    WinScorer,
     attainment,
     compare_with_actual,
     parse_period,
@@ -145,7 +144,8 @@ def set_quota(forecaster: Forecaster, user: Actor, body: QuotaIn) -> Quota:
 
 
 def quotas(forecaster: Forecaster, user: Actor, period: str | None) -> list[Quota]:
-    authorize(user, Action.VIEW_FORECAST)
+    """Every quota for managers; a rep's own for a rep."""
+    authorize(user, Action.VIEW_FORECAST, user.username)
     if period is not None:
         parse_period(period)
     shown = forecaster.book.quotas(period)

@@ -139,7 +139,9 @@ def test_attainment_and_the_error_against_what_closed() -> None:
 
 def test_the_80_percent_interval_holds_about_80_percent_of_simulated_outcomes() -> None:
     rng = random.Random(19)
-    deals = [(Decimal(rng.randint(1, 50) * 100), Decimal(rng.randint(5, 95)) / 100) for _ in range(60)]
+    deals = [
+        (Decimal(rng.randint(1, 50) * 100), Decimal(rng.randint(5, 95)) / 100) for _ in range(60)
+    ]
     expected = sum((a * p for a, p in deals), Decimal(0))
     variance = sum((p * (1 - p) * a * a for a, p in deals), Decimal(0))
     low, high = expected_interval(expected, variance)
