@@ -49,6 +49,7 @@ from .routes import (
     ui_email_templates,
     ui_exports,
     ui_finance,
+    ui_forecast,
     ui_mail,
     ui_ops,
     ui_quotes,
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The back office's pages before ui_deals: /ui/deals/export.csv is not a deal's page.
     back_office = (ui_exports, ui_ops, ui_finance, ui_cash, ui_admin)
     pages = (
+        ui_forecast,  # before ui_deals: its POST /ui/deals/{id}/forecast is a form, not a page
         ui_deals,
         ui_reports,
         ui_mail,
