@@ -67,6 +67,7 @@ class WinScorer(Protocol):
 
 # ---- periods ---------------------------------------------------------------------------
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -98,6 +99,8 @@ def _month_start(year: int, month: int) -> date:
 def parse_period(text: str, field: str = "period") -> Period:
     """ "2026-Q4" or "2026-11"; anything else is a 422 naming `field`."""
     quarter, month = _QUARTER.match(text), _MONTH.match(text)
+    if (quarter or month) and not FIRST_YEAR <= int(text[:4]) <= LAST_YEAR:
+        raise InvalidInput(f"a year from {FIRST_YEAR} to {LAST_YEAR}", field=(field,))
     if quarter:
         year, first = int(quarter[1]), (int(quarter[2]) - 1) * 3 + 1
         return Period(key=text, start=date(year, first, 1), end=_month_start(year, first + 3))

@@ -43,7 +43,9 @@ def test_quarters_and_months_parse_to_their_dates() -> None:
     assert Q4.has_ended(date(2027, 1, 1)) and not Q4.has_ended(date(2026, 12, 31))
 
 
-@pytest.mark.parametrize("text", ["2026-Q5", "2026-13", "2026-1", "Q4-2026", "", "2026-Q4 "])
+@pytest.mark.parametrize(
+    "text", ["2026-Q5", "2026-13", "2026-1", "Q4-2026", "", "2026-Q4 ", "0000-Q1", "9999-12"]
+)
 def test_a_bad_period_is_refused_naming_the_field(text: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         parse_period(text)
