@@ -86,6 +86,7 @@ class ForecastReport(BaseModel):
     period: str
     start: date
     end: date  # exclusive
+    last_day: date
     ended: bool
     owners: list[ForecastLine]
     teams: list[ForecastLine]
@@ -176,6 +177,7 @@ def forecast(
         period=period.key,
         start=period.start,
         end=period.end,
+        last_day=period.last_day,
         ended=ended,
         owners=_lines(by_owner, {q.owner: [q] for q in owner_quotas}),
         teams=_lines(by_team, _team_quotas(owner_quotas, teams)),

@@ -16,7 +16,11 @@ from tests.conftest import PASSWORD, Api, Live
 from tests.flows import create_lead, to_fulfilment, to_proposed, to_quoting
 
 
-def fresh_rep(live: Live, admin: Api, team: str | None = None) -> Api:
+class Rep(Api):
+    username: str  # always signed in
+
+
+def fresh_rep(live: Live, admin: Api, team: str | None = None) -> Rep:
     """A rep of their own, so the forecast's numbers hold only this test's deals."""
     name = f"fc{uuid.uuid4().hex[:8]}"
     added = admin.post(
@@ -33,7 +37,7 @@ def fresh_rep(live: Live, admin: Api, team: str | None = None) -> Api:
         put = admin.put(f"/users/{name}/team", json={"team": team})
         assert put.status_code == 200, put.text
         assert put.json()["team"] == team
-    return Api(live, name)
+    return Rep(live, name)
 
 
 def amount_of(live: Live, deal_id: str) -> Decimal:
