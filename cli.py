@@ -93,6 +93,8 @@ def manage_users(settings: Settings, args: argparse.Namespace) -> int:
     directory = UserDirectory(engine)
     if args.users_command == "disable":
         done = directory.set_active(args.username, False, by="cli")
+    elif args.users_command == "set-team":
+        done = directory.set_team(args.username, args.team or None, by="cli")
     else:
         done = directory.set_role(args.username, Role(args.role), by="cli")
     engine.dispose()
@@ -245,6 +247,9 @@ def parser() -> argparse.ArgumentParser:
     set_role = users.add_parser("set-role", help="give a user another role")
     set_role.add_argument("username")
     set_role.add_argument("role", choices=[r.value for r in Role])
+    set_team = users.add_parser("set-team", help="put a user in a sales team (forecast)")
+    set_team.add_argument("username")
+    set_team.add_argument("team", help='the team; "" takes the user out of their team')
     audit = commands.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
         dest="audit_command", required=True
     )

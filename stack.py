@@ -134,7 +134,7 @@ async def serve(
     with_worker: bool = True,
 ) -> None:
     """Run the worker and the API in this event loop until the API stops or we are cancelled."""
-    from worker import make_worker, serve_worker_metrics
+    from worker import ensure_forecast_snapshot_schedule, make_worker, serve_worker_metrics
 
     assert settings.database_url is not None
     engine = make_engine(settings.database_url, audit_key=settings.audit_secret)
@@ -142,6 +142,8 @@ async def serve(
     tasks: list[asyncio.Task[None]] = []
     metrics = serve_worker_metrics(settings, engine) if with_worker else None
     worker, relay = make_worker(client, settings, engine, metrics) if with_worker else (None, None)
+    if with_worker:
+        await ensure_forecast_snapshot_schedule(client, settings.task_queue)
     server = (
         uvicorn.Server(
             uvicorn.Config(

@@ -11,13 +11,21 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleSpec,
+)
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.deal_commits import DealCommitActivities
 from activities.email import EmailActivities
 from activities.finance import FinanceActivities
+from activities.forecast import ForecastActivities
 from activities.imports import ImportActivities
 from activities.storage import StorageActivities
 from activities.webhooks import WebhookActivities
@@ -27,6 +35,7 @@ from adapters.documents import Documents
 from adapters.email.mailer import Mailer, SmtpConfig
 from adapters.email.outbox import Outbox, OutboxRelay
 from adapters.finance.invoices import InvoiceBook
+from adapters.forecasting import Forecaster
 from adapters.observability.activity_metrics import ActivityMetrics
 from adapters.observability.logs import configure_logging
 from adapters.observability.metrics import WorkerMetrics
@@ -35,6 +44,7 @@ from adapters.portal_tokens import portal_tokens
 from adapters.storage.credit import CustomerCredit
 from adapters.storage.db import make_engine
 from adapters.storage.deals import DealStore
+from adapters.storage.forecast import ForecastBook, StageScorer
 from adapters.storage.imports import ImportStore
 from adapters.storage.users import UserDirectory
 from adapters.storage.views import Views
@@ -46,6 +56,7 @@ from adapters.webhooks.store import WebhookStore
 from config import Settings, get_settings
 from domain.webhooks import RetrySchedule
 from workflows.deal import DealWorkflow
+from workflows.forecast_snapshot import FORECAST_SCHEDULE_ID, ForecastSnapshotWorkflow
 from workflows.invoice import InvoiceWorkflow
 from workflows.lead_import import LeadImportWorkflow
 from workflows.legacy.deal import DealWorkflow as LegacyDealWorkflow
@@ -58,6 +69,7 @@ WORKFLOWS = [
     DealWorkflow,
     LegacyDealWorkflow,
     InvoiceWorkflow,
+    ForecastSnapshotWorkflow,
     RevenueWorkflow,
     SubscriptionBillingWorkflow,
     LeadImportWorkflow,
@@ -199,12 +211,19 @@ def make_worker(
     activities are counted in `metrics` (served by `serve_worker_metrics`)."""
     effects = Effects(settings, engine)
     imports = ImportActivities(ImportStore(engine, DealStore(engine)), client, settings.task_queue)
+    # The forecast's win probabilities: the stage rules until a learned model answers.
+    snapshots = ForecastActivities(Forecaster(ForecastBook(engine), StageScorer(engine)))
     counted = ActivityMetrics(metrics or WorkerMetrics())
     worker = Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=[*effects.activities, imports.start_import_batch, imports.finish_import],
+        activities=[
+            *effects.activities,
+            imports.start_import_batch,
+            imports.finish_import,
+            snapshots.snapshot_forecast,
+        ],
         activity_executor=ThreadPoolExecutor(settings.activity_threads),
         workflow_runner=workflow_runner(),
         interceptors=[*chaos_from(settings), counted],
@@ -237,6 +256,7 @@ async def run_worker(settings: Settings) -> None:
     metrics = serve_worker_metrics(settings, engine)
     try:
         client = await connect_temporal(settings, worker=True)
+        await ensure_forecast_snapshot_schedule(client, settings.task_queue)
         worker, relay = make_worker(client, settings, engine, metrics)
         relay.start()
         try:
@@ -246,6 +266,25 @@ async def run_worker(settings: Settings) -> None:
     finally:
         metrics.stop()
         engine.dispose()
+
+
+FORECAST_SNAPSHOT_EVERY = timedelta(days=7)
+
+
+async def ensure_forecast_snapshot_schedule(client: Client, task_queue: str) -> bool:
+    """The weekly snapshot of the forecast (docs/forecast.md), created once: every worker
+    asks at start, the first creates it; True when this call created it."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            ForecastSnapshotWorkflow.run, id=FORECAST_SCHEDULE_ID, task_queue=task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=FORECAST_SNAPSHOT_EVERY)]),
+    )
+    try:
+        await client.create_schedule(FORECAST_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+        return False
+    return True
 
 
 def serve_worker_metrics(settings: Settings, engine: Engine) -> WorkerMetrics:

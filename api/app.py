@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from adapters.observability.metrics import ApiMetrics
 from adapters.observability.tracing import instrument_app
 from adapters.storage.db import make_engine
+from adapters.storage.forecast import StageScorer
 from adapters.temporal import connect_temporal
 from config import Settings, get_settings
 from domain.errors import DomainError
@@ -30,6 +31,7 @@ from .routes import (
     deals,
     email_templates,
     finance,
+    forecast,
     health,
     leads,
     metrics,
@@ -47,6 +49,7 @@ from .routes import (
     ui_email_templates,
     ui_exports,
     ui_finance,
+    ui_forecast,
     ui_mail,
     ui_ops,
     ui_quotes,
@@ -78,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client = await connect_temporal(settings)
         mask_access_log()  # after uvicorn configured its loggers
         app.state.services = make_services(settings, engine, client, app_metrics)
+        # The forecast's win probabilities: the stage rules until a learned model answers.
+        app.state.win_scorer = StageScorer(engine)
         app_metrics.watch_database(engine)
         try:
             yield
@@ -114,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         codec,
         email_templates,
         notes,
+        forecast,
         webhooks,
         public_leads,
         metrics,
@@ -122,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The back office's pages before ui_deals: /ui/deals/export.csv is not a deal's page.
     back_office = (ui_exports, ui_ops, ui_finance, ui_cash, ui_admin)
     pages = (
+        ui_forecast,  # before ui_deals: its POST /ui/deals/{id}/forecast is a form, not a page
         ui_deals,
         ui_reports,
         ui_mail,

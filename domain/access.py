@@ -34,6 +34,10 @@ class Action(StrEnum):
     REFUND_CREDIT = "refund_credit"
     MANAGE_EMAIL_TEMPLATES = "manage_email_templates"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    SET_FORECAST = "set_forecast"  # a deal's forecast category and close date
+    VIEW_FORECAST = "view_forecast"  # a rep: only their own row
+    SET_QUOTA = "set_quota"
+    TAKE_FORECAST_SNAPSHOT = "take_forecast_snapshot"
 
 
 _ALL = frozenset(Role)
@@ -80,6 +84,10 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.READ_PAYLOADS: (frozenset({Role.OPS, Role.ADMIN}), frozenset()),
     Action.MANAGE_EMAIL_TEMPLATES: (frozenset({Role.ADMIN}), frozenset()),
     Action.MANAGE_WEBHOOKS: (frozenset({Role.ADMIN}), frozenset()),
+    Action.SET_FORECAST: (_MANAGERS, frozenset({Role.SALES_REP})),
+    Action.VIEW_FORECAST: (_MANAGERS, frozenset({Role.SALES_REP})),
+    Action.SET_QUOTA: (frozenset({Role.ADMIN}), frozenset()),
+    Action.TAKE_FORECAST_SNAPSHOT: (_MANAGERS, frozenset()),
 }
 
 

@@ -256,6 +256,11 @@ SENTENCES: dict[str, Sentence] = {
         f"{a} set the customer's address, country, VAT id or kind."
     ),
     "note.added": lambda a, d, m: f"{a} added a note.",
+    "forecast.set": lambda a, d, m: (
+        f"{a} forecast the deal as {words(d.get('category') or 'unknown')}, "
+        f"closing on {d.get('close_date') or 'an unknown date'}"
+        + (f" (was {words(d['previous_category'])})." if d.get("previous_category") else ".")
+    ),
     "customer.credit_received": lambda a, d, m: (
         f"{a} kept {_money_in(d, m)} received beyond "
         f"the invoices as customer credit (bank reference {d.get('bank_ref', '')})."
@@ -290,6 +295,11 @@ SENTENCES: dict[str, Sentence] = {
     "user.role_changed": lambda a, d, m: (
         f"{a} changed the role of {d.get('username')} from {words(d.get('from_role') or '')} "
         f"to {words(d.get('to_role', ''))}."
+    ),
+    "user.team_set": lambda a, d, m: (
+        f"{a} put {d.get('username')} in the team {d['team']}."
+        if d.get("team")
+        else f"{a} took {d.get('username')} out of their team."
     ),
     "user.display_changed": lambda a, d, m: (
         f"{a} set the language of {d.get('username')} to {d.get('locale') or 'the default'} "

@@ -51,6 +51,11 @@ FINANCE: ActivityConfig = {
     "start_to_close_timeout": timedelta(seconds=10),
     "retry_policy": _DATABASE_RETRY,
 }
+# A report over every open deal (the forecast's snapshot): longer than one row's write.
+REPORT: ActivityConfig = {
+    "start_to_close_timeout": timedelta(minutes=2),
+    "retry_policy": _DATABASE_RETRY,
+}
 EMAIL: ActivityConfig = {
     "start_to_close_timeout": timedelta(seconds=60),
     "retry_policy": _SMTP_RETRY,

@@ -45,6 +45,7 @@ users = Table(
     # How the UI shows numbers and times to this user; NULL: the company's default.
     Column("locale", String(16)),
     Column("time_zone", String(64)),
+    Column("team", String(64)),  # for the forecast's team roll-up (0028); NULL: no team
 )
 
 # Login tries counted as failures until they succeed, per client address and name
@@ -663,4 +664,45 @@ win_models = Table(
     Column("metrics", JSONB, nullable=False),
     Column("model", LargeBinary, nullable=False),
     Index("ix_win_models_trained_at", "trained_at"),
+)
+
+# The sales forecast (0028, issue 19; domain/forecast.py): the category and close date a rep
+# or manager set on an open deal, quotas per owner and period, and the forecast's snapshots.
+deal_forecasts = Table(
+    "deal_forecasts",
+    metadata,
+    Column("deal_id", String(40), ForeignKey("deals.deal_id"), primary_key=True),
+    Column("category", String(16), nullable=False),
+    Column("close_date", Date, nullable=False),
+    Column("set_by", String(64), nullable=False),
+    Column("set_at", TS, nullable=False),
+)
+
+quotas = Table(
+    "quotas",
+    metadata,
+    Column("owner", String(64), nullable=False),
+    Column("period", String(8), nullable=False),
+    Column("amount", AMOUNT, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("set_by", String(64), nullable=False),
+    Column("set_at", TS, nullable=False),
+    PrimaryKeyConstraint("owner", "period"),
+)
+
+forecast_snapshots = Table(
+    "forecast_snapshots",
+    metadata,
+    Column("period", String(8), nullable=False),
+    Column("taken_at", TS, nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("closed", AMOUNT, nullable=False),
+    Column("commit", AMOUNT, nullable=False),
+    Column("best_case", AMOUNT, nullable=False),
+    Column("pipeline", AMOUNT, nullable=False),
+    Column("expected", AMOUNT, nullable=False),
+    Column("expected_low", AMOUNT, nullable=False),
+    Column("expected_high", AMOUNT, nullable=False),
+    PrimaryKeyConstraint("period", "taken_at", "owner", "currency"),
 )

@@ -33,6 +33,7 @@ class User(BaseModel):
     token_version: int = Field(default=0, exclude=True)  # tokens of other versions are void
     locale: str | None = None  # how the UI shows them numbers and times; None: the default
     time_zone: str | None = None
+    team: str | None = None  # the forecast's team roll-up; None: no team
 
 
 DEV_USERS: tuple[tuple[str, Role], ...] = (
@@ -159,6 +160,19 @@ class UserDirectory:
                 old = Role(before).value if before is not None else None
                 shown = {"username": username, "from_role": old, "to_role": role.value}
                 _audit(conn, by, "user.role_changed", shown)
+        return found is not None
+
+    def set_team(self, username: str, team: str | None, by: str = "system") -> bool:
+        """Put a user in a team (None: in none), for the forecast's team roll-up."""
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                update(users)
+                .where(users.c.username == username)
+                .values(team=team)
+                .returning(users.c.username)
+            ).first()
+            if found is not None:
+                _audit(conn, by, "user.team_set", {"username": username, "team": team})
         return found is not None
 
     def revoke_tokens(self, username: str) -> None:

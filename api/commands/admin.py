@@ -81,6 +81,20 @@ def set_role(services: Services, user: Actor, username: str, role: Role) -> User
     return _user(services, username)
 
 
+class TeamIn(BaseModel):
+    """The user's sales team, for the forecast's team roll-up; null: no team."""
+
+    model_config = ConfigDict(extra="forbid")
+    team: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+def set_team(services: Services, user: Actor, username: str, team: str | None) -> User:
+    authorize(user, Action.MANAGE_USERS)
+    if not services.users.set_team(username, team, by=user.username):
+        raise NotFound("user not found")
+    return _user(services, username)
+
+
 def set_active(services: Services, user: Actor, username: str, active: bool) -> User:
     """A disabled user's tokens stop working at once (every request checks the user)."""
     authorize(user, Action.MANAGE_USERS)

@@ -61,6 +61,12 @@ def set_role(username: str, body: RoleIn, user: CurrentUser, services: ServicesD
     return admin.set_role(services, user, username, body.role)
 
 
+@router.put("/users/{username}/team")
+def set_team(username: str, body: admin.TeamIn, user: CurrentUser, services: ServicesDep) -> User:
+    """The user's sales team (admins), for the forecast's team roll-up."""
+    return admin.set_team(services, user, username, body.team)
+
+
 @router.put("/users/{username}/active")
 def set_active(username: str, body: ActiveIn, user: CurrentUser, services: ServicesDep) -> User:
     """A disabled user's tokens stop working at once (every request checks the user)."""

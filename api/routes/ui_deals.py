@@ -21,6 +21,7 @@ from ..commands.tasks import my_tasks, tasks_page
 from ..deps import PageCursor, ServicesDep
 from ..ui_auth import UiForm, UiUser
 from .ui import act, page, ui_router
+from .ui_forecast import forecast_panel
 from .ui_sales import sales_panel
 from .ui_subscriptions import subscriptions_panel
 
@@ -80,6 +81,7 @@ def deal_page(
         "temporal_url": _temporal_url(services.settings, deal_id),
         **sales_panel(services, session.user, view.deal),
         **subscriptions_panel(services, session.user, view.deal),
+        **forecast_panel(request, services, session.user, view.deal),
     }
     return page(request, session, "deal.html", context)
 
