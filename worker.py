@@ -11,7 +11,16 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+)
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -21,6 +30,7 @@ from activities.finance import FinanceActivities
 from activities.imports import ImportActivities
 from activities.storage import StorageActivities
 from activities.webhooks import WebhookActivities
+from activities.win_model import WinModelActivities
 from adapters.chaos import chaos_from, chaos_refusal
 from adapters.deal_commits import DealCommits
 from adapters.documents import Documents
@@ -38,6 +48,8 @@ from adapters.storage.deals import DealStore
 from adapters.storage.imports import ImportStore
 from adapters.storage.users import UserDirectory
 from adapters.storage.views import Views
+from adapters.storage.win_history import WinHistory
+from adapters.storage.win_models import WinModelStore
 from adapters.temporal import connect_temporal
 from adapters.webhooks.relay import WebhookRelay
 from adapters.webhooks.secrets import SecretBox
@@ -52,6 +64,7 @@ from workflows.legacy.deal import DealWorkflow as LegacyDealWorkflow
 from workflows.revenue import RevenueWorkflow
 from workflows.subscription_billing import SubscriptionBillingWorkflow
 from workflows.webhook_delivery import WebhookDeliveryWorkflow
+from workflows.win_model_training import WIN_MODEL_SCHEDULE_ID, WinModelTraining
 
 # LegacyDealWorkflow: deals started before the Step 9 reshape finish on the code they began on.
 WORKFLOWS = [
@@ -62,6 +75,7 @@ WORKFLOWS = [
     SubscriptionBillingWorkflow,
     LeadImportWorkflow,
     WebhookDeliveryWorkflow,
+    WinModelTraining,
 ]
 # Pure libraries our domain models use lazily (e-mail validation); safe to share.
 PASSTHROUGH = ("email_validator", "idna", "dns")
@@ -126,8 +140,10 @@ class Effects:
                 allow_private=settings.webhook_allow_private_targets,
             ),
         )
+        win_model = WinModelActivities(WinHistory(engine), WinModelStore(engine))
         self.activities: list[Callable[..., Any]] = [
             commits.commit_deal,
+            win_model.train_win_model,
             storage.read_credit_exposure,  # deals recorded before read_credit_standing; legacy
             storage.read_credit_standing,
             finance.commit_payment,
@@ -220,6 +236,23 @@ def make_worker(
     return worker, Relays(effects.relay, hooks)
 
 
+async def ensure_schedules(client: Client, settings: Settings) -> None:
+    """Create the Temporal Schedules l2c runs, or bring them up to the settings (every
+    worker does this at start; the last one to start wins, with the same settings)."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            WinModelTraining.run, id="win-model-training", task_queue=settings.task_queue
+        ),
+        spec=ScheduleSpec(cron_expressions=[settings.win_model_schedule_cron]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    try:
+        await client.create_schedule(WIN_MODEL_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+        handle = client.get_schedule_handle(WIN_MODEL_SCHEDULE_ID)
+        await handle.update(lambda _: ScheduleUpdate(schedule=schedule))
+
+
 async def run_worker(settings: Settings) -> None:
     """Run against the configured servers until SIGINT or SIGTERM, then stop gracefully:
     poll no more, let running activities finish within `L2C_WORKER_GRACE_SECONDS` (then
@@ -238,6 +271,7 @@ async def run_worker(settings: Settings) -> None:
     try:
         client = await connect_temporal(settings, worker=True)
         worker, relay = make_worker(client, settings, engine, metrics)
+        await ensure_schedules(client, settings)
         relay.start()
         try:
             await _run_until_signalled(worker, settings)
