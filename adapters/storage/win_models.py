@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from typing import Any
+
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -80,3 +82,12 @@ class WinModelStore:
         query = select(win_models.c.metrics).order_by(*_NEWEST).limit(limit)
         with self.engine.connect() as conn:
             return [WinModelMetrics.model_validate(m) for m in conn.execute(query).scalars()]
+
+
+def learned_stage_probabilities_in(conn: Any) -> dict[DealStage, Decimal] | None:
+    """WinModelStore.stage_probabilities, inside a connection the caller holds."""
+    query = select(win_models.c.metrics["stage_probabilities"]).order_by(*_NEWEST).limit(1)
+    learned = conn.execute(query).scalar_one_or_none()
+    if not learned:
+        return None
+    return {DealStage(stage): Decimal(p) for stage, p in learned.items()}

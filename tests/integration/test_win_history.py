@@ -5,12 +5,14 @@ model once per data cut; the scorer answers with the model, or the rules and why
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, func, select
 
 from activities.win_model import WinModelActivities
 from adapters.storage.deal_history_loader import as_stored, load_deals
+from adapters.storage.kpis import kpis
 from adapters.storage.tables import win_models
 from adapters.storage.win_history import WinHistory
 from adapters.storage.win_models import WinModelStore
@@ -116,3 +118,23 @@ def test_scorer_answers_with_the_rules_then_the_model_in_few_statements(fresh_en
     for score in many.values():
         assert score.source == "model" and score.note is None and len(score.reasons) == 3
         assert 0 <= score.probability <= 1 and score.model_version is not None
+
+
+def test_weighted_pipeline_uses_the_learned_stage_probabilities_once_a_model_exists(fresh_engine):
+    opened = open_deals(30)
+    load_deals(fresh_engine, opened)
+    fixed = kpis(fresh_engine, NOW.date(), NOW.date())
+    assert fixed.stage_probabilities.source == "fixed"
+    assert fixed.stage_probabilities.values["QUOTING"] == Decimal("0.30")
+
+    load_deals(fresh_engine, generate_closed_deals(1_500, start=START))
+    assert trainer(fresh_engine).train_win_model() is not None
+    report = kpis(fresh_engine, NOW.date(), NOW.date())
+    weights = report.stage_probabilities
+    assert weights.source == "learned"
+    assert weights.values == {
+        str(s): p for s, p in (WinModelStore(fresh_engine).stage_probabilities() or {}).items()
+    }
+    assert weights.values["QUALIFYING"] != Decimal("0.10")  # the funnel moved it
+    expected = sum(d.amount * weights.values[str(d.stage)] for d in opened)
+    assert report.weighted_pipeline == {"EUR": expected.quantize(Decimal("0.01"))}
