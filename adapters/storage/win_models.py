@@ -9,7 +9,6 @@ a model keeps the stage probabilities learned from the funnel at the same data c
 from __future__ import annotations
 
 from decimal import Decimal
-
 from typing import Any
 
 from sqlalchemy import Engine, select
