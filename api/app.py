@@ -54,6 +54,7 @@ from .routes import (
     ui_sales,
     ui_subscriptions,
     webhooks,
+    win_models,
 )
 from .services import make_services
 
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks,
         public_leads,
         metrics,
+        win_models,
     ):
         app.include_router(module.router)
     # The back office's pages before ui_deals: /ui/deals/export.csv is not a deal's page.

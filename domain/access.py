@@ -34,6 +34,7 @@ class Action(StrEnum):
     REFUND_CREDIT = "refund_credit"
     MANAGE_EMAIL_TEMPLATES = "manage_email_templates"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    VIEW_WIN_MODELS = "view_win_models"  # trained models and their holdout metrics
 
 
 _ALL = frozenset(Role)
@@ -80,6 +81,7 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.READ_PAYLOADS: (frozenset({Role.OPS, Role.ADMIN}), frozenset()),
     Action.MANAGE_EMAIL_TEMPLATES: (frozenset({Role.ADMIN}), frozenset()),
     Action.MANAGE_WEBHOOKS: (frozenset({Role.ADMIN}), frozenset()),
+    Action.VIEW_WIN_MODELS: (_MANAGERS, frozenset()),
 }
 
 

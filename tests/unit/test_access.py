@@ -47,6 +47,7 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.READ_PAYLOADS: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: ANY, ADMIN: ANY},
     Action.MANAGE_EMAIL_TEMPLATES: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
     Action.MANAGE_WEBHOOKS: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
+    Action.VIEW_WIN_MODELS: {REP: NO, MANAGER: ANY, FINANCE: NO, OPS: NO, ADMIN: ANY},
 }
 
 CASES = [(action, role) for action in Action for role in Role]
