@@ -136,5 +136,5 @@ def test_weighted_pipeline_uses_the_learned_stage_probabilities_once_a_model_exi
         str(s): p for s, p in (WinModelStore(fresh_engine).stage_probabilities() or {}).items()
     }
     assert weights.values["QUALIFYING"] != Decimal("0.10")  # the funnel moved it
-    expected = sum(d.amount * weights.values[str(d.stage)] for d in opened)
+    expected = sum((d.amount * weights.values[str(d.stage)] for d in opened), Decimal(0))
     assert report.weighted_pipeline == {"EUR": expected.quantize(Decimal("0.01"))}
