@@ -29,7 +29,6 @@ from domain.policy import DealPolicy
 from domain.stages import DealStage
 from domain.win_features import ClosedDeal, DealAtStage
 
-
 SALES_PATH = (
     DealStage.QUALIFYING,
     DealStage.QUOTING,
