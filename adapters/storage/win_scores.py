@@ -72,17 +72,17 @@ class WinScorer:
         if model is None:
             note = rules_note(self.history.data_cut()[0]) if found else None
             return {deal_id: rule_score(deal, note) for deal_id, deal in found.items()}
-        out = {}
-        for deal_id, deal in found.items():
-            prediction = model.predict(deal)
-            out[deal_id] = WinScore(
+        predictions = model.predict_many(list(found.values()))
+        return {
+            deal_id: WinScore(
                 probability=prediction.probability,
                 reasons=prediction.reasons,
                 source="model",
                 model_version=prediction.model_version,
                 note=None,
             )
-        return out
+            for deal_id, prediction in zip(found, predictions, strict=True)
+        }
 
     def _latest_model(self) -> WinModel | None:
         version = self.models.latest_version()
