@@ -16,7 +16,7 @@ from temporalio import activity
 from adapters.storage.win_history import WinHistory
 from adapters.storage.win_models import WinModelStore
 from domain.stage_probabilities import learned_stage_probabilities
-from domain.win_model import RulesStayInCharge, train
+from domain.win_model import MIN_CLOSED_DEALS, RulesStayInCharge, train
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,9 @@ class WinModelActivities:
         """The version stored, or None: nothing new since the last model, or too few closings
         (the rules stay in charge)."""
         closed, latest = self.history.data_cut()
-        if latest is None:
+        if latest is None or closed < MIN_CLOSED_DEALS:
+            # Counted in deals (as the deal page's note says), not in stage rows.
+            log.info("win model not trained: %s closed deals of %s", closed, MIN_CLOSED_DEALS)
             return None
         version = cut_version(closed, latest)
         if self.store.has(version):

@@ -17,12 +17,14 @@ Four statements for any number of deals: deals, stage changes, quotes, approval 
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -33,6 +35,7 @@ from domain.win_features import ClosedDeal, DealAtStage
 from .tables import approval_steps, deals, quotes, stage_changes
 
 MAX_DAYS = 3650.0
+log = logging.getLogger(__name__)
 
 
 class WinHistory:
@@ -122,7 +125,10 @@ def _read(engine: Engine, where: ColumnElement[bool], now: datetime | None) -> l
     out: list[DealAtStage] = []
     for row in rows:
         history = _DealHistory(row, visits[row.deal_id], offers[row.deal_id], steps[row.deal_id])
-        out.extend(history.closed_rows() if now is None else history.now(now))
+        try:
+            out.extend(history.closed_rows() if now is None else history.now(now))
+        except ValidationError as error:  # one odd deal must not stop training or scoring
+            log.warning("deal %s left out of the win model: %s", row.deal_id, error)
     return out
 
 

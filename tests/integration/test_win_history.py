@@ -97,6 +97,7 @@ def test_scorer_answers_with_the_rules_then_the_model_in_few_statements(fresh_en
     assert set(rules) == set(ids)
     assert {s.source for s in rules.values()} == {"rules"}
     assert rules[ids[0]].note == "rules stay in charge: 20 closed deals, the model needs 200"
+    assert trainer(fresh_engine).train_win_model() is None  # 20 deals: no model yet
 
     load_deals(fresh_engine, [as_stored(d) for d in generate_closed_deals(1_500, start=START)])
     assert trainer(fresh_engine).train_win_model() is not None
