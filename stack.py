@@ -134,7 +134,7 @@ async def serve(
     with_worker: bool = True,
 ) -> None:
     """Run the worker and the API in this event loop until the API stops or we are cancelled."""
-    from worker import ensure_forecast_snapshot_schedule, make_worker, serve_worker_metrics
+    from worker import ensure_schedules, make_worker, serve_worker_metrics
 
     assert settings.database_url is not None
     engine = make_engine(settings.database_url, audit_key=settings.audit_secret)
@@ -142,8 +142,6 @@ async def serve(
     tasks: list[asyncio.Task[None]] = []
     metrics = serve_worker_metrics(settings, engine) if with_worker else None
     worker, relay = make_worker(client, settings, engine, metrics) if with_worker else (None, None)
-    if with_worker:
-        await ensure_forecast_snapshot_schedule(client, settings.task_queue)
     server = (
         uvicorn.Server(
             uvicorn.Config(
@@ -159,6 +157,7 @@ async def serve(
     )
     try:
         if worker is not None and relay is not None:
+            await ensure_schedules(client, settings)
             relay.start()
             tasks.append(asyncio.create_task(worker.run()))
         if server is not None:

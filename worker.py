@@ -17,7 +17,10 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
     ScheduleSpec,
+    ScheduleUpdate,
 )
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -29,6 +32,7 @@ from activities.forecast import ForecastActivities
 from activities.imports import ImportActivities
 from activities.storage import StorageActivities
 from activities.webhooks import WebhookActivities
+from activities.win_model import WinModelActivities
 from adapters.chaos import chaos_from, chaos_refusal
 from adapters.deal_commits import DealCommits
 from adapters.documents import Documents
@@ -44,10 +48,13 @@ from adapters.portal_tokens import portal_tokens
 from adapters.storage.credit import CustomerCredit
 from adapters.storage.db import make_engine
 from adapters.storage.deals import DealStore
-from adapters.storage.forecast import ForecastBook, StageScorer
+from adapters.storage.forecast import ForecastBook
 from adapters.storage.imports import ImportStore
 from adapters.storage.users import UserDirectory
 from adapters.storage.views import Views
+from adapters.storage.win_history import WinHistory
+from adapters.storage.win_models import WinModelStore
+from adapters.storage.win_scores import WinScorer
 from adapters.temporal import connect_temporal
 from adapters.webhooks.relay import WebhookRelay
 from adapters.webhooks.secrets import SecretBox
@@ -63,6 +70,7 @@ from workflows.legacy.deal import DealWorkflow as LegacyDealWorkflow
 from workflows.revenue import RevenueWorkflow
 from workflows.subscription_billing import SubscriptionBillingWorkflow
 from workflows.webhook_delivery import WebhookDeliveryWorkflow
+from workflows.win_model_training import WIN_MODEL_SCHEDULE_ID, WinModelTraining
 
 # LegacyDealWorkflow: deals started before the Step 9 reshape finish on the code they began on.
 WORKFLOWS = [
@@ -74,6 +82,7 @@ WORKFLOWS = [
     SubscriptionBillingWorkflow,
     LeadImportWorkflow,
     WebhookDeliveryWorkflow,
+    WinModelTraining,
 ]
 # Pure libraries our domain models use lazily (e-mail validation); safe to share.
 PASSTHROUGH = ("email_validator", "idna", "dns")
@@ -138,8 +147,10 @@ class Effects:
                 allow_private=settings.webhook_allow_private_targets,
             ),
         )
+        win_model = WinModelActivities(WinHistory(engine), WinModelStore(engine))
         self.activities: list[Callable[..., Any]] = [
             commits.commit_deal,
+            win_model.train_win_model,
             storage.read_credit_exposure,  # deals recorded before read_credit_standing; legacy
             storage.read_credit_standing,
             finance.commit_payment,
@@ -211,8 +222,8 @@ def make_worker(
     activities are counted in `metrics` (served by `serve_worker_metrics`)."""
     effects = Effects(settings, engine)
     imports = ImportActivities(ImportStore(engine, DealStore(engine)), client, settings.task_queue)
-    # The forecast's win probabilities: the stage rules until a learned model answers.
-    snapshots = ForecastActivities(Forecaster(ForecastBook(engine), StageScorer(engine)))
+    # The forecast's win probabilities: the learned model's, the stage rules until one is.
+    snapshots = ForecastActivities(Forecaster(ForecastBook(engine), WinScorer(engine)))
     counted = ActivityMetrics(metrics or WorkerMetrics())
     worker = Worker(
         client,
@@ -239,6 +250,26 @@ def make_worker(
     return worker, Relays(effects.relay, hooks)
 
 
+async def ensure_schedules(client: Client, settings: Settings) -> None:
+    """Create the Temporal Schedules l2c runs, or bring them up to the settings (every
+    worker does this at start; the last one to start wins, with the same settings)."""
+    schedule = Schedule(
+        # By the workflow's name: passing WinModelTraining.run here makes mypy (1.x) infer
+        # Never for the typed workflow handles of api/gateway.py.
+        action=ScheduleActionStartWorkflow(
+            "WinModelTraining", id="win-model-training", task_queue=settings.task_queue
+        ),
+        spec=ScheduleSpec(cron_expressions=[settings.win_model_schedule_cron]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    try:
+        await client.create_schedule(WIN_MODEL_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+        handle = client.get_schedule_handle(WIN_MODEL_SCHEDULE_ID)
+        await handle.update(lambda _: ScheduleUpdate(schedule=schedule))
+    await ensure_forecast_snapshot_schedule(client, settings.task_queue)
+
+
 async def run_worker(settings: Settings) -> None:
     """Run against the configured servers until SIGINT or SIGTERM, then stop gracefully:
     poll no more, let running activities finish within `L2C_WORKER_GRACE_SECONDS` (then
@@ -256,8 +287,8 @@ async def run_worker(settings: Settings) -> None:
     metrics = serve_worker_metrics(settings, engine)
     try:
         client = await connect_temporal(settings, worker=True)
-        await ensure_forecast_snapshot_schedule(client, settings.task_queue)
         worker, relay = make_worker(client, settings, engine, metrics)
+        await ensure_schedules(client, settings)
         relay.start()
         try:
             await _run_until_signalled(worker, settings)

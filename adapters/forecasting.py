@@ -14,14 +14,13 @@ from domain.forecast import (
     ForecastCategory,
     OpenDeal,
     Period,
-    WinScore,
-    WinScorer,
     WonDeal,
     roll_up,
     suggest_category,
     suggest_close_date,
 )
 from domain.stages import DealStage
+from domain.win_score import WinScore, WinScorer
 
 NO_SCORE = WinScore(probability=Decimal(0), source="rules", note="no score")
 

@@ -13,7 +13,6 @@ from sqlalchemy.exc import DBAPIError
 from adapters.observability.metrics import ApiMetrics
 from adapters.observability.tracing import instrument_app
 from adapters.storage.db import make_engine
-from adapters.storage.forecast import StageScorer
 from adapters.temporal import connect_temporal
 from config import Settings, get_settings
 from domain.errors import DomainError
@@ -57,6 +56,7 @@ from .routes import (
     ui_sales,
     ui_subscriptions,
     webhooks,
+    win_models,
 )
 from .services import make_services
 
@@ -81,8 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client = await connect_temporal(settings)
         mask_access_log()  # after uvicorn configured its loggers
         app.state.services = make_services(settings, engine, client, app_metrics)
-        # The forecast's win probabilities: the stage rules until a learned model answers.
-        app.state.win_scorer = StageScorer(engine)
+        # The forecast's win probabilities: the learned model's, the stage rules until one
+        # is trained (the same scorer as the deal page's).
+        app.state.win_scorer = app.state.services.win_scores
         app_metrics.watch_database(engine)
         try:
             yield
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks,
         public_leads,
         metrics,
+        win_models,
     ):
         app.include_router(module.router)
     # The back office's pages before ui_deals: /ui/deals/export.csv is not a deal's page.

@@ -23,6 +23,8 @@ from adapters.storage.notes import NoteBook
 from adapters.storage.policies import PolicyVersions
 from adapters.storage.users import UserDirectory
 from adapters.storage.views import Views
+from adapters.storage.win_models import WinModelStore
+from adapters.storage.win_scores import WinScorer
 from adapters.webhooks.secrets import SecretBox
 from adapters.webhooks.store import WebhookStore
 from config import Settings
@@ -55,6 +57,8 @@ class Services:
     temporal: TemporalGateway
     webhooks: WebhookStore
     public_leads: RateLimiter  # the web-to-lead form's, per client address
+    win_scores: WinScorer  # keeps the latest win model loaded
+    win_models: WinModelStore
 
 
 def make_services(
@@ -86,4 +90,6 @@ def make_services(
         ),
         webhooks=WebhookStore(engine, SecretBox(settings.webhook_sealing_key)),
         public_leads=RateLimiter(settings.public_leads_per_minute, settings.public_leads_burst),
+        win_scores=WinScorer(engine),
+        win_models=WinModelStore(engine),
     )

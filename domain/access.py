@@ -38,6 +38,7 @@ class Action(StrEnum):
     VIEW_FORECAST = "view_forecast"  # a rep: only their own row
     SET_QUOTA = "set_quota"
     TAKE_FORECAST_SNAPSHOT = "take_forecast_snapshot"
+    VIEW_WIN_MODELS = "view_win_models"  # trained models and their holdout metrics
 
 
 _ALL = frozenset(Role)
@@ -88,6 +89,7 @@ POLICY: dict[Action, tuple[frozenset[Role], frozenset[Role]]] = {
     Action.VIEW_FORECAST: (_MANAGERS, frozenset({Role.SALES_REP})),
     Action.SET_QUOTA: (frozenset({Role.ADMIN}), frozenset()),
     Action.TAKE_FORECAST_SNAPSHOT: (_MANAGERS, frozenset()),
+    Action.VIEW_WIN_MODELS: (_MANAGERS, frozenset()),
 }
 
 

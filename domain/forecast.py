@@ -16,11 +16,10 @@ Every figure is per currency: no FX.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,24 +44,6 @@ class ForecastCategory(StrEnum):
     BEST_CASE = "best_case"
     PIPELINE = "pipeline"
     OMITTED = "omitted"
-
-
-class WinScore(BaseModel):
-    """How likely a deal is to be won, and why (the win-probability model's answer)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    probability: Decimal = Field(ge=0, le=1)
-    reasons: list[str] = []
-    source: Literal["model", "rules"]
-    model_version: str | None = None
-    note: str | None = None
-
-
-class WinScorer(Protocol):
-    """Whatever gives deals their win probability (the learned model, or the stage rules)."""
-
-    def scores(self, deal_ids: Sequence[str]) -> dict[str, WinScore]: ...
 
 
 # ---- periods ---------------------------------------------------------------------------

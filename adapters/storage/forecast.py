@@ -13,9 +13,10 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.forecast import ForecastCategory, Period, SnapshotFigures, WinScore
+from domain.forecast import ForecastCategory, Period, SnapshotFigures
 from domain.kpis import STAGE_PROBABILITY
 from domain.stages import DealStage
+from domain.win_score import WinScore
 
 from .audit import append_event
 from .tables import deal_forecasts, forecast_snapshots, quotas

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from domain.kpis import FUNNEL_STEP, dso, rate
 
-from .kpis import _funnel, _pipeline, _round, _weighted
+from .kpis import _funnel, _pipeline, _round, _weighted, stage_probabilities
 from .views.invoices import ar_aging
 
 # Durations in each deal's policy days.
@@ -83,6 +83,7 @@ def reference(engine: Engine, start: date, end: date) -> dict[str, Any]:
         )
         receivables, invoiced = dict(rows("receivables")), dict(rows("invoiced"))
         pipeline = rows("pipeline")
+        weights = stage_probabilities(conn)  # not a fact: the latest win model's, or fixed
         return {
             "leads_created": leads.created,
             "leads_signed": leads.signed,
@@ -92,7 +93,8 @@ def reference(engine: Engine, start: date, end: date) -> dict[str, Any]:
             "median_sales_cycle_days": _round(cycle.median),
             "on_time_delivery_rate": rate(delivered.on_time, delivered.done),
             "pipeline_by_stage": _pipeline(pipeline),
-            "weighted_pipeline": _weighted(pipeline),
+            "weighted_pipeline": _weighted(pipeline, weights),
+            "stage_probabilities": weights.model_dump(),
             "funnel": _funnel(dict(rows("reached"))),
             "approval_turnaround_hours": _round(one("turnaround").hours),
             "by_owner": [tuple(r) for r in rows("segments", column="owner")],

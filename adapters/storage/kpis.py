@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select, text
@@ -22,6 +22,7 @@ from domain.subscriptions import Subscription
 
 from .tables import subscription_states
 from .views.invoices import ar_aging
+from .win_models import learned_stage_probabilities_in
 
 
 class StageLoad(BaseModel):
@@ -43,6 +44,23 @@ class Segment(BaseModel):
     lead_conversion_rate: Decimal | None
 
 
+class StageProbabilities(BaseModel):
+    """The stage weights of the weighted pipeline: learned from the funnel with the latest
+    win model (domain/stage_probabilities.py), or the fixed ones while there is no model."""
+
+    source: Literal["learned", "fixed"]
+    values: dict[str, Decimal]
+
+
+def stage_probabilities(conn: Any) -> StageProbabilities:
+    learned = learned_stage_probabilities_in(conn)
+    if learned is None:
+        return StageProbabilities(
+            source="fixed", values={str(s): p for s, p in STAGE_PROBABILITY.items()}
+        )
+    return StageProbabilities(source="learned", values={str(s): p for s, p in learned.items()})
+
+
 class KpiReport(BaseModel):
     period_from: date
     period_to: date
@@ -58,6 +76,7 @@ class KpiReport(BaseModel):
     ar_aging: dict[str, dict[str, Decimal]]
     pipeline_by_stage: dict[str, StageLoad]
     weighted_pipeline: dict[str, Decimal]
+    stage_probabilities: StageProbabilities
     funnel: list[FunnelStep]
     approval_turnaround_hours: Decimal | None
     by_owner: list[Segment]
@@ -139,6 +158,7 @@ def _selling(conn: Any, p: dict[str, Any]) -> dict[str, Any]:
     created, signed = sum(s.leads for s in by_source), sum(s.signed for s in by_source)
     days = _one(conn, _DAYS, **p)
     pipeline = _rows(conn, _PIPELINE)
+    weights = stage_probabilities(conn)
     return {
         "leads_created": created,
         "leads_signed": signed,
@@ -148,7 +168,8 @@ def _selling(conn: Any, p: dict[str, Any]) -> dict[str, Any]:
         "median_sales_cycle_days": _round(_one(conn, _MEDIAN_CYCLE, **p)[0]),
         "on_time_delivery_rate": rate(days.on_time, days.delivered),
         "pipeline_by_stage": _pipeline(pipeline),
-        "weighted_pipeline": _weighted(pipeline),
+        "weighted_pipeline": _weighted(pipeline, weights),
+        "stage_probabilities": weights,
         "funnel": _funnel(dict(_rows(conn, _FUNNEL, **p))),
         "approval_turnaround_hours": _round(days.turnaround),
         "by_owner": _segments(conn, "owner", p),
@@ -225,11 +246,11 @@ def _pipeline(rows: list[Any]) -> dict[str, StageLoad]:
     return out
 
 
-def _weighted(rows: list[Any]) -> dict[str, Decimal]:
+def _weighted(rows: list[Any], weights: StageProbabilities) -> dict[str, Decimal]:
     out: dict[str, Decimal] = {}
     for row in rows:
         if row.currency:
-            weight = STAGE_PROBABILITY.get(DealStage(row.stage), Decimal(0))
+            weight = weights.values.get(str(DealStage(row.stage)), Decimal(0))
             out[row.currency] = out.get(row.currency, Decimal(0)) + Decimal(row.amount) * weight
     return {c: v.quantize(Decimal("0.01")) for c, v in out.items()}
 

@@ -24,6 +24,7 @@ from domain.deal import (
 )
 from domain.stages import OPEN_STAGES, DealStage
 from domain.users import Actor
+from domain.win_score import WinScore
 from workflows.deal import DealWorkflow
 
 from ..services import Services
@@ -41,10 +42,18 @@ class ChainCheck(BaseModel):
     reason: str | None = None
 
 
+class DealDetail(DealState):
+    """A deal with its chance to be won: the win model's while it is open (or the stage rule
+    while the rules are in charge); None once it closed."""
+
+    win_probability: WinScore | None = None
+
+
 class DealPageView(BaseModel):
     """What the UI's deal page shows: the deal, its history, and what the user may do."""
 
     deal: DealState
+    win_probability: WinScore | None = None
     history: list[AuditEvent]
     may_qualify: bool
     my_step: ApprovalStep | None
@@ -90,6 +99,19 @@ def deal(services: Services, user: Actor, deal_id: str) -> DealState:
     return visible_state(services, user, deal_id)
 
 
+def deal_detail(services: Services, user: Actor, deal_id: str) -> DealDetail:
+    """The deal and its win probability (the scorer's few statements after the deal's)."""
+    state = visible_state(services, user, deal_id)
+    return DealDetail.model_construct(
+        **dict(state), win_probability=win_probability(services, deal_id)
+    )
+
+
+def win_probability(services: Services, deal_id: str) -> WinScore | None:
+    """None for a closed deal (adapters/storage/win_scores.py scores open ones only)."""
+    return services.win_scores.scores([deal_id]).get(deal_id)
+
+
 def deal_row(services: Services, user: Actor, deal_id: str) -> DealRow:
     """Where the deal stands (stage, owner), cheaply."""
     return visible_deal(services, user, deal_id)
@@ -108,6 +130,7 @@ def deal_page(services: Services, user: Actor, deal_id: str) -> DealPageView:
         may_qualify=state.stage == DealStage.QUALIFYING and can(user, Action.QUALIFY, state.owner),
         my_step=next((p.step for p in mine if p.deal_id == deal_id), None),
         summary=services.views.deals.summary(deal_id),
+        win_probability=win_probability(services, deal_id),
     )
 
 

@@ -17,7 +17,6 @@ from domain.deal import (
     ApprovalDecision,
     CancelRequest,
     CloseLostRequest,
-    DealState,
     Qualification,
     StageAnswer,
 )
@@ -63,8 +62,8 @@ def list_deals(
 
 
 @router.get("/deals/{deal_id}")
-def get_deal(deal_id: str, user: CurrentUser, services: ServicesDep) -> DealState:
-    return deals.deal(services, user, deal_id)
+def get_deal(deal_id: str, user: CurrentUser, services: ServicesDep) -> deals.DealDetail:
+    return deals.deal_detail(services, user, deal_id)
 
 
 @router.get("/deals/{deal_id}/history")

@@ -78,6 +78,7 @@ def deal_page(
         "may_qualify": view.may_qualify,
         "my_step": view.my_step,
         "summary": view.summary,
+        "win": view.win_probability,
         "temporal_url": _temporal_url(services.settings, deal_id),
         **sales_panel(services, session.user, view.deal),
         **subscriptions_panel(services, session.user, view.deal),

@@ -87,8 +87,12 @@ def test_a_whole_deal_is_read_in_at_most_three_statements(live, as_user, service
     assert (len(state.quotes), len(state.approvals), len(state.invoices)) == (1, 1, 1)
     assert state.contract is not None and state.order is not None and state.payments
     assert len(state.timeline) >= 4
-    # The same deal over HTTP: what the one statement read is what the API answers.
-    assert rep.get(f"/deals/{deal_id}").json() == state.model_dump(mode="json")
+    # The same deal over HTTP: what the one statement read is what the API answers, and its
+    # win probability (the scorer's statements: model version, four reads, the closings).
+    assert statements.of(lambda: deals.deal_detail(services, REP, deal_id)) <= 3 + 6
+    answer = rep.get(f"/deals/{deal_id}").json()
+    assert answer.pop("win_probability")["source"] == "rules"
+    assert answer == state.model_dump(mode="json")
 
 
 LISTS: dict[str, tuple[int, Callable[[Services], object]]] = {

@@ -51,6 +51,7 @@ EXPECTED: dict[Action, dict[Role, str]] = {
     Action.VIEW_FORECAST: {REP: OWN, MANAGER: ANY, FINANCE: NO, OPS: NO, ADMIN: ANY},
     Action.SET_QUOTA: {REP: NO, MANAGER: NO, FINANCE: NO, OPS: NO, ADMIN: ANY},
     Action.TAKE_FORECAST_SNAPSHOT: {REP: NO, MANAGER: ANY, FINANCE: NO, OPS: NO, ADMIN: ANY},
+    Action.VIEW_WIN_MODELS: {REP: NO, MANAGER: ANY, FINANCE: NO, OPS: NO, ADMIN: ANY},
 }
 
 CASES = [(action, role) for action in Action for role in Role]

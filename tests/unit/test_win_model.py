@@ -124,6 +124,18 @@ def test_predictions_carry_three_plain_word_reasons(model: WinModel, history: li
         assert prediction.model_version == model.version
 
 
+def test_many_deals_at_once_read_as_each_alone(model: WinModel, history: list[ClosedDeal]):
+    deals = history[:200]
+    many = model.predict_many(deals)
+    alone = [model.predict(deal) for deal in deals]
+    assert [p.reasons for p in many] == [p.reasons for p in alone]
+    assert all(
+        abs(m.probability - a.probability) <= Decimal("0.0001")
+        for m, a in zip(many, alone, strict=True)
+    )
+    assert model.predict_many([]) == []
+
+
 def test_a_referral_reads_as_a_reason_and_wins_more_often_than_an_import(model: WinModel):
     deal = DealAtStage(
         deal_id="d-1",
