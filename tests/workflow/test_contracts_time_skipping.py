@@ -16,16 +16,23 @@ from temporalio.exceptions import ApplicationError
 
 from adapters.finance.invoices import InvoiceBook
 from adapters.finance.ledger import read_trial_balance
-from domain.approval import ApprovalPolicy, StepStatus
+from domain.approval import ApprovalPolicy, ApprovalStep, StepStatus
 from domain.change_orders import ChangeOrderStatus
-from domain.deal import ApprovalCommand, ApprovalDecision, QuoteAnswerCommand, SignCommand
+from domain.deal import (
+    ApprovalCommand,
+    ApprovalDecision,
+    QuoteAnswerCommand,
+    SignCommand,
+    StageAnswer,
+)
 from domain.invoices import InvoiceStatus
 from domain.policy import DealPolicy
 from domain.quotes import QuoteStatus
 from domain.stages import DealStage
 from domain.users import Actor, Role
-from tests.conftest import wait_for
+from tests.conftest import Live, wait_for
 from tests.flows import quote_body
+from tests.timeskip import TimeSkipping
 from tests.workflow.test_collection import ledger
 from workflows.deal import DealWorkflow
 from workflows.ids import revenue_workflow_id
@@ -44,7 +51,7 @@ MILESTONES = {
 }
 
 
-def outbox(live: Any, deal_id: str) -> list[str]:
+def outbox(live: Live, deal_id: str) -> list[str]:
     """The subjects of every e-mail the deal wrote to its outbox (sent or not yet)."""
     with live.engine.connect() as conn:
         rows = conn.execute(
@@ -53,7 +60,7 @@ def outbox(live: Any, deal_id: str) -> list[str]:
         return [subject for (subject,) in rows]
 
 
-def audited(live: Any, deal_id: str, action: str) -> list[dict[str, Any]]:
+def audited(live: Live, deal_id: str, action: str) -> list[dict[str, Any]]:
     with live.engine.connect() as conn:
         rows = conn.execute(
             text("SELECT data FROM audit_events WHERE deal_id = :d AND action = :a ORDER BY seq"),
@@ -62,18 +69,22 @@ def audited(live: Any, deal_id: str, action: str) -> list[dict[str, Any]]:
         return [data for (data,) in rows]
 
 
-def decide(timeskip: Any, deal_id: str, actor: Actor, decision: str, comment: str = "") -> Any:
+def decide(
+    timeskip: TimeSkipping, deal_id: str, actor: Actor, decision: str, comment: str = ""
+) -> list[ApprovalStep]:
     body = ApprovalDecision(decision=decision, comment=comment or None)
     cmd = ApprovalCommand(body=body, actor=actor)
     return timeskip.update(deal_id, DealWorkflow.decide_approval, cmd)
 
 
-def answer(timeskip: Any, deal_id: str, version: int, accept: bool, reason: str = "") -> Any:
+def answer(
+    timeskip: TimeSkipping, deal_id: str, version: int, accept: bool, reason: str = ""
+) -> StageAnswer:
     cmd = QuoteAnswerCommand(version=version, accept=accept, reason=reason or None)
     return timeskip.update(deal_id, DealWorkflow.answer_quote, cmd)
 
 
-def at_approval(timeskip: Any) -> tuple[str, str]:
+def at_approval(timeskip: TimeSkipping) -> tuple[str, str]:
     """A deal whose 15 % quote waits for the sales manager: its id and customer's name."""
     deal_id = timeskip.start_deal()
     timeskip.qualify(deal_id)
@@ -224,7 +235,9 @@ def test_a_quote_left_unanswered_lapses_after_its_real_days_back_to_quoting(live
 # --- 3. change orders after a partial delivery ---
 
 
-def signed_change(timeskip: Any, deal_id: str, lines: list[dict[str, str]], reason: str) -> Any:
+def signed_change(
+    timeskip: TimeSkipping, deal_id: str, lines: list[dict[str, str]], reason: str
+) -> Any:
     """A change order nobody needs to approve, signed by the customer as contract v2."""
     change = timeskip.change(deal_id, lines, reason)
     assert (change.number, change.status) == (1, ChangeOrderStatus.AWAITING_SIGNATURE)
@@ -236,7 +249,7 @@ def signed_change(timeskip: Any, deal_id: str, lines: list[dict[str, str]], reas
     return change
 
 
-def issued(timeskip: Any, deal_id: str, count: int) -> list[Any]:
+def issued(timeskip: TimeSkipping, deal_id: str, count: int) -> list[Any]:
     """The deal's invoices, once it has `count` of them."""
 
     def invoices() -> list[Any]:
@@ -315,7 +328,7 @@ def test_a_change_that_removes_quantity_after_a_partial_delivery(live, timeskip)
 # --- 4. a write-off stops revenue ---
 
 
-def recognized_months(live: Any, deal_id: str) -> int:
+def recognized_months(live: Live, deal_id: str) -> int:
     return len(audited(live, deal_id, "revenue.recognized"))
 
 
