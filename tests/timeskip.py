@@ -24,6 +24,10 @@ How to write such a test:
   collection (`invoice(number)`), subscription months of the revenue workflow, approval
   reminders and installments of the deal itself. `fast_forward` returns once the clock got
   there, False if the workflow ended first.
+- A workflow skips time only while nothing of it is in flight, and a running child is in
+  flight: once a deal has an invoice in collection (or a subscription running), its own
+  clock no longer moves and `fast_forward` on it never returns. Jump the deal before its
+  first invoice, or jump the child; another deal of the same customer has a clock of its own.
 - What the workflows write carries their virtual time (an invoice posted 75 days from now):
   read what a test checks by its deal id, not by date, since the database is the session's.
 - Every test makes its own deals (fresh ids); the fixture is shared by the session and stops
@@ -35,6 +39,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Coroutine, Iterator
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
@@ -47,21 +52,27 @@ from temporalio.workflow import UpdateMethodMultiParam
 from adapters.embedded.temporal import temporal_cli
 from adapters.storage.catalogue import Catalogue
 from domain.approval import StepStatus
+from domain.catalogue import PriceBook
+from domain.change_orders import ChangeOrder, ChangeOrderRequest
 from domain.deal import (
     ApprovalCommand,
     ApprovalDecision,
+    ChangeOrderCommand,
     DealInput,
     DealOutcome,
     DealState,
+    DeliveryCommand,
     Qualification,
     QualifyCommand,
     QuoteAnswerCommand,
     QuoteCommand,
     SignCommand,
 )
+from domain.invoices import Invoice, PaymentIn
 from domain.leads import Lead
+from domain.orders import DeliveryRequest, Order
 from domain.policy import DealPolicy
-from domain.quotes import QuoteRequest
+from domain.quotes import Quote, QuoteRequest
 from domain.stages import DealStage
 from domain.users import Actor, Role
 from tests.conftest import Live
@@ -69,6 +80,7 @@ from tests.flows import lead_body
 from worker import make_worker
 from workflows.deal import DealWorkflow
 from workflows.ids import deal_workflow_id, invoice_workflow_id
+from workflows.invoice import InvoiceWorkflow, PaymentCommand
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 A = TypeVar("A")
@@ -82,6 +94,7 @@ APPROVERS = {
     Role.FINANCE: Actor(username="finance", role=Role.FINANCE),
     Role.ADMIN: Actor(username="admin", role=Role.ADMIN),
 }
+OPS = Actor(username="ops", role=Role.OPS)
 
 
 class TimeSkipping:
@@ -109,10 +122,12 @@ class TimeSkipping:
 
     # --- the deal, through its handle ---
 
-    def start_deal(self, owner: str = "rep1", policy: DealPolicy | None = None) -> str:
+    def start_deal(self, owner: str = "rep1", policy: DealPolicy | None = None, **lead: Any) -> str:
+        """A new deal from a lead (`lead_body` with these fields: the same `company` makes
+        another deal of a known customer)."""
         deal = DealInput(
             deal_id=uuid.uuid4().hex,
-            lead=Lead.model_validate(lead_body()),
+            lead=Lead.model_validate(lead_body(**lead)),
             owner=owner,
             created_by=owner,
             policy=policy or DealPolicy(),
@@ -144,17 +159,50 @@ class TimeSkipping:
     def outcome(self, deal_id: str, timeout: float = 60) -> DealOutcome:
         return self.run(self.deal(deal_id).result(), timeout)
 
+    def qualify(self, deal_id: str, owner: str = "rep1") -> None:
+        """The owner qualifies the lead, unless the policy did already."""
+        if self.state(deal_id).stage is DealStage.QUALIFYING:
+            rep = Actor(username=owner, role=Role.SALES_REP)
+            qualify = QualifyCommand(body=Qualification(decision="qualify"), actor=rep)
+            self.update(deal_id, DealWorkflow.qualify, qualify)
+
+    def quote(self, deal_id: str, quote: dict[str, Any], owner: str = "rep1") -> Quote:
+        """The owner submits a quote, priced from the session's price book."""
+        request = QuoteRequest.model_validate(quote)
+        rep = Actor(username=owner, role=Role.SALES_REP)
+        priced = QuoteCommand(request=request, price_book=self.price_book(request), actor=rep)
+        return self.update(deal_id, DealWorkflow.submit_quote, priced)
+
+    def change(self, deal_id: str, lines: list[dict[str, Any]], reason: str) -> ChangeOrder:
+        """The owner asks for a change order: the deal's whole new set of lines."""
+        request = ChangeOrderRequest.model_validate({"lines": lines, "reason": reason})
+        rep = Actor(username=self.state(deal_id).owner, role=Role.SALES_REP)
+        cmd = ChangeOrderCommand(request=request, price_book=self.price_book(request), actor=rep)
+        return self.update(deal_id, DealWorkflow.change_order, cmd)
+
+    def deliver(self, deal_id: str, reference: str, **quantities: str) -> Order:
+        """Ops record a delivery (`GW_100="1"` is one GW-100)."""
+        lines = [{"sku": sku.replace("_", "-"), "quantity": q} for sku, q in quantities.items()]
+        request = DeliveryRequest.model_validate({"reference": reference, "lines": lines})
+        delivery = DeliveryCommand(request=request, actor=OPS)
+        return self.update(deal_id, DealWorkflow.record_delivery, delivery)
+
+    def pay(self, number: str, amount: Decimal, reference: str) -> Invoice:
+        """Finance records a payment of the invoice, through its collection."""
+        payment = PaymentIn(
+            invoice_number=number, amount=amount, currency="EUR", reference=reference
+        )
+        cmd = PaymentCommand(payment=payment, actor=APPROVERS[Role.FINANCE])
+        return self.run(self.invoice(number).execute_update(InvoiceWorkflow.record_payment, cmd))
+
+    def price_book(self, request: QuoteRequest | ChangeOrderRequest) -> PriceBook:
+        return Catalogue(self.live.engine).price_book(skus={line.sku for line in request.lines})
+
     def sign(self, deal_id: str, quote: dict[str, Any], owner: str = "rep1") -> DealState:
         """Qualify, quote, accept, approve and sign: the deal FULFILLING, its first invoices
         (those the signature bills) issued."""
-        rep = Actor(username=owner, role=Role.SALES_REP)
-        if self.state(deal_id).stage is DealStage.QUALIFYING:
-            qualify = QualifyCommand(body=Qualification(decision="qualify"), actor=rep)
-            self.update(deal_id, DealWorkflow.qualify, qualify)
-        request = QuoteRequest.model_validate(quote)
-        book = Catalogue(self.live.engine).price_book(skus={line.sku for line in request.lines})
-        priced = QuoteCommand(request=request, price_book=book, actor=rep)
-        version = self.update(deal_id, DealWorkflow.submit_quote, priced).version
+        self.qualify(deal_id, owner)
+        version = self.quote(deal_id, quote, owner).version
         accept = QuoteAnswerCommand(version=version, accept=True)
         self.update(deal_id, DealWorkflow.answer_quote, accept)
         state = self.state(deal_id)
