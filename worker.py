@@ -306,8 +306,9 @@ async def ensure_forecast_snapshot_schedule(client: Client, task_queue: str) -> 
     """The weekly snapshot of the forecast (docs/forecast.md), created once: every worker
     asks at start, the first creates it; True when this call created it."""
     schedule = Schedule(
+        # By name, as the win model's schedule: see ensure_schedules.
         action=ScheduleActionStartWorkflow(
-            ForecastSnapshotWorkflow.run, id=FORECAST_SCHEDULE_ID, task_queue=task_queue
+            "ForecastSnapshotWorkflow", id=FORECAST_SCHEDULE_ID, task_queue=task_queue
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=FORECAST_SNAPSHOT_EVERY)]),
     )

@@ -7,8 +7,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine, text
+from temporalio.client import ScheduleActionStartWorkflow
 from temporalio.worker import Worker
 
 from activities.forecast import ForecastActivities
@@ -22,15 +24,17 @@ from workflows.forecast_snapshot import FORECAST_SCHEDULE_ID, ForecastSnapshotWo
 
 
 def test_the_schedule_is_created_once(live: Live) -> None:
-    async def ensure_again() -> tuple[bool, str]:
+    async def ensure_again() -> tuple[bool, str, Any]:
         # The stack's worker made it at start (stack.serve): asking again creates nothing.
         again = await ensure_forecast_snapshot_schedule(live.client, live.settings.task_queue)
         described = await live.client.get_schedule_handle(FORECAST_SCHEDULE_ID).describe()
-        return again, described.id
+        return again, described.id, described.schedule.action
 
-    again, found = live.run(ensure_again())
+    again, found, action = live.run(ensure_again())
     assert again is False
     assert found == FORECAST_SCHEDULE_ID
+    assert isinstance(action, ScheduleActionStartWorkflow)  # the workflow the worker runs
+    assert action.workflow == ForecastSnapshotWorkflow.__name__  # its defn has no other name
 
 
 def test_the_snapshot_workflow_keeps_this_quarter_and_month(
