@@ -256,6 +256,19 @@ def credit_applied_entry(number: str, amount: Decimal, currency: str) -> Journal
     )
 
 
+def credit_owed_entry(note: str, invoice: str, amount: Decimal, currency: str) -> JournalEntry:
+    """A credit note took back more than the invoice still asked (goods paid for, never to
+    be delivered): the receivable it left below zero is the customer's credit."""
+    return _transfer(
+        f"credit-owed:{note}",
+        f"Credit note {note} on {invoice}: paid, owed back",
+        currency,
+        Account.ACCOUNTS_RECEIVABLE,
+        Account.CUSTOMER_CREDIT,
+        amount,
+    )
+
+
 def credit_refund_entry(reference: str, amount: Decimal, currency: str) -> JournalEntry:
     """Credit paid back to the customer."""
     return _transfer(
