@@ -170,8 +170,9 @@ ENDINGS: dict[Ending, str] = {"cancel": "Cancellation", "written-off": "Write-of
 def refund_entry(
     deal_id: str, amount: Decimal, currency: str, ending: Ending = "cancel"
 ) -> JournalEntry:
-    """A deal that ends undelivered (cancelled, or written off): revenue paid for but never
-    to be delivered becomes a debt to the customer."""
+    """A deal that ends undelivered (cancelled, or written off): revenue still deferred once
+    its invoices credited what they could (a net cent the tax categories' rounding leaves)
+    becomes a debt to the customer."""
     return JournalEntry(
         key=f"{ending}:{deal_id}:{currency}",
         memo=f"{ENDINGS[ending]} of deal {deal_id}",
