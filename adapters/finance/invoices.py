@@ -527,8 +527,10 @@ class InvoiceBook:
     def _credit_paid_for(
         self, conn: Connection, deal_id: str, currency: str, reason: str, ending: str, at: datetime
     ) -> Decimal:
-        """Credit the deal's unearned revenue on its invoices, newest first, each once (key
-        `<ending>:<number>`); the net it credited now (nothing on a retry)."""
+        """Credit the deal's unearned revenue on its settled invoices, newest first, each
+        once (key `<ending>:<number>`); the net it credited now (nothing on a retry). Open
+        invoices are left to their collections, which credited them before (a credit here
+        would change a balance their workflow still collects)."""
         credited = Decimal(0)
         numbers = conn.execute(
             select(invoices.c.number)
@@ -542,6 +544,8 @@ class InvoiceBook:
             if _earlier_note(conn, key) is not None:
                 continue
             invoice = _locked_invoice(conn, number)
+            if invoice.status is InvoiceStatus.OPEN:
+                continue
             done = self._credit_undelivered_in(conn, invoice, reason, at, "system", key)
             credited += Decimal(0) if done is None else done[0].net
         return credited

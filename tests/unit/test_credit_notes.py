@@ -215,6 +215,22 @@ def test_the_credit_for_unearned_revenue_takes_back_exactly_that_net(currency, n
     assert amount == owed.balance or split_credit(owed, amount + scaled(1, places))[0] > unearned
 
 
+@given(st.sampled_from(CURRENCIES), st.integers(1, 10**9), st.data())
+def test_undelivered_goods_are_credited_with_their_tax_whatever_was_paid(currency, net, data):
+    places = MINOR_UNITS[currency]
+    tax = data.draw(st.integers(0, net))  # a rate of 0 to 100 %
+    fresh = invoice(str(scaled(net, places)), str(scaled(tax, places)), currency)
+    paid = scaled(data.draw(st.integers(0, net + tax)), places)
+    owed = fresh.model_copy(update={"paid": paid})
+    unearned = scaled(data.draw(st.integers(1, net)), places)
+    amount = credit_for_net(owed, unearned, undelivered_limit(owed))
+    assert 0 < amount <= owed.total
+    assert split_credit(owed, amount)[0] == unearned  # one tax category: every net is reached
+    back = owed_back(owed, amount)
+    assert back == max(amount - owed.balance, 0) and 0 <= back <= paid
+    assert owed.balance - (amount - back) >= 0  # what settles the balance never passes it
+
+
 # --- the entries they post ---
 
 

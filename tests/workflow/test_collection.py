@@ -221,6 +221,26 @@ def test_a_cancel_after_invoicing_compensates(live, as_user):
     assert finance.get("/ledger/trial-balance").json()["balanced"]
 
 
+def test_a_cancel_of_a_deal_paid_in_full_owes_back_all_it_paid(live, as_user):
+    deal_id, invoice = cancel_after_paying(live, as_user, "2636.65")  # see the test above
+    assert as_user("rep1").get(f"/deals/{deal_id}").json()["stage"] == "CANCELLED"
+    # The invoice was paid, so its collection had ended: the close-out credits it, all of
+    # it (nothing delivered), and all 2636.65 paid is owed back.
+    settled = as_user("finance").get(f"/invoices/{invoice['number']}").json()
+    assert settled["status"] == "credited"
+    assert [Decimal(settled[k]) for k in ("credited", "paid", "balance")] == [
+        Decimal("2636.65"),
+        0,
+        0,
+    ]
+    books = ledger(live, deal_id)
+    assert books["tax_payable"] == 0 and books["deferred_revenue"] == 0
+    assert books["accounts_receivable"] == 0
+    assert books["customer_credit"] == Decimal("-2636.65") == -books["cash"]
+    assert credit_of(as_user, invoice["customer_id"]) == [{"amount": "2636.65", "currency": "EUR"}]
+    assert as_user("finance").get("/ledger/trial-balance").json()["balanced"]
+
+
 def test_credit_owed_for_a_cancelled_deal_is_refunded_or_taken_by_the_next_invoice(live, as_user):
     from datetime import UTC, datetime
 
