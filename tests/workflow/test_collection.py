@@ -701,6 +701,43 @@ def test_a_written_off_deal_takes_no_delivery_and_ends_once_its_other_invoices_a
     assert books["deferred_revenue"] == 0 and books["accounts_receivable"] == 0
 
 
+def test_a_cancel_after_delivery_of_a_paid_deal_owes_back_only_what_was_not_delivered(
+    live, as_user
+):
+    rep, finance = as_user("rep1"), as_user("finance")
+    deal = to_fulfilment(live, rep, as_user("manager"), quote_body(billing_plan=UPFRONT))
+    deal_id = deal["deal_id"]
+    invoice = only_invoice(as_user, deal_id)
+    pay(as_user, invoice, invoice["total"], f"ALL-{deal_id}")
+    part = [{"sku": "GW-100", "quantity": "1"}, {"sku": "ONBOARD", "quantity": "1"}]
+    delivered = as_user("ops").post(
+        f"/deals/{deal_id}/deliveries", json={"reference": "PART", "lines": part}
+    )
+    assert delivered.status_code == 200, delivered.text
+    assert rep.post(f"/deals/{deal_id}/cancel", json={"reason": "no more"}).status_code == 200
+    decided = finance.post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
+    assert decided.status_code == 200, decided.text
+    assert outcome(live, deal_id).stage == "CANCELLED"
+    after = only_invoice(as_user, deal_id)
+    books = ledger(live, deal_id)
+    earned, net = -books["revenue"], Decimal(invoice["net_total"])
+    assert 0 < earned < net
+    # The two undelivered gateways are credited with their VAT; it was all paid, so all of
+    # the credit is owed back, and the invoice keeps what pays for what was delivered.
+    credited = Decimal(after["credited"])
+    assert net_part(credited, invoice) == net - earned
+    assert after["status"] == "paid"
+    assert Decimal(after["paid"]) == Decimal(invoice["total"]) - credited
+    assert Decimal(after["balance"]) == 0
+    assert books["customer_credit"] == -credited
+    assert books["deferred_revenue"] == 0 and books["accounts_receivable"] == 0
+    # VAT stays owed only on what was delivered: the invoice's VAT less the credit's.
+    assert -books["tax_payable"] == Decimal(invoice["tax_total"]) - (credited - (net - earned))
+    customer = deal["customer"]["customer_id"]
+    assert credit_of(as_user, customer) == [{"amount": str(credited), "currency": "EUR"}]
+    assert finance.get("/ledger/trial-balance").json()["balanced"]
+
+
 def test_a_cancel_after_delivery_credits_only_what_was_not_delivered(live, as_user, keep_history):
     rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
     deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan=UPFRONT))["deal_id"]
