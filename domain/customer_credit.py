@@ -1,5 +1,6 @@
-"""A customer's credit: money received beyond what its invoices asked, held for it (a
-liability) until its next invoice in that currency takes it, or finance pays it back."""
+"""A customer's credit: money received beyond what its invoices asked, or paid for what a
+deal that ended will never deliver, held for it (a liability) until its next invoice in
+that currency takes it, or finance pays it back."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class CreditMove(StrEnum):
     RECEIVED = "received"  # an overpayment (a bank statement line)
     APPLIED = "applied"  # taken by a new invoice
     REFUNDED = "refunded"  # paid back by finance
+    OWED = "owed"  # paid for goods a cancelled or written-off deal never delivered
 
 
 class CreditBalance(BaseModel):

@@ -265,6 +265,11 @@ SENTENCES: dict[str, Sentence] = {
         f"{a} kept {_money_in(d, m)} received beyond "
         f"the invoices as customer credit (bank reference {d.get('bank_ref', '')})."
     ),
+    "customer.credit_owed": lambda a, d, m: (
+        f"{a} kept {_money_in(d, m)} paid for what deal {d.get('deal_id', '')} will never "
+        f"deliver as customer credit (credit note {d.get('credit_note', '')} on invoice "
+        f"{d.get('invoice', '')})."
+    ),
     "customer.credit_refunded": lambda a, d, m: (
         f"{a} refunded {_money_in(d, m)} of customer credit (reference {d.get('reference', '')})."
     ),

@@ -222,21 +222,46 @@ def _tax_groups(invoice: Invoice) -> list[TaxBreakdownLine]:
     ]
 
 
-def credit_for_net(invoice: Invoice, net: Decimal) -> Decimal:
+def credit_for_net(invoice: Invoice, net: Decimal, up_to: Decimal | None = None) -> Decimal:
     """The largest credit (tax included) whose net part, split as `split_credit` splits it,
     is at most `net`: what takes back `net` of unearned revenue with its tax. Never more
-    than the open balance; nothing for an invoice without net."""
-    if net <= 0 or invoice.net_total <= 0:
+    than `up_to` (the open balance unless told); nothing for an invoice without net."""
+    limit = invoice.balance if up_to is None else up_to
+    if net <= 0 or invoice.net_total <= 0 or limit <= 0:
         return Decimal(0)
     cent = minor_unit(invoice.currency)
     with exact():
         amount = round_money(net * invoice.total / invoice.net_total, invoice.currency)
-    amount = min(amount, invoice.balance)
+    amount = min(amount, limit)
     while amount > 0 and split_credit(invoice, amount)[0] > net:
         amount -= cent
-    while amount < invoice.balance and split_credit(invoice, amount + cent)[0] <= net:
+    while amount < limit and split_credit(invoice, amount + cent)[0] <= net:
         amount += cent
     return max(amount, Decimal(0))
+
+
+def undelivered_limit(invoice: Invoice) -> Decimal:
+    """The most a credit for goods never delivered may take back of the invoice: all it
+    billed and no credit note took back yet, paid or not; of a written-off invoice only
+    what was paid (the balance was given up, its VAT relieved at the write-off)."""
+    if invoice.status is InvoiceStatus.WRITTEN_OFF:
+        return max(invoice.paid, Decimal(0))
+    return max(invoice.total - invoice.credited, Decimal(0))
+
+
+def owed_back(invoice: Invoice, credit: Decimal) -> Decimal:
+    """The part of a credit the customer had already paid, so is owed back (its credit):
+    beyond the open balance of an open invoice; all of it on a paid or written-off one."""
+    if invoice.status is InvoiceStatus.OPEN:
+        return max(credit - invoice.balance, Decimal(0))
+    return credit
+
+
+def credited_status(invoice: Invoice, paid: Decimal, credited: Decimal) -> InvoiceStatus:
+    """After a credit note: a written-off invoice stays written off, others as settled."""
+    if invoice.status is InvoiceStatus.WRITTEN_OFF:
+        return invoice.status
+    return settled_status(invoice.total, paid, credited)
 
 
 def credit_exposure(invoices: list[Invoice], currency: str) -> Decimal:

@@ -170,8 +170,9 @@ ENDINGS: dict[Ending, str] = {"cancel": "Cancellation", "written-off": "Write-of
 def refund_entry(
     deal_id: str, amount: Decimal, currency: str, ending: Ending = "cancel"
 ) -> JournalEntry:
-    """A deal that ends undelivered (cancelled, or written off): revenue paid for but never
-    to be delivered becomes a debt to the customer."""
+    """A deal that ends undelivered (cancelled, or written off): revenue still deferred once
+    its invoices credited what they could (a net cent the tax categories' rounding leaves)
+    becomes a debt to the customer."""
     return JournalEntry(
         key=f"{ending}:{deal_id}:{currency}",
         memo=f"{ENDINGS[ending]} of deal {deal_id}",
@@ -252,6 +253,19 @@ def credit_applied_entry(number: str, amount: Decimal, currency: str) -> Journal
         currency,
         Account.CUSTOMER_CREDIT,
         Account.ACCOUNTS_RECEIVABLE,
+        amount,
+    )
+
+
+def credit_owed_entry(note: str, invoice: str, amount: Decimal, currency: str) -> JournalEntry:
+    """A credit note took back more than the invoice still asked (goods paid for, never to
+    be delivered): the receivable it left below zero is the customer's credit."""
+    return _transfer(
+        f"credit-owed:{note}",
+        f"Credit note {note} on {invoice}: paid, owed back",
+        currency,
+        Account.ACCOUNTS_RECEIVABLE,
+        Account.CUSTOMER_CREDIT,
         amount,
     )
 

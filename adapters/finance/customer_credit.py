@@ -1,6 +1,7 @@
-"""Money held for customers (domain/customer_credit.py): received from overpayments, taken
-by the customer's next invoice when it is issued, or refunded. Each move is one row keyed so
-a retry writes nothing twice, with its ledger entry and audit event in the same transaction."""
+"""Money held for customers (domain/customer_credit.py): received from overpayments, owed
+back for goods paid for and never delivered, taken by the customer's next invoice when it is
+issued, or refunded. Each move is one row keyed so a retry writes nothing twice, with its
+ledger entry and audit event in the same transaction."""
 
 from __future__ import annotations
 
@@ -26,7 +27,12 @@ from domain.customer_credit import (
 )
 from domain.errors import NotFound
 from domain.invoices import Invoice, InvoiceStatus, settled_status
-from domain.ledger import credit_applied_entry, credit_refund_entry, overpayment_entry
+from domain.ledger import (
+    credit_applied_entry,
+    credit_owed_entry,
+    credit_refund_entry,
+    overpayment_entry,
+)
 
 from .ledger import post_entry
 
@@ -121,6 +127,55 @@ def receive_in(
         actor,
         "customer.credit_received",
         {"bank_ref": bank_ref, "amount": amount, "currency": currency},
+    )
+
+
+def owe_in(
+    conn: Connection,
+    customer_id: str,
+    invoice: Invoice,
+    note: str,
+    amount: Decimal,
+    at: datetime,
+    actor: str,
+) -> None:
+    """What credit note `note` took back of `invoice` beyond what it still asked, the
+    customer had paid: its credit (once per credit note). The payment moves off the
+    invoice as a negative payment `owed:<note>`, so the invoice keeps what it kept."""
+    key = f"owed:{note}"
+    if not _move(
+        conn, key, customer_id, invoice.currency, amount, CreditMove.OWED, note, at, actor
+    ):
+        return
+    conn.execute(
+        payments.insert().values(
+            reference=key,
+            invoice_number=invoice.number,
+            deal_id=invoice.deal_id,
+            amount=-amount,
+            currency=invoice.currency,
+            received_at=at,
+            recorded_at=at,
+            recorded_by=actor,
+        )
+    )
+    post_entry(
+        conn, credit_owed_entry(note, invoice.number, amount, invoice.currency), at, invoice.deal_id
+    )
+    append_event(
+        conn,
+        customer_chain(customer_id),
+        key,
+        at,
+        actor,
+        "customer.credit_owed",
+        {
+            "credit_note": note,
+            "invoice": invoice.number,
+            "deal_id": invoice.deal_id,
+            "amount": amount,
+            "currency": invoice.currency,
+        },
     )
 
 

@@ -28,8 +28,11 @@ from domain.invoices import (
     Payment,
     credit_by_category,
     credit_for_net,
+    credited_status,
+    owed_back,
     settled_status,
     split_credit,
+    undelivered_limit,
 )
 from domain.ledger import (
     Account,
@@ -47,6 +50,7 @@ from domain.stages import DealStage
 from domain.tax import SellerProfile
 
 from .customer_credit import apply_in as apply_customer_credit
+from .customer_credit import owe_in as owe_customer_credit
 from .invoice_parties import issue_details
 from .ledger import post_entry
 
@@ -315,8 +319,9 @@ class InvoiceBook:
     def credit_undelivered(
         self, number: str, reason: str, at: datetime, actor: str, request_key: str
     ) -> tuple[CreditNote | None, Invoice]:
-        """A cancelled deal's credit on this invoice: what it billed and the deal never
-        earned (its deferred revenue, with the tax on it), at most the open balance; none
+        """A cancelled deal's credit on this (open) invoice: what it billed and the deal
+        never earned (its deferred revenue, with the tax on it), paid or not: the unpaid
+        part settles the balance, the paid part is owed back as the customer's credit; none
         when everything billed was delivered. Once per `request_key`."""
         with self.engine.begin() as conn:
             invoice = _locked_invoice(conn, number)
@@ -324,11 +329,25 @@ class InvoiceBook:
             if earlier is not None or invoice.status is not InvoiceStatus.OPEN:
                 return earlier, invoice
             _lock_deal(conn, invoice.deal_id)
-            unearned = self._deferred(conn, invoice.deal_id, invoice.currency)
-            amount = credit_for_net(invoice, unearned)
-            if amount <= 0:
-                return None, invoice
-            return self._credit_note_in(conn, invoice, amount, reason, at, actor, request_key)
+            credited = self._credit_undelivered_in(conn, invoice, reason, at, actor, request_key)
+            return (None, invoice) if credited is None else credited
+
+    def _credit_undelivered_in(
+        self,
+        conn: Connection,
+        invoice: Invoice,
+        reason: str,
+        at: datetime,
+        actor: str,
+        request_key: str,
+    ) -> tuple[CreditNote, Invoice] | None:
+        """The deal's unearned revenue, as far as this invoice billed it, credited with its
+        tax (the deal locked by the caller); None when nothing is left to credit."""
+        unearned = self._deferred(conn, invoice.deal_id, invoice.currency)
+        amount = credit_for_net(invoice, unearned, undelivered_limit(invoice))
+        if amount <= 0:
+            return None
+        return self._credit_note_in(conn, invoice, amount, reason, at, actor, request_key)
 
     def _credit_note_in(
         self,
@@ -365,11 +384,12 @@ class InvoiceBook:
                 tax_breakdown=[p.model_dump(mode="json") for p in parts],
             )
         )
-        credited = invoice.credited + amount
+        credited, owed = invoice.credited + amount, owed_back(invoice, amount)
+        paid = invoice.paid - owed
         conn.execute(
             update(invoices)
             .where(invoices.c.number == number)
-            .values(credited=credited, status=settled_status(invoice.total, invoice.paid, credited))
+            .values(paid=paid, credited=credited, status=credited_status(invoice, paid, credited))
         )
         unrecognized = net if unearned else self._deferred(conn, invoice.deal_id, invoice.currency)
         post_entry(
@@ -385,8 +405,17 @@ class InvoiceBook:
             at,
             actor,
             "credit_note.issued",
-            {"number": note.number, "invoice": number, "amount": amount, "reason": reason},
+            {
+                "number": note.number,
+                "invoice": number,
+                "amount": amount,
+                "owed_back": owed,
+                "reason": reason,
+            },
         )
+        if owed > 0:
+            customer = invoice.customer_id or _customer_of(conn, number)
+            owe_customer_credit(conn, customer, invoice, note.number, owed, at, actor)
         updated = conn.execute(select(invoices).where(invoices.c.number == number)).one()
         return note, invoice_from_row(updated)
 
@@ -429,14 +458,20 @@ class InvoiceBook:
             )
 
     def close_cancelled(self, deal_id: str, at: datetime) -> None:
-        """After a cancellation's credit notes: revenue paid for but never to be delivered
-        is owed back to the customer."""
+        """After a cancellation's credit notes on its open invoices: what its paid invoices
+        billed and it will never deliver is credited too, and owed back."""
         with self.engine.begin() as conn:
             self.close_cancelled_in(conn, deal_id, at)
 
     def close_cancelled_in(self, conn: Connection, deal_id: str, at: datetime) -> None:
+        """Newest invoice first, each credits what is left unearned (`cancel:<number>`, the
+        key the deal's workflow asks open invoices with, so one credit per invoice). What
+        is then still deferred (a rounding cent of invoices in several tax categories) is
+        owed back in the ledger only."""
         _lock_deal(conn, deal_id)
+        reason = "deal cancelled: paid for, never delivered"
         for currency in self._currencies(conn, deal_id):
+            self._credit_paid_for(conn, deal_id, currency, reason, "cancel", at)
             left = self._deferred(conn, deal_id, currency)
             if left > 0:
                 post_entry(conn, refund_entry(deal_id, left, currency), at, deal_id)
@@ -444,20 +479,36 @@ class InvoiceBook:
     def close_written_off_in(self, conn: Connection, deal_id: str, at: datetime) -> None:
         """A written-off deal, once nothing is left to collect, leaves nothing deferred: what
         is still deferred was paid for and will never be delivered (the unpaid part was
-        reversed at the write-off), so it is owed back to the customer; revenue earned
-        beyond what was billed will never be billed, so it is a loss."""
+        reversed at the write-off), so its invoices credit it, tax and all, and it is owed
+        back to the customer as its credit; revenue earned beyond what was billed will never
+        be billed, so it is a loss."""
         _lock_deal(conn, deal_id)
+        reason = "deal written off: paid for, never to be delivered"
         for currency in self._currencies(conn, deal_id):
+            credited = self._credit_paid_for(conn, deal_id, currency, reason, "written-off", at)
             left = self._deferred(conn, deal_id, currency)
-            if left > 0:
+            if credited > 0:
+                append_event(
+                    conn,
+                    deal_id,
+                    f"revenue-reversed:written-off:{deal_id}:{currency}",
+                    at,
+                    "system",
+                    "revenue.reversed",
+                    {
+                        "amount": credited,
+                        "currency": currency,
+                        "against": Account.CUSTOMER_CREDIT,
+                        "reason": "paid for, never to be delivered",
+                    },
+                )
+            if left > 0:  # a rounding cent the credit notes could not take
                 entry = refund_entry(deal_id, left, currency, "written-off")
-                against, why = Account.CUSTOMER_CREDIT, "paid for, never to be delivered"
             elif left < 0:
                 entry = unbilled_revenue_entry(deal_id, -left, currency)
-                against, why = Account.BAD_DEBT, "earned, never to be billed"
             else:
                 continue
-            if post_entry(conn, entry, at, deal_id):
+            if post_entry(conn, entry, at, deal_id) and left < 0:
                 append_event(
                     conn,
                     deal_id,
@@ -465,8 +516,39 @@ class InvoiceBook:
                     at,
                     "system",
                     "revenue.reversed",
-                    {"amount": abs(left), "currency": currency, "against": against, "reason": why},
+                    {
+                        "amount": -left,
+                        "currency": currency,
+                        "against": Account.BAD_DEBT,
+                        "reason": "earned, never to be billed",
+                    },
                 )
+
+    def _credit_paid_for(
+        self, conn: Connection, deal_id: str, currency: str, reason: str, ending: str, at: datetime
+    ) -> Decimal:
+        """Credit the deal's unearned revenue on its settled invoices, newest first, each
+        once (key `<ending>:<number>`); the net it credited now (nothing on a retry). Open
+        invoices are left to their collections, which credited them before (a credit here
+        would change a balance their workflow still collects)."""
+        credited = Decimal(0)
+        numbers = conn.execute(
+            select(invoices.c.number)
+            .where(invoices.c.deal_id == deal_id, invoices.c.currency == currency)
+            .order_by(invoices.c.issued_at.desc(), invoices.c.number.desc())
+        ).scalars()
+        for number in list(numbers):
+            if self._deferred(conn, deal_id, currency) <= 0:
+                break
+            key = f"{ending}:{number}"
+            if _earlier_note(conn, key) is not None:
+                continue
+            invoice = _locked_invoice(conn, number)
+            if invoice.status is InvoiceStatus.OPEN:
+                continue
+            done = self._credit_undelivered_in(conn, invoice, reason, at, "system", key)
+            credited += Decimal(0) if done is None else done[0].net
+        return credited
 
     @staticmethod
     def _currencies(conn: Connection, deal_id: str) -> list[str]:
@@ -513,6 +595,12 @@ def _stopped_earning(conn: Connection, deal_id: str) -> bool:
         .limit(1)
     ).first()
     return written_off is not None
+
+
+def _customer_of(conn: Connection, number: str) -> str:
+    return str(
+        conn.execute(select(invoices.c.customer_id).where(invoices.c.number == number)).scalar_one()
+    )
 
 
 def _locked_invoice(conn: Connection, number: str) -> Invoice:

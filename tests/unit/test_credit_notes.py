@@ -15,13 +15,17 @@ from domain.invoices import (
     InvoiceStatus,
     check_credit,
     credit_for_net,
+    credited_status,
+    owed_back,
     settled_status,
     split_credit,
+    undelivered_limit,
 )
 from domain.ledger import (
     Account,
     JournalEntry,
     credit_note_entry,
+    credit_owed_entry,
     recognition_entry,
     refund_entry,
     unbilled_revenue_entry,
@@ -140,6 +144,56 @@ def test_the_credit_for_unearned_revenue_is_never_more_than_the_open_balance():
     assert credit_for_net(owed, Decimal("50.00")) == Decimal("20.00")
 
 
+def test_goods_never_delivered_are_credited_in_full_even_where_paid():
+    # 1000 net + 190 VAT, 500 paid, nothing delivered: the whole 1190 is credited, of which
+    # 690 settles the balance and 500 (what was paid) is owed back to the customer.
+    owed = invoice("1000.00", "190.00", paid="500.00")
+    credit = credit_for_net(owed, Decimal("1000.00"), undelivered_limit(owed))
+    assert credit == Decimal("1190.00")
+    assert split_credit(owed, credit) == (Decimal("1000.00"), Decimal("190.00"))
+    assert owed_back(owed, credit) == Decimal("500.00")
+    assert credited_status(owed, owed.paid - Decimal(500), credit) is InvoiceStatus.CREDITED
+
+
+def test_a_credit_for_part_undelivered_is_owed_back_only_beyond_the_balance():
+    # 600 of 1000 net undelivered: 714.00 credited (600 + 114 VAT); 690 was still owed, so
+    # the customer's 500 paid for 476 delivered (400 + 76 VAT) and 24.00 is owed back.
+    owed = invoice("1000.00", "190.00", paid="500.00")
+    credit = credit_for_net(owed, Decimal("600.00"), undelivered_limit(owed))
+    assert credit == Decimal("714.00")
+    assert owed_back(owed, credit) == Decimal("24.00")
+    unpaid = invoice("1000.00", "190.00")
+    assert owed_back(unpaid, credit) == 0
+
+
+def test_a_paid_invoice_s_undelivered_credit_is_all_owed_back():
+    paid = invoice("1000.00", "190.00", paid="1190.00").model_copy(
+        update={"status": InvoiceStatus.PAID}
+    )
+    assert undelivered_limit(paid) == Decimal("1190.00")
+    assert owed_back(paid, Decimal("238.00")) == Decimal("238.00")
+    assert credited_status(paid, Decimal("952.00"), Decimal("238.00")) is InvoiceStatus.PAID
+
+
+def test_of_a_written_off_invoice_only_what_was_paid_may_be_credited_and_it_stays_written_off():
+    lost = invoice("1000.00", "190.00", paid="500.00").model_copy(
+        update={"status": InvoiceStatus.WRITTEN_OFF}
+    )
+    assert undelivered_limit(lost) == Decimal("500.00")
+    # 420.17 net deferred is left after the write-off reversed the unpaid 579.83: 500.00.
+    assert credit_for_net(lost, Decimal("420.17"), undelivered_limit(lost)) == Decimal("500.00")
+    assert owed_back(lost, Decimal("500.00")) == Decimal("500.00")
+    assert credited_status(lost, Decimal(0), Decimal(500)) is InvoiceStatus.WRITTEN_OFF
+
+
+def test_a_credit_owed_back_moves_the_receivable_to_the_customer_s_credit():
+    entry = credit_owed_entry("CN-1", "2030-000001", Decimal("500.00"), "EUR")
+    assert balanced(entry) and entry.key == "credit-owed:CN-1"
+    debit, credit = entry.postings
+    assert (debit.account, debit.debit) == (Account.ACCOUNTS_RECEIVABLE, Decimal("500.00"))
+    assert (credit.account, credit.credit) == (Account.CUSTOMER_CREDIT, Decimal("500.00"))
+
+
 @pytest.mark.parametrize("unearned", ["0", "-10.00"])
 def test_nothing_unearned_is_no_credit(unearned):
     assert credit_for_net(invoice("100.00", "20.00"), Decimal(unearned)) == 0
@@ -159,6 +213,22 @@ def test_the_credit_for_unearned_revenue_takes_back_exactly_that_net(currency, n
     assert 0 < amount <= owed.balance
     assert split_credit(owed, amount)[0] == unearned
     assert amount == owed.balance or split_credit(owed, amount + scaled(1, places))[0] > unearned
+
+
+@given(st.sampled_from(CURRENCIES), st.integers(1, 10**9), st.data())
+def test_undelivered_goods_are_credited_with_their_tax_whatever_was_paid(currency, net, data):
+    places = MINOR_UNITS[currency]
+    tax = data.draw(st.integers(0, net))  # a rate of 0 to 100 %
+    fresh = invoice(str(scaled(net, places)), str(scaled(tax, places)), currency)
+    paid = scaled(data.draw(st.integers(0, net + tax)), places)
+    owed = fresh.model_copy(update={"paid": paid})
+    unearned = scaled(data.draw(st.integers(1, net)), places)
+    amount = credit_for_net(owed, unearned, undelivered_limit(owed))
+    assert 0 < amount <= owed.total
+    assert split_credit(owed, amount)[0] == unearned  # one tax category: every net is reached
+    back = owed_back(owed, amount)
+    assert back == max(amount - owed.balance, 0) and 0 <= back <= paid
+    assert owed.balance - (amount - back) >= 0  # what settles the balance never passes it
 
 
 # --- the entries they post ---

@@ -74,6 +74,20 @@ def test_amounts_are_written_by_the_callers_money_function():
     assert sentence == "finance recorded a payment of <100.00|EUR> for invoice INV-1 (reference R)."
 
 
+def test_credit_owed_back_names_the_deal_and_the_credit_note():
+    data = {
+        "amount": Decimal("500.00"),
+        "currency": "EUR",
+        "deal_id": "D-1",
+        "credit_note": "CN-2026-000001",
+        "invoice": "INV-2026-000001",
+    }
+    assert describe("customer.credit_owed", "l2c", data, lambda a, c: f"{a} {c}") == (
+        "l2c kept 500.00 EUR paid for what deal D-1 will never deliver as customer credit"
+        " (credit note CN-2026-000001 on invoice INV-2026-000001)."
+    )
+
+
 def test_a_stage_change_reads_as_words():
     data = {"stage": "AWAITING_APPROVAL", "note": None}
     assert describe("stage.changed", "rep1", data) == "rep1 moved the deal to awaiting approval."

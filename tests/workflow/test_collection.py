@@ -4,6 +4,7 @@ compensate, revenue recognition, the credit check and credit hold (short policy 
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -159,21 +160,14 @@ def test_finance_may_write_off_early_and_then_nothing_more_is_paid(live, as_user
     )
 
 
-def test_a_cancel_after_invoicing_compensates(live, as_user):
+def cancel_after_paying(live, as_user, paid: str, **lead: Any) -> tuple[str, dict[str, Any]]:
+    """A deal billed upfront, `paid` of its invoice paid, cancelled (finance approves)
+    before anything is delivered: its id and the invoice as it was before the cancel."""
     rep, manager, finance = as_user("rep1"), as_user("manager"), as_user("finance")
-    deal_id = to_fulfilment(live, rep, manager, quote_body(billing_plan={"kind": "upfront"}))[
-        "deal_id"
-    ]
+    deal = to_fulfilment(live, rep, manager, quote_body(billing_plan=UPFRONT), **lead)
+    deal_id = deal["deal_id"]
     invoice = finance.every(f"/invoices?deal_id={deal_id}")[0]
-    finance.post(
-        "/payments",
-        json={
-            "invoice_number": invoice["number"],
-            "amount": "500.00",
-            "currency": "EUR",
-            "reference": f"C-{deal_id}",
-        },
-    )
+    pay(as_user, invoice, paid, f"C-{deal_id}")
     asked = rep.post(f"/deals/{deal_id}/cancel", json={"reason": "customer went away"})
     assert asked.status_code == 200 and asked.json()["stage"] == "FULFILLING"  # finance decides
     assert Decimal(finance.get(f"/invoices/{invoice['number']}").json()["credited"]) == 0
@@ -181,20 +175,109 @@ def test_a_cancel_after_invoicing_compensates(live, as_user):
     assert step["step"]["subject"] == "cancellation"
     decided = finance.post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
     assert decided.status_code == 200, decided.text
+    return deal_id, {**invoice, "customer_id": deal["customer"]["customer_id"]}
+
+
+def credit_of(as_user, customer_id: str) -> list[dict[str, str]]:
+    return list(as_user("finance").get(f"/customers/{customer_id}").json()["credit"])
+
+
+def test_a_cancel_after_invoicing_compensates(live, as_user):
+    rep, finance = as_user("rep1"), as_user("finance")
+    deal_id, invoice = cancel_after_paying(live, as_user, "500.00")
+    # The quote, by hand: GW-100 3 x 349.90 = 1049.70 less 5 % (52.485, to the cent 52.49) = 997.21
+    # (+ 20 % VAT 199.44), ONBOARD 1200.00 (+ 240.00): 2197.21 net + 439.44 VAT = 2636.65.
+    assert (invoice["net_total"], invoice["tax_total"], invoice["total"]) == (
+        "2197.21",
+        "439.44",
+        "2636.65",
+    )
     state = rep.get(f"/deals/{deal_id}").json()
     assert state["stage"] == "CANCELLED"
     assert state["order"]["status"] == "cancelled"
+    # Nothing was delivered, so the whole invoice is credited, all its VAT with it: 2136.65
+    # of it settles what was still owed, the 500.00 paid is owed back to the customer.
     settled = finance.get(f"/invoices/{invoice['number']}").json()
-    assert settled["status"] == "paid" and Decimal(settled["credited"]) == Decimal(
-        invoice["total"]
-    ) - Decimal("500.00")
+    assert settled["status"] == "credited"
+    assert [Decimal(settled[k]) for k in ("credited", "paid", "balance")] == [
+        Decimal("2636.65"),
+        0,
+        0,
+    ]
+    history = rep.every(f"/deals/{deal_id}/history")
+    (note,) = [e["data"] for e in history if e["action"] == "credit_note.issued"]
+    assert (Decimal(note["amount"]), Decimal(note["owed_back"])) == (
+        Decimal("2636.65"),
+        Decimal("500.00"),
+    )
     books = ledger(live, deal_id)
+    assert books["accounts_receivable"] == 0  # 2636.65 - 500.00 - 2636.65 + 500.00
+    assert books["deferred_revenue"] == 0  # -2197.21 + 2197.21
+    assert books["tax_payable"] == 0  # -439.44 + 439.44: the supply never happened
+    assert books["cash"] == Decimal("500.00")
+    assert books["customer_credit"] == Decimal("-500.00")  # owed to the customer, gross
+    assert books.get("revenue", 0) == 0 and books.get("sales_allowances", 0) == 0
+    assert credit_of(as_user, invoice["customer_id"]) == [{"amount": "500.00", "currency": "EUR"}]
+    assert finance.get("/ledger/trial-balance").json()["balanced"]
+
+
+def test_a_cancel_of_a_deal_paid_in_full_owes_back_all_it_paid(live, as_user):
+    deal_id, invoice = cancel_after_paying(live, as_user, "2636.65")  # see the test above
+    assert as_user("rep1").get(f"/deals/{deal_id}").json()["stage"] == "CANCELLED"
+    # The invoice was paid, so its collection had ended: the close-out credits it, all of
+    # it (nothing delivered), and all 2636.65 paid is owed back.
+    settled = as_user("finance").get(f"/invoices/{invoice['number']}").json()
+    assert settled["status"] == "credited"
+    assert [Decimal(settled[k]) for k in ("credited", "paid", "balance")] == [
+        Decimal("2636.65"),
+        0,
+        0,
+    ]
+    books = ledger(live, deal_id)
+    assert books["tax_payable"] == 0 and books["deferred_revenue"] == 0
     assert books["accounts_receivable"] == 0
-    # What was paid for nothing delivered is owed back (its net part); nothing stays deferred.
-    net, total = Decimal(invoice["net_total"]), Decimal(invoice["total"])
-    credited_net = ((total - Decimal("500.00")) * net / total).quantize(Decimal("0.01"))
-    assert books["deferred_revenue"] == 0
-    assert -books["customer_credit"] == net - credited_net
+    assert books["customer_credit"] == Decimal("-2636.65") == -books["cash"]
+    assert credit_of(as_user, invoice["customer_id"]) == [{"amount": "2636.65", "currency": "EUR"}]
+    assert as_user("finance").get("/ledger/trial-balance").json()["balanced"]
+
+
+def test_credit_owed_for_a_cancelled_deal_is_refunded_or_taken_by_the_next_invoice(live, as_user):
+    from datetime import UTC, datetime
+
+    from adapters.finance.invoices import InvoiceBook
+
+    finance = as_user("finance")
+    company = f"Owed {uuid.uuid4().hex[:8]} GmbH"
+    deal_id, invoice = cancel_after_paying(live, as_user, "500.00", company=company)
+    customer = invoice["customer_id"]
+    outcome(live, deal_id)
+    moves = "SELECT count(*) FROM customer_credit_moves WHERE customer_id = :c"
+    notes = "SELECT count(*) FROM credit_notes WHERE deal_id = :d"
+
+    def counted() -> tuple[int, int]:
+        with live.engine.connect() as conn:
+            return (
+                conn.execute(text(moves), {"c": customer}).scalar_one(),
+                conn.execute(text(notes), {"d": deal_id}).scalar_one(),
+            )
+
+    # The close-out run again (a retried activity) writes nothing twice.
+    before, books = counted(), ledger(live, deal_id)
+    InvoiceBook(live.engine).close_cancelled(deal_id, datetime.now(UTC))
+    assert (counted(), ledger(live, deal_id)) == (before, books) == ((1, 1), books)
+    # Finance pays 100.00 of it back; the customer's next invoice takes the 400.00 left.
+    refund = {"amount": "100.00", "currency": "EUR", "reference": f"R-{deal_id}"}
+    refunded = finance.post(f"/customers/{customer}/refunds", json=refund)
+    assert refunded.status_code == 201, refunded.text
+    assert credit_of(as_user, customer) == [{"amount": "400.00", "currency": "EUR"}]
+    assert finance.get("/ledger/trial-balance").json()["balanced"]
+    quote = quote_body(billing_plan=UPFRONT)
+    again = to_fulfilment(live, as_user("rep1"), as_user("manager"), quote, company=company)
+    assert again["customer"]["customer_id"] == customer
+    (following,) = finance.every(f"/invoices?deal_id={again['deal_id']}")
+    assert Decimal(following["paid"]) == Decimal("400.00")
+    assert Decimal(following["balance"]) == Decimal(following["total"]) - Decimal("400.00")
+    assert credit_of(as_user, customer) == []
     assert finance.get("/ledger/trial-balance").json()["balanced"]
 
 
@@ -562,16 +645,27 @@ def test_what_was_paid_for_and_never_delivered_is_owed_back_when_the_rest_is_wri
     )
     assert off.status_code == 200, off.text
     assert outcome(live, deal_id).stage == "WRITTEN_OFF"  # nothing delivered, nothing left
-    net, total = Decimal(invoice["net_total"]), Decimal(invoice["total"])
-    lost = total - Decimal("500.00")
+    # By hand: 2197.21 net + 439.44 VAT = 2636.65 (see the cancel test), 500.00 paid. The
+    # 2136.65 written off is 1780.54 net (2136.65 / 1.2 = 1780.541..) + 356.11 VAT relieved;
+    # its net was never earned, so it comes off deferred revenue, not a loss. Left deferred:
+    # 416.67, paid for and never to be delivered: credited with its 83.33 VAT (500.00 / 1.2 =
+    # 416.666.. net), and the 500.00 owed back to the customer, gross.
+    assert invoice["total"] == "2636.65"
     books = ledger(live, deal_id)
-    assert books["deferred_revenue"] == 0
-    assert books["accounts_receivable"] == 0
-    # Nothing lost but the VAT on it, and that is relieved; the VAT of what was paid is owed.
-    assert books.get("bad_debt_expense", 0) == 0
-    assert -books["tax_payable"] == (total - net) - (lost - net_part(lost, invoice))
-    assert -books["customer_credit"] == net - net_part(lost, invoice)  # paid, never delivered
+    assert books["deferred_revenue"] == 0  # -2197.21 + 1780.54 + 416.67
+    assert books["accounts_receivable"] == 0  # 2636.65 - 500.00 - 2136.65 - 500.00 + 500.00
+    assert books.get("bad_debt_expense", 0) == 0  # 1780.54 - 1780.54
+    assert books["tax_payable"] == 0  # -439.44 + 356.11 (relief) + 83.33 (credit note)
+    assert books["customer_credit"] == Decimal("-500.00")
     assert books.get("revenue", 0) == 0
+    after = only_invoice(as_user, deal_id)
+    assert after["status"] == "written_off"
+    assert [Decimal(after[k]) for k in ("credited", "paid", "balance")] == [
+        Decimal("500.00"),
+        0,
+        Decimal("2136.65"),  # what was written off
+    ]
+    assert credit_of(as_user, after["customer_id"]) == [{"amount": "500.00", "currency": "EUR"}]
     assert {r["against"] for r in reversals(as_user, deal_id)} == {
         "bad_debt_expense",
         "customer_credit",
@@ -605,6 +699,43 @@ def test_a_written_off_deal_takes_no_delivery_and_ends_once_its_other_invoices_a
     assert unbilled > 0
     assert books["bad_debt_expense"] == Decimal(first["net_total"]) + unbilled  # VAT relieved
     assert books["deferred_revenue"] == 0 and books["accounts_receivable"] == 0
+
+
+def test_a_cancel_after_delivery_of_a_paid_deal_owes_back_only_what_was_not_delivered(
+    live, as_user
+):
+    rep, finance = as_user("rep1"), as_user("finance")
+    deal = to_fulfilment(live, rep, as_user("manager"), quote_body(billing_plan=UPFRONT))
+    deal_id = deal["deal_id"]
+    invoice = only_invoice(as_user, deal_id)
+    pay(as_user, invoice, invoice["total"], f"ALL-{deal_id}")
+    part = [{"sku": "GW-100", "quantity": "1"}, {"sku": "ONBOARD", "quantity": "1"}]
+    delivered = as_user("ops").post(
+        f"/deals/{deal_id}/deliveries", json={"reference": "PART", "lines": part}
+    )
+    assert delivered.status_code == 200, delivered.text
+    assert rep.post(f"/deals/{deal_id}/cancel", json={"reason": "no more"}).status_code == 200
+    decided = finance.post(f"/deals/{deal_id}/approvals", json={"decision": "approve"})
+    assert decided.status_code == 200, decided.text
+    assert outcome(live, deal_id).stage == "CANCELLED"
+    after = only_invoice(as_user, deal_id)
+    books = ledger(live, deal_id)
+    earned, net = -books["revenue"], Decimal(invoice["net_total"])
+    assert 0 < earned < net
+    # The two undelivered gateways are credited with their VAT; it was all paid, so all of
+    # the credit is owed back, and the invoice keeps what pays for what was delivered.
+    credited = Decimal(after["credited"])
+    assert net_part(credited, invoice) == net - earned
+    assert after["status"] == "paid"
+    assert Decimal(after["paid"]) == Decimal(invoice["total"]) - credited
+    assert Decimal(after["balance"]) == 0
+    assert books["customer_credit"] == -credited
+    assert books["deferred_revenue"] == 0 and books["accounts_receivable"] == 0
+    # VAT stays owed only on what was delivered: the invoice's VAT less the credit's.
+    assert -books["tax_payable"] == Decimal(invoice["tax_total"]) - (credited - (net - earned))
+    customer = deal["customer"]["customer_id"]
+    assert credit_of(as_user, customer) == [{"amount": str(credited), "currency": "EUR"}]
+    assert finance.get("/ledger/trial-balance").json()["balanced"]
 
 
 def test_a_cancel_after_delivery_credits_only_what_was_not_delivered(live, as_user, keep_history):
