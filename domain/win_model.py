@@ -21,6 +21,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from .kpis import STAGE_PROBABILITY
+from .stages import NEGOTIATING, DealStage
 from .win_features import (
     CATEGORICAL,
     NUMERIC,
@@ -37,6 +38,8 @@ from .win_metrics import Scores, score
 MIN_CLOSED_DEALS = 200
 # The latest closings held out to judge the model: it learns from the earlier ones only.
 HOLDOUT_SHARE = 0.2
+# The stages a sales forecast is about: before the customer signs.
+PIPELINE_STAGES = NEGOTIATING | {DealStage.QUALIFYING}
 REASONS = 3
 
 
@@ -62,6 +65,12 @@ class WinModelMetrics(BaseModel):
     holdout_win_rate: float
     model: Scores
     rules: list[Scores]
+    # The same, on the holdout's rows before signature only: the pipeline a forecast is
+    # about. Rows of signed deals are nearly all won, which flatters the figures above
+    # (None when those rows are too few or all of one outcome; models stored before had none).
+    pipeline_deals: int = 0
+    pipeline: Scores | None = None
+    pipeline_rules: list[Scores] = []
 
 
 class Prediction(BaseModel):
@@ -224,6 +233,19 @@ def train(deals: Sequence[ClosedDeal], now: datetime) -> WinModel | RulesStayInC
     judged = _fit(earlier, record).predict_proba(_table(later, record))[:, 1]
     won = [d.won for d in later]
     rules = rule_probabilities(later)
+    before = [i for i, d in enumerate(later) if d.stage in PIPELINE_STAGES]
+    pipeline_won = [won[i] for i in before]
+    judged_pipeline = len(set(pipeline_won)) == 2  # AUC needs wins and losses
+    pipeline = (
+        score("model", pipeline_won, [float(judged[i]) for i in before])
+        if judged_pipeline
+        else None
+    )
+    pipeline_rules = (
+        [score(name, pipeline_won, [p[i] for i in before]) for name, p in rules.items()]
+        if judged_pipeline
+        else []
+    )
     metrics = WinModelMetrics(
         version=f"lr-{now:%Y%m%dT%H%M%S}-{len(closed)}",
         trained_at=now,
@@ -234,5 +256,8 @@ def train(deals: Sequence[ClosedDeal], now: datetime) -> WinModel | RulesStayInC
         holdout_win_rate=sum(won) / len(won),
         model=score("model", won, [float(p) for p in judged]),
         rules=[score(name, won, p) for name, p in rules.items()],
+        pipeline_deals=len(before),
+        pipeline=pipeline,
+        pipeline_rules=pipeline_rules,
     )
     return WinModel(_fit(closed, record), record, metrics)

@@ -81,6 +81,12 @@ def test_training_from_the_tables_stores_a_model_once_per_data_cut(fresh_engine)
     store = WinModelStore(fresh_engine)
     (metrics,) = store.metrics()
     assert metrics.version == version and metrics.training_deals > 2_000  # one row per visit
+    # Signed deals' rows (FULFILLING onwards, nearly all won) are judged apart from the
+    # pipeline's: the figures a forecast can trust are those before signature.
+    assert 0 < metrics.pipeline_deals < metrics.holdout_deals
+    assert metrics.pipeline is not None
+    assert sum(point.deals for point in metrics.pipeline.calibration) == metrics.pipeline_deals
+    assert [r.name for r in metrics.pipeline_rules] == [r.name for r in metrics.rules]
     learned = store.stage_probabilities()
     assert learned is not None and set(learned) >= {DealStage.QUALIFYING, DealStage.PROPOSED}
 

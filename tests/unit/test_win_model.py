@@ -62,6 +62,15 @@ def test_the_model_beats_the_fixed_rules_on_deals_closed_after_it_learned(model:
         assert metrics.model.brier < rule.brier, rule.name
 
 
+def test_generated_deals_are_seen_before_signature_so_the_pipeline_figures_are_the_same(
+    model: WinModel,
+):
+    metrics = model.metrics
+    assert metrics.pipeline_deals == metrics.holdout_deals
+    assert metrics.pipeline == metrics.model
+    assert metrics.pipeline_rules == metrics.rules
+
+
 def test_the_holdout_is_the_latest_closings(history: list[ClosedDeal], model: WinModel):
     later = [deal for deal in history if deal.closed_at >= model.metrics.holdout_from]
     assert len(later) == model.metrics.holdout_deals
