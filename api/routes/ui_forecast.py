@@ -19,6 +19,7 @@ from domain.users import Actor
 
 from ..commands import forecast
 from ..commands.forecast import ForecastIn
+from ..commands.win_models import win_models
 from ..deps import ServicesDep
 from ..services import Services
 from ..ui_auth import UiForm, UiUser
@@ -48,6 +49,7 @@ CATEGORY_LABELS = {
 def forecast_page(
     request: Request,
     session: UiUser,
+    services: ServicesDep,
     forecaster: ForecasterDep,
     period: Annotated[str | None, Query(max_length=8)] = None,
     owner: Annotated[str | None, Query(max_length=64)] = None,
@@ -63,6 +65,10 @@ def forecast_page(
         "owner": owner or "",
         "team": team or "",
         "labels": CATEGORY_LABELS,
+        # Whose probabilities the expected figures use; the model's holdout figures.
+        "win_models": win_models(services, session.user)
+        if can(session.user, Action.VIEW_WIN_MODELS, None)
+        else None,
     }
     return page(request, session, "forecast.html", context)
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
+
+from adapters.storage.tables import win_models
+from adapters.storage.win_models import WinModelStore
+from domain.deal_history import generate_closed_deals
+from domain.win_model import WinModel, train
 from tests.api.test_forecast import fresh_rep, this_quarter
 from tests.api.test_ui_list_pages import ui_session
 from tests.conftest import Api, Live
@@ -57,3 +64,28 @@ def test_a_rep_sets_the_forecast_on_the_deal_page_and_managers_see_it(
     ]
     assert 'href="/ui/forecast"' not in ui.get("/ui/board").text  # the menu is for managers
     assert manager.get("/forecast", params={"period": period.key}).status_code == 200
+    assert 'id="win-model"' not in own.text  # the models' figures are for managers
+
+
+def test_the_forecast_page_says_whose_probabilities_it_uses(live: Live) -> None:
+    boss = ui_session(live, "manager")
+    card = boss.get("/ui/forecast").text.split('id="win-model"')[1].split("</section>")[0]
+    assert "Rules in charge" in card  # the session's database: too few closings for a model
+    assert re.search(r"rules stay in charge: \d+ closed deals, the model needs 200", card)
+
+    # A model in the shared database for the length of this test: the card gives its figures.
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    model = train(generate_closed_deals(1_000, start=start), start + timedelta(days=800))
+    assert isinstance(model, WinModel)
+    model.metrics = model.metrics.model_copy(update={"version": f"test-{uuid.uuid4().hex[:8]}"})
+    WinModelStore(live.engine).save(model)
+    try:
+        page = boss.get("/ui/forecast").text
+    finally:
+        with live.engine.begin() as conn:
+            conn.execute(delete(win_models).where(win_models.c.version == model.metrics.version))
+    card = page.split('id="win-model"')[1].split("</section>")[0]
+    assert f"<code>{model.metrics.version}</code>" in card and "Rules in charge" not in card
+    judged = model.metrics.pipeline
+    assert judged is not None  # generated deals are seen before signature
+    assert f"{judged.auc:.3f}" in card and f"{judged.brier:.3f}" in card
