@@ -105,7 +105,8 @@ class Settings(BaseSettings):
     webhook_retry_max_attempts: int = Field(default=20, ge=1)
     webhook_timeout_seconds: float = Field(default=10, gt=0)
     # When the win-probability model is retrained (issue 19): a cron expression in UTC, the
-    # spec of the Temporal Schedule `l2c-win-model-training`. Default: Mondays at 03:00.
+    # spec of the Temporal Schedule `l2c-win-model-training-<task queue>`. Default: Mondays
+    # at 03:00.
     win_model_schedule_cron: str = Field(default="0 3 * * 1", min_length=9, max_length=100)
     # The public web-to-lead form (POST /public/leads): per client address, per API process.
     public_leads_per_minute: float = Field(default=5, gt=0)

@@ -63,14 +63,14 @@ from adapters.webhooks.store import WebhookStore
 from config import Settings, get_settings
 from domain.webhooks import RetrySchedule
 from workflows.deal import DealWorkflow
-from workflows.forecast_snapshot import FORECAST_SCHEDULE_ID, ForecastSnapshotWorkflow
+from workflows.forecast_snapshot import ForecastSnapshotWorkflow, forecast_schedule_id
 from workflows.invoice import InvoiceWorkflow
 from workflows.lead_import import LeadImportWorkflow
 from workflows.legacy.deal import DealWorkflow as LegacyDealWorkflow
 from workflows.revenue import RevenueWorkflow
 from workflows.subscription_billing import SubscriptionBillingWorkflow
 from workflows.webhook_delivery import WebhookDeliveryWorkflow
-from workflows.win_model_training import WIN_MODEL_SCHEDULE_ID, WinModelTraining
+from workflows.win_model_training import WinModelTraining, win_model_schedule_id
 
 # LegacyDealWorkflow: deals started before the Step 9 reshape finish on the code they began on.
 WORKFLOWS = [
@@ -257,15 +257,18 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
         # By the workflow's name: passing WinModelTraining.run here makes mypy (1.x) infer
         # Never for the typed workflow handles of api/gateway.py.
         action=ScheduleActionStartWorkflow(
-            "WinModelTraining", id="win-model-training", task_queue=settings.task_queue
+            "WinModelTraining",
+            id=f"win-model-training-{settings.task_queue}",
+            task_queue=settings.task_queue,
         ),
         spec=ScheduleSpec(cron_expressions=[settings.win_model_schedule_cron]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
+    schedule_id = win_model_schedule_id(settings.task_queue)
     try:
-        await client.create_schedule(WIN_MODEL_SCHEDULE_ID, schedule)
+        await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
-        handle = client.get_schedule_handle(WIN_MODEL_SCHEDULE_ID)
+        handle = client.get_schedule_handle(schedule_id)
         await handle.update(lambda _: ScheduleUpdate(schedule=schedule))
     await ensure_forecast_snapshot_schedule(client, settings.task_queue)
 
@@ -308,12 +311,14 @@ async def ensure_forecast_snapshot_schedule(client: Client, task_queue: str) -> 
     schedule = Schedule(
         # By name, as the win model's schedule: see ensure_schedules.
         action=ScheduleActionStartWorkflow(
-            "ForecastSnapshotWorkflow", id=FORECAST_SCHEDULE_ID, task_queue=task_queue
+            "ForecastSnapshotWorkflow",
+            id=f"forecast-snapshot-{task_queue}",
+            task_queue=task_queue,
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=FORECAST_SNAPSHOT_EVERY)]),
     )
     try:
-        await client.create_schedule(FORECAST_SCHEDULE_ID, schedule)
+        await client.create_schedule(forecast_schedule_id(task_queue), schedule)
     except ScheduleAlreadyRunningError:
         return False
     return True

@@ -1,5 +1,5 @@
 """Retraining the win-probability model (issue 19), run weekly by the Temporal Schedule
-`l2c-win-model-training` (workflows/win_model_training.py).
+`l2c-win-model-training-<task queue>` (workflows/win_model_training.py).
 
 Idempotent: the model's version is derived from the data cut (how many deals had closed and
 when the latest closed), so a run after no new closing, or a retried run, stores nothing.

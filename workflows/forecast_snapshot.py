@@ -12,7 +12,12 @@ with workflow.unsafe.imports_passed_through():
 
     from .activity_options import REPORT
 
-FORECAST_SCHEDULE_ID = "forecast-snapshot-weekly"
+FORECAST_SCHEDULE_ID = "l2c-forecast-snapshot"
+
+
+def forecast_schedule_id(task_queue: str) -> str:
+    """One schedule per task queue, as the win model's (workflows/win_model_training.py)."""
+    return f"{FORECAST_SCHEDULE_ID}-{task_queue}"
 
 
 @workflow.defn

@@ -22,7 +22,7 @@ class Rep(Api):
 
 def fresh_rep(live: Live, admin: Api, team: str | None = None) -> Rep:
     """A rep of their own, so the forecast's numbers hold only this test's deals."""
-    name = f"fc{uuid.uuid4().hex[:8]}"
+    name = f"rep{uuid.uuid4().hex[:8]}"  # a rep like the others (the round robin may pick them)
     added = admin.post(
         "/users",
         json={

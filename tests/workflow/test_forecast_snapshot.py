@@ -20,19 +20,20 @@ from domain.forecast import quarter_of
 from tests.conftest import Live
 from tests.integration.test_forecast_closed_quarter import load
 from worker import ensure_forecast_snapshot_schedule, workflow_runner
-from workflows.forecast_snapshot import FORECAST_SCHEDULE_ID, ForecastSnapshotWorkflow
+from workflows.forecast_snapshot import ForecastSnapshotWorkflow, forecast_schedule_id
 
 
 def test_the_schedule_is_created_once(live: Live) -> None:
     async def ensure_again() -> tuple[bool, str, Any]:
         # The stack's worker made it at start (stack.serve): asking again creates nothing.
         again = await ensure_forecast_snapshot_schedule(live.client, live.settings.task_queue)
-        described = await live.client.get_schedule_handle(FORECAST_SCHEDULE_ID).describe()
+        schedule_id = forecast_schedule_id(live.settings.task_queue)
+        described = await live.client.get_schedule_handle(schedule_id).describe()
         return again, described.id, described.schedule.action
 
     again, found, action = live.run(ensure_again())
     assert again is False
-    assert found == FORECAST_SCHEDULE_ID
+    assert found == forecast_schedule_id(live.settings.task_queue)
     assert isinstance(action, ScheduleActionStartWorkflow)  # the workflow the worker runs
     assert action.workflow == ForecastSnapshotWorkflow.__name__  # its defn has no other name
 

@@ -19,13 +19,14 @@ from domain.deal_history import generate_closed_deals
 from domain.win_model import MIN_CLOSED_DEALS
 from tests.conftest import wait_for
 from worker import workflow_runner
-from workflows.win_model_training import WIN_MODEL_SCHEDULE_ID, WinModelTraining
+from workflows.win_model_training import WinModelTraining, win_model_schedule_id
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def test_the_worker_schedules_training_and_a_trigger_runs_it(live):
-    handle = live.client.get_schedule_handle(WIN_MODEL_SCHEDULE_ID)
+    # Its own queue's schedule: other stacks' workers (a traced test's) have their own.
+    handle = live.client.get_schedule_handle(win_model_schedule_id(live.settings.task_queue))
     described = live.run(handle.describe())
     action = described.schedule.action
     assert isinstance(action, ScheduleActionStartWorkflow)
