@@ -126,4 +126,6 @@ def test_a_five_year_monthly_subscription_keeps_histories_small(live, as_user):
     )
     assert len(child.events) < 100
     revenue = live.run(live.client.get_workflow_handle(f"revenue-{deal}-ACT").fetch_history())
-    assert len(revenue.events) < 60 * 8
+    # About 8 events a month; a busy worker's timed-out and retried workflow tasks add a few
+    # (CI saw 485): the point is a bound far below Temporal's limit, not an exact count.
+    assert len(revenue.events) < 60 * 10
